@@ -1,0 +1,148 @@
+//! `kitep`: Kitepkana's one command. Parses arguments and calls library code, nothing more.
+
+use anyhow::{Context, Result, bail};
+use authoring::{BuildOptions, BuildReport, Formats};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kitep", version, about = "Kitepkana: textbooks from Markdown to EPUB 3, a web reader and a school library portal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new book skeleton that shows every feature.
+    New {
+        /// Folder to create (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Report every problem in a book (`file:line:col: error|warning: message`); exit 1 on errors.
+    Check {
+        /// The book folder (with book.toml).
+        book: PathBuf,
+    },
+    /// Build a book: OUT/<slug>.epub, OUT/html/ and OUT/passages.jsonl.
+    Build {
+        /// The book folder (with book.toml).
+        book: PathBuf,
+        /// Output folder; its previous content is replaced only when the build succeeds.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Which outputs to write: a comma-separated subset of epub,html,passages.
+        #[arg(long, default_value = "epub,html,passages")]
+        format: String,
+        /// Widest image in pixels; larger ones are scaled down.
+        #[arg(long)]
+        max_image_width: Option<u32>,
+        /// Fail on errors the build could mend (broken links, missing images, invalid math).
+        #[arg(long)]
+        strict: bool,
+        /// Print only problems, no summary.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::New { dir } => {
+            let files = authoring::new::new_book(&dir).map_err(anyhow::Error::msg)?;
+            println!("Created {} with {} files. Next: kitep build {} -o out", dir.display(), files.len(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { book } => {
+            let diags = authoring::check::check(&book);
+            for d in &diags {
+                println!("{d}");
+            }
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            eprintln!("{errors} error(s), {} warning(s)", diags.len() - errors);
+            Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Build { book, out, format, max_image_width, strict, quiet } => {
+            let formats = Formats::parse(&format).map_err(anyhow::Error::msg).context("--format")?;
+            if !book.join("book.toml").is_file() && !book.is_dir() {
+                bail!("{}: no such book folder", book.display());
+            }
+            let opts = BuildOptions { formats, max_image_width, strict };
+            let bar = progress_bar(quiet);
+            let progress = |done: usize, total: usize, msg: &str| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(msg.to_string());
+                if bar.elapsed().as_millis() > 400 && bar.is_hidden() && !quiet {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+            };
+            let result = authoring::build(&book, &out, &opts, &progress);
+            bar.finish_and_clear();
+            match result {
+                Ok(report) => {
+                    for d in &report.diagnostics {
+                        eprintln!("{d}");
+                    }
+                    if !quiet {
+                        print_summary(&report, &out);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprint!("{e}");
+                    eprintln!("build failed; the previous output in {} is unchanged", out.display());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(3), indicatif::ProgressDrawTarget::hidden());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+        bar.set_style(style);
+    }
+    let _ = quiet;
+    bar
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+fn print_summary(r: &BuildReport, out: &std::path::Path) {
+    println!(
+        "Built «{}» ({}): {} chapters, {} words, {} images ({})",
+        r.title,
+        r.slug,
+        r.chapters,
+        r.words,
+        r.images,
+        kb(r.image_bytes)
+    );
+    if let Some(p) = &r.epub_path {
+        println!("  EPUB      {}  {}", p.display(), kb(r.epub_bytes));
+    }
+    if r.html_pages > 0 {
+        let largest = r.largest_page.as_ref().map(|(n, b, g)| format!("; largest page {n} {} ({} gzip)", kb(*b), kb(*g))).unwrap_or_default();
+        println!("  HTML      {}  {} pages, {}{largest}", out.join("html").display(), r.html_pages, kb(r.html_bytes));
+    }
+    if r.passages > 0 {
+        println!("  Passages  {}  {} passages", out.join("passages.jsonl").display(), r.passages);
+    }
+    println!("  {} error(s), {} warning(s) in {:.2} s", r.errors, r.warnings, r.elapsed_ms as f64 / 1000.0);
+}

@@ -1,0 +1,358 @@
+//! The build pipeline: load the book, compile it, process images, render the outputs, and move
+//! them into place only when everything succeeded (a failed build leaves the previous output).
+
+use corpus::{BookProject, Diagnostic, source};
+use formats::assets::{self, AssetSet};
+use formats::{CompiledBook, epub, passages, reader};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Images larger than this on disk are refused before decoding.
+const MAX_IMAGE_FILE_BYTES: u64 = 20 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub epub: bool,
+    pub html: bool,
+    pub passages: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats { epub: true, html: true, passages: true }
+    }
+}
+
+impl Formats {
+    /// Parses `epub,html,passages` (any subset).
+    pub fn parse(list: &str) -> Result<Formats, String> {
+        let mut f = Formats { epub: false, html: false, passages: false };
+        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "epub" => f.epub = true,
+                "html" => f.html = true,
+                "passages" => f.passages = true,
+                other => return Err(format!("unknown format '{other}' (choose from epub, html, passages)")),
+            }
+        }
+        if !(f.epub || f.html || f.passages) {
+            return Err("no format chosen (choose from epub, html, passages)".into());
+        }
+        Ok(f)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub formats: Formats,
+    pub max_image_width: Option<u32>,
+    /// Fail when the book has errors, even those the build can mend.
+    pub strict: bool,
+}
+
+#[derive(Debug)]
+pub enum BuildError {
+    /// The book has problems that stop the build; each names its file and line.
+    Book(Vec<Diagnostic>),
+    /// Writing the output failed.
+    Output(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Book(d) => {
+                for x in d {
+                    writeln!(f, "{x}")?;
+                }
+                Ok(())
+            }
+            BuildError::Output(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// What a build produced, for the summary line and for tools.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BuildReport {
+    pub slug: String,
+    pub title: String,
+    pub chapters: usize,
+    pub words: usize,
+    pub images: usize,
+    pub image_bytes: usize,
+    pub epub_path: Option<PathBuf>,
+    pub epub_bytes: usize,
+    pub html_pages: usize,
+    pub html_bytes: usize,
+    /// The heaviest reader page: (name, bytes, gzip bytes).
+    pub largest_page: Option<(String, usize, usize)>,
+    pub passages: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    #[serde(skip)]
+    pub diagnostics: Vec<Diagnostic>,
+    pub elapsed_ms: u128,
+}
+
+/// Progress as the build goes: (done, total) chapters or steps.
+pub type Progress<'a> = &'a dyn Fn(usize, usize, &str);
+
+/// Loads and compiles a book, and processes its images: everything but writing.
+pub fn compile_book(book_dir: &Path, max_image_width: Option<u32>) -> Result<(CompiledBook, AssetSet), BuildError> {
+    let project = BookProject::load(book_dir).map_err(|e| match e {
+        corpus::Error::Invalid(d) => BuildError::Book(vec![d]),
+        other => BuildError::Book(vec![Diagnostic::error("book.toml", 0, other.to_string())]),
+    })?;
+    let root = project.root.clone();
+    let exists = |rel: &str| source::checked_join(&root, rel).map(|p| p.is_file()).unwrap_or(false);
+    let mut book = formats::compile(&project, &exists).map_err(|f| BuildError::Book(f.0))?;
+    let read = |rel: &str| -> Result<Vec<u8>, String> {
+        let p = source::checked_join(&root, rel)?;
+        let meta = std::fs::metadata(&p).map_err(|e| e.to_string())?;
+        if meta.len() > MAX_IMAGE_FILE_BYTES {
+            return Err(format!("file is {} bytes (at most {MAX_IMAGE_FILE_BYTES})", meta.len()));
+        }
+        std::fs::read(&p).map_err(|e| e.to_string())
+    };
+    let (assets, diags) = assets::prepare(&book, &read, max_image_width);
+    book.diagnostics.extend(diags);
+    Ok((book, assets))
+}
+
+/// `kitep build BOOK -o OUT`: writes `OUT/<slug>.epub`, `OUT/html/`, `OUT/passages.jsonl` and
+/// `OUT/book.json`.
+pub fn build(book_dir: &Path, out_dir: &Path, opts: &BuildOptions, progress: Progress<'_>) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    progress(0, 3, "compiling");
+    let (book, assets) = compile_book(book_dir, opts.max_image_width)?;
+    if opts.strict && book.errors() > 0 {
+        return Err(BuildError::Book(book.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()));
+    }
+    progress(1, 3, "rendering");
+    let out_err = |what: &str, e: std::io::Error| BuildError::Output(format!("{what}: {e}"));
+    std::fs::create_dir_all(out_dir).map_err(|e| out_err(&out_dir.display().to_string(), e))?;
+    clean_stale_staging(out_dir);
+    let staging = out_dir.join(format!(".kitep-staging-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| out_err(&staging.display().to_string(), e))?;
+    let result = render_into(&book, &assets, &staging, opts, started);
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    progress(2, 3, "moving into place");
+    let moved = move_into_place(&staging, out_dir);
+    let _ = std::fs::remove_dir_all(&staging);
+    moved.map_err(|e| BuildError::Output(format!("moving the output into {}: {e}", out_dir.display())))?;
+    if let Some(p) = &mut report.epub_path {
+        *p = out_dir.join(p.file_name().unwrap_or_default());
+    }
+    report.elapsed_ms = started.elapsed().as_millis();
+    progress(3, 3, "done");
+    Ok(report)
+}
+
+fn render_into(book: &CompiledBook, assets: &AssetSet, dir: &Path, opts: &BuildOptions, started: Instant) -> Result<BuildReport, BuildError> {
+    let io = |what: &Path, e: std::io::Error| BuildError::Output(format!("{}: {e}", what.display()));
+    let mut report = BuildReport {
+        slug: book.slug.clone(),
+        title: book.title.clone(),
+        chapters: book.chapters.len(),
+        words: book.words(),
+        images: assets.items.len(),
+        image_bytes: assets.total_bytes(),
+        errors: book.errors(),
+        warnings: book.warnings(),
+        diagnostics: book.diagnostics.clone(),
+        ..Default::default()
+    };
+    let epub_name = format!("{}.epub", book.slug);
+    if opts.formats.epub {
+        let path = dir.join(&epub_name);
+        let file = std::fs::File::create(&path).map_err(|e| io(&path, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        let modified = modified_timestamp();
+        epub::write_epub(book, assets, &epub::EpubOptions { modified: &modified }, &mut w).map_err(BuildError::Output)?;
+        w.flush().map_err(|e| io(&path, e))?;
+        report.epub_bytes = std::fs::metadata(&path).map(|m| m.len() as usize).unwrap_or(0);
+        report.epub_path = Some(path);
+    }
+    if opts.formats.html {
+        let html_dir = dir.join("html");
+        std::fs::create_dir_all(html_dir.join("images")).map_err(|e| io(&html_dir, e))?;
+        let epub_href = opts.formats.epub.then(|| format!("../{epub_name}"));
+        let pages = reader::render(book, assets, epub_href.as_deref());
+        let mut largest: Option<(String, usize, usize)> = None;
+        for page in &pages {
+            let p = html_dir.join(&page.path);
+            std::fs::write(&p, &page.html).map_err(|e| io(&p, e))?;
+            report.html_bytes += page.html.len();
+            if largest.as_ref().is_none_or(|(_, b, _)| page.html.len() > *b) {
+                largest = Some((page.path.clone(), page.html.len(), gzip_len(page.html.as_bytes())));
+            }
+        }
+        let css = html_dir.join("style.css");
+        std::fs::write(&css, reader::READER_CSS).map_err(|e| io(&css, e))?;
+        for a in assets.items.iter().chain(assets.cover_thumbnail.iter()) {
+            let p = html_dir.join(&a.path);
+            std::fs::write(&p, &a.bytes).map_err(|e| io(&p, e))?;
+        }
+        report.html_pages = pages.len();
+        report.largest_page = largest;
+    }
+    if opts.formats.passages {
+        let list = passages::passages(book);
+        report.passages = list.len();
+        let p = dir.join("passages.jsonl");
+        std::fs::write(&p, passages::to_jsonl(&list)).map_err(|e| io(&p, e))?;
+    }
+    let manifest = book_manifest(book, assets, opts, &epub_name);
+    let p = dir.join("book.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&manifest).expect("manifest serialises")).map_err(|e| io(&p, e))?;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+/// `book.json`: the edition's metadata and outputs, read by the indexer and the portal.
+fn book_manifest(book: &CompiledBook, assets: &AssetSet, opts: &BuildOptions, epub_name: &str) -> serde_json::Value {
+    let c = &book.config;
+    let chapters: Vec<serde_json::Value> = book
+        .chapters
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| {
+            serde_json::json!({
+                "name": book.names[i],
+                "title": ch.title,
+                "source": ch.path,
+                "lang": ch.lang,
+                "words": ch.words,
+                "headings": ch.headings.iter().map(|h| serde_json::json!({"level": h.level, "id": h.id, "text": h.text})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": 1,
+        "slug": book.slug,
+        "title": book.title,
+        "subtitle": c.subtitle,
+        "language": book.lang,
+        "work": c.work,
+        "edition": c.edition,
+        "description": c.description,
+        "keywords": c.keywords,
+        "grades": c.grades,
+        "subject": c.subject,
+        "material": c.material().as_str(),
+        "license": c.license,
+        "publisher": c.publisher,
+        "isbn": c.isbn,
+        "year": c.year,
+        "identifier": epub::identifier(book),
+        "contributors": c.all_contributors().iter().map(|p| serde_json::json!({"name": p.name, "role": p.role.as_str()})).collect::<Vec<_>>(),
+        "chapters": chapters,
+        "glossary": book.glossary,
+        "words": book.words(),
+        "cover": assets.cover().path,
+        "cover_thumbnail": assets.cover_thumbnail.as_ref().map(|t| t.path.clone()),
+        "outputs": {
+            "epub": opts.formats.epub.then_some(epub_name),
+            "html": opts.formats.html.then_some("html/index.html"),
+            "passages": opts.formats.passages.then_some("passages.jsonl"),
+        },
+    })
+}
+
+/// Replaces each output in `out` with the staged one; the old copy is removed only afterwards.
+fn move_into_place(staging: &Path, out: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(staging)? {
+        let entry = entry?;
+        let target = out.join(entry.file_name());
+        if entry.path().is_dir() {
+            let old = out.join(format!(".kitep-old-{}-{}", std::process::id(), entry.file_name().to_string_lossy()));
+            let had_old = target.exists();
+            if had_old {
+                std::fs::rename(&target, &old)?;
+            }
+            if let Err(e) = std::fs::rename(entry.path(), &target) {
+                if had_old {
+                    let _ = std::fs::rename(&old, &target);
+                }
+                return Err(e);
+            }
+            if had_old {
+                let _ = std::fs::remove_dir_all(&old);
+            }
+        } else {
+            std::fs::rename(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Leftovers of builds that were killed: removed, they are never half of a real output.
+fn clean_stale_staging(out: &Path) {
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with(".kitep-staging-") || name.starts_with(".kitep-old-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = enc.write_all(bytes);
+    enc.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds), otherwise now; as `YYYY-MM-DDThh:mm:ssZ`.
+pub fn modified_timestamp() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs());
+    format_utc(secs)
+}
+
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn format_lists() {
+        assert_eq!(Formats::parse("epub,html").unwrap(), Formats { epub: true, html: true, passages: false });
+        assert!(Formats::parse("pdf").unwrap_err().contains("pdf"));
+    }
+}
