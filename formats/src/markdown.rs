@@ -144,6 +144,7 @@ struct Builder<'a> {
     table_aligns: Vec<Alignment>,
     table_cell: usize,
     ids: HashSet<String>,
+    id_counters: HashMap<String, usize>,
     headings: Vec<HeadingInfo>,
     last_level: u8,
 }
@@ -185,6 +186,7 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         table_aligns: Vec::new(),
         table_cell: 0,
         ids: HashSet::new(),
+        id_counters: HashMap::new(),
         headings: Vec::new(),
         last_level: 0,
     };
@@ -686,14 +688,17 @@ impl<'a> Builder<'a> {
         self.headings.push(HeadingInfo { level, id, text });
     }
 
+    /// `wanted`, or `wanted-N` with the first free N; counters per base keep 100,000 equal headings linear.
     fn unique_id(&mut self, wanted: &str) -> String {
         if !self.ids.contains(wanted) {
             return wanted.to_string();
         }
-        let mut n = 1;
+        let counter = self.id_counters.entry(wanted.to_string()).or_insert(0);
+        let mut n = *counter + 1;
         loop {
             let candidate = format!("{wanted}-{n}");
             if !self.ids.contains(&candidate) {
+                *self.id_counters.get_mut(wanted).expect("inserted above") = n;
                 return candidate;
             }
             n += 1;
