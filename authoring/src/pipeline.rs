@@ -20,20 +20,32 @@ pub struct Formats {
 
 impl Default for Formats {
     fn default() -> Self {
-        Formats { epub: true, html: true, passages: true }
+        Formats {
+            epub: true,
+            html: true,
+            passages: true,
+        }
     }
 }
 
 impl Formats {
     /// Parses `epub,html,passages` (any subset).
     pub fn parse(list: &str) -> Result<Formats, String> {
-        let mut f = Formats { epub: false, html: false, passages: false };
+        let mut f = Formats {
+            epub: false,
+            html: false,
+            passages: false,
+        };
         for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "epub" => f.epub = true,
                 "html" => f.html = true,
                 "passages" => f.passages = true,
-                other => return Err(format!("unknown format '{other}' (choose from epub, html, passages)")),
+                other => {
+                    return Err(format!(
+                        "unknown format '{other}' (choose from epub, html, passages)"
+                    ));
+                }
             }
         }
         if !(f.epub || f.html || f.passages) {
@@ -100,19 +112,34 @@ pub struct BuildReport {
 pub type Progress<'a> = &'a dyn Fn(usize, usize, &str);
 
 /// Loads and compiles a book, and processes its images: everything but writing.
-pub fn compile_book(book_dir: &Path, max_image_width: Option<u32>) -> Result<(CompiledBook, AssetSet), BuildError> {
+pub fn compile_book(
+    book_dir: &Path,
+    max_image_width: Option<u32>,
+) -> Result<(CompiledBook, AssetSet), BuildError> {
     let project = BookProject::load(book_dir).map_err(|e| match e {
         corpus::Error::Invalid(d) => BuildError::Book(vec![d]),
         other => BuildError::Book(vec![Diagnostic::error("book.toml", 0, other.to_string())]),
     })?;
     let root = project.root.clone();
-    let exists = |rel: &str| source::checked_join(&root, rel).map(|p| p.is_file()).unwrap_or(false);
-    let mut book = formats::compile(&project, &exists).map_err(|f| BuildError::Book(f.0))?;
+    let exists = |rel: &str| {
+        source::checked_join(&root, rel)
+            .map(|p| p.is_file())
+            .unwrap_or(false)
+    };
+    let mut book = formats::compile(&project, &exists).map_err(|f| {
+        let mut d = f.0;
+        // Errors first: they are why the build stopped.
+        d.sort_by_key(|x| !x.is_error());
+        BuildError::Book(d)
+    })?;
     let read = |rel: &str| -> Result<Vec<u8>, String> {
         let p = source::checked_join(&root, rel)?;
         let meta = std::fs::metadata(&p).map_err(|e| e.to_string())?;
         if meta.len() > MAX_IMAGE_FILE_BYTES {
-            return Err(format!("file is {} bytes (at most {MAX_IMAGE_FILE_BYTES})", meta.len()));
+            return Err(format!(
+                "file is {} bytes (at most {MAX_IMAGE_FILE_BYTES})",
+                meta.len()
+            ));
         }
         std::fs::read(&p).map_err(|e| e.to_string())
     };
@@ -123,12 +150,23 @@ pub fn compile_book(book_dir: &Path, max_image_width: Option<u32>) -> Result<(Co
 
 /// `kitep build BOOK -o OUT`: writes `OUT/<slug>.epub`, `OUT/html/`, `OUT/passages.jsonl` and
 /// `OUT/book.json`.
-pub fn build(book_dir: &Path, out_dir: &Path, opts: &BuildOptions, progress: Progress<'_>) -> Result<BuildReport, BuildError> {
+pub fn build(
+    book_dir: &Path,
+    out_dir: &Path,
+    opts: &BuildOptions,
+    progress: Progress<'_>,
+) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     progress(0, 3, "compiling");
     let (book, assets) = compile_book(book_dir, opts.max_image_width)?;
     if opts.strict && book.errors() > 0 {
-        return Err(BuildError::Book(book.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()));
+        return Err(BuildError::Book(
+            book.diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect(),
+        ));
     }
     progress(1, 3, "rendering");
     let out_err = |what: &str, e: std::io::Error| BuildError::Output(format!("{what}: {e}"));
@@ -148,7 +186,9 @@ pub fn build(book_dir: &Path, out_dir: &Path, opts: &BuildOptions, progress: Pro
     progress(2, 3, "moving into place");
     let moved = move_into_place(&staging, out_dir);
     let _ = std::fs::remove_dir_all(&staging);
-    moved.map_err(|e| BuildError::Output(format!("moving the output into {}: {e}", out_dir.display())))?;
+    moved.map_err(|e| {
+        BuildError::Output(format!("moving the output into {}: {e}", out_dir.display()))
+    })?;
     if let Some(p) = &mut report.epub_path {
         *p = out_dir.join(p.file_name().unwrap_or_default());
     }
@@ -157,8 +197,15 @@ pub fn build(book_dir: &Path, out_dir: &Path, opts: &BuildOptions, progress: Pro
     Ok(report)
 }
 
-fn render_into(book: &CompiledBook, assets: &AssetSet, dir: &Path, opts: &BuildOptions, started: Instant) -> Result<BuildReport, BuildError> {
-    let io = |what: &Path, e: std::io::Error| BuildError::Output(format!("{}: {e}", what.display()));
+fn render_into(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    dir: &Path,
+    opts: &BuildOptions,
+    started: Instant,
+) -> Result<BuildReport, BuildError> {
+    let io =
+        |what: &Path, e: std::io::Error| BuildError::Output(format!("{}: {e}", what.display()));
     let mut report = BuildReport {
         slug: book.slug.clone(),
         title: book.title.clone(),
@@ -177,9 +224,19 @@ fn render_into(book: &CompiledBook, assets: &AssetSet, dir: &Path, opts: &BuildO
         let file = std::fs::File::create(&path).map_err(|e| io(&path, e))?;
         let mut w = std::io::BufWriter::new(file);
         let modified = modified_timestamp();
-        epub::write_epub(book, assets, &epub::EpubOptions { modified: &modified }, &mut w).map_err(BuildError::Output)?;
+        epub::write_epub(
+            book,
+            assets,
+            &epub::EpubOptions {
+                modified: &modified,
+            },
+            &mut w,
+        )
+        .map_err(BuildError::Output)?;
         w.flush().map_err(|e| io(&path, e))?;
-        report.epub_bytes = std::fs::metadata(&path).map(|m| m.len() as usize).unwrap_or(0);
+        report.epub_bytes = std::fs::metadata(&path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         report.epub_path = Some(path);
     }
     if opts.formats.html {
@@ -192,8 +249,15 @@ fn render_into(book: &CompiledBook, assets: &AssetSet, dir: &Path, opts: &BuildO
             let p = html_dir.join(&page.path);
             std::fs::write(&p, &page.html).map_err(|e| io(&p, e))?;
             report.html_bytes += page.html.len();
-            if largest.as_ref().is_none_or(|(_, b, _)| page.html.len() > *b) {
-                largest = Some((page.path.clone(), page.html.len(), gzip_len(page.html.as_bytes())));
+            if largest
+                .as_ref()
+                .is_none_or(|(_, b, _)| page.html.len() > *b)
+            {
+                largest = Some((
+                    page.path.clone(),
+                    page.html.len(),
+                    gzip_len(page.html.as_bytes()),
+                ));
             }
         }
         let css = html_dir.join("style.css");
@@ -213,13 +277,22 @@ fn render_into(book: &CompiledBook, assets: &AssetSet, dir: &Path, opts: &BuildO
     }
     let manifest = book_manifest(book, assets, opts, &epub_name);
     let p = dir.join("book.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&manifest).expect("manifest serialises")).map_err(|e| io(&p, e))?;
+    std::fs::write(
+        &p,
+        serde_json::to_string_pretty(&manifest).expect("manifest serialises"),
+    )
+    .map_err(|e| io(&p, e))?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }
 
 /// `book.json`: the edition's metadata and outputs, read by the indexer and the portal.
-fn book_manifest(book: &CompiledBook, assets: &AssetSet, opts: &BuildOptions, epub_name: &str) -> serde_json::Value {
+fn book_manifest(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    opts: &BuildOptions,
+    epub_name: &str,
+) -> serde_json::Value {
     let c = &book.config;
     let chapters: Vec<serde_json::Value> = book
         .chapters
@@ -274,7 +347,11 @@ fn move_into_place(staging: &Path, out: &Path) -> std::io::Result<()> {
         let entry = entry?;
         let target = out.join(entry.file_name());
         if entry.path().is_dir() {
-            let old = out.join(format!(".kitep-old-{}-{}", std::process::id(), entry.file_name().to_string_lossy()));
+            let old = out.join(format!(
+                ".kitep-old-{}-{}",
+                std::process::id(),
+                entry.file_name().to_string_lossy()
+            ));
             let had_old = target.exists();
             if had_old {
                 std::fs::rename(&target, &old)?;
@@ -318,7 +395,12 @@ pub fn modified_timestamp() -> String {
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs());
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or(Duration::ZERO)
+                .as_secs()
+        });
     format_utc(secs)
 }
 
@@ -336,7 +418,12 @@ pub fn format_utc(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -352,7 +439,14 @@ mod tests {
 
     #[test]
     fn format_lists() {
-        assert_eq!(Formats::parse("epub,html").unwrap(), Formats { epub: true, html: true, passages: false });
+        assert_eq!(
+            Formats::parse("epub,html").unwrap(),
+            Formats {
+                epub: true,
+                html: true,
+                passages: false
+            }
+        );
         assert!(Formats::parse("pdf").unwrap_err().contains("pdf"));
     }
 }

@@ -51,7 +51,11 @@ impl AssetSet {
     }
 
     fn add(&mut self, mut asset: OutAsset, used: &mut HashSet<String>) -> usize {
-        let (stem, ext) = asset.path.rsplit_once('.').map(|(s, e)| (s.to_string(), e.to_string())).unwrap_or((asset.path.clone(), String::new()));
+        let (stem, ext) = asset
+            .path
+            .rsplit_once('.')
+            .map(|(s, e)| (s.to_string(), e.to_string()))
+            .unwrap_or((asset.path.clone(), String::new()));
         let mut n = 1;
         while !used.insert(asset.path.clone()) {
             n += 1;
@@ -66,25 +70,41 @@ impl AssetSet {
 
 /// Reads and processes every image of the book. A bad image is reported and replaced by the
 /// placeholder, so one broken file never stops a build.
-pub fn prepare(book: &CompiledBook, read: &dyn Fn(&str) -> Result<Vec<u8>, String>, max_width: Option<u32>) -> (AssetSet, Vec<Diagnostic>) {
+pub fn prepare(
+    book: &CompiledBook,
+    read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    max_width: Option<u32>,
+) -> (AssetSet, Vec<Diagnostic>) {
     let max_width = max_width.unwrap_or(DEFAULT_MAX_WIDTH);
     let mut set = AssetSet::default();
     let mut used = HashSet::new();
     let mut diags = Vec::new();
     let mut need_placeholder = book.uses_placeholder;
     for source in &book.assets {
-        let processed = read(source).and_then(|bytes| images::process(&bytes, max_width).map(|p| (p, bytes)));
+        let processed =
+            read(source).and_then(|bytes| images::process(&bytes, max_width).map(|p| (p, bytes)));
         match processed {
             Ok((p, original)) => {
                 for r in &p.removed {
-                    diags.push(Diagnostic::warning(source, 0, format!("removed unsafe SVG content: {r}")));
+                    diags.push(Diagnostic::warning(
+                        source,
+                        0,
+                        format!("removed unsafe SVG content: {r}"),
+                    ));
                 }
                 let stem = source.rsplit('/').next().unwrap_or(source);
                 let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);
                 let path = format!("images/{}.{}", slug::slugify(stem), p.extension);
                 let is_cover = book.cover.as_deref() == Some(source.as_str());
                 let i = set.add(
-                    OutAsset { source: source.clone(), path, media_type: p.media_type, bytes: p.bytes, width: p.width, height: p.height },
+                    OutAsset {
+                        source: source.clone(),
+                        path,
+                        media_type: p.media_type,
+                        bytes: p.bytes,
+                        width: p.width,
+                        height: p.height,
+                    },
                     &mut used,
                 );
                 if is_cover {
@@ -102,7 +122,11 @@ pub fn prepare(book: &CompiledBook, read: &dyn Fn(&str) -> Result<Vec<u8>, Strin
                 }
             }
             Err(msg) => {
-                diags.push(Diagnostic::error(source, 0, format!("image {msg}; a placeholder is shown instead")));
+                diags.push(Diagnostic::error(
+                    source,
+                    0,
+                    format!("image {msg}; a placeholder is shown instead"),
+                ));
                 need_placeholder = true;
                 set.by_source.insert(source.clone(), usize::MAX);
             }
@@ -111,7 +135,14 @@ pub fn prepare(book: &CompiledBook, read: &dyn Fn(&str) -> Result<Vec<u8>, Strin
     if need_placeholder {
         let svg = cover::placeholder(label(&book.lang, Label::ImageUnavailable));
         set.add(
-            OutAsset { source: PLACEHOLDER_ASSET.into(), path: "images/kitep-placeholder.svg".into(), media_type: "image/svg+xml", bytes: svg.into_bytes(), width: 480, height: 120 },
+            OutAsset {
+                source: PLACEHOLDER_ASSET.into(),
+                path: "images/kitep-placeholder.svg".into(),
+                media_type: "image/svg+xml",
+                bytes: svg.into_bytes(),
+                width: 480,
+                height: 120,
+            },
             &mut used,
         );
     }
@@ -122,12 +153,28 @@ pub fn prepare(book: &CompiledBook, read: &dyn Fn(&str) -> Result<Vec<u8>, Strin
             *v = placeholder.unwrap_or(0);
         }
     }
-    let has_cover = book.cover.as_ref().is_some_and(|c| set.items.iter().any(|a| &a.source == c));
+    let has_cover = book
+        .cover
+        .as_ref()
+        .is_some_and(|c| set.items.iter().any(|a| &a.source == c));
     if !has_cover {
         let subtitle = book.config.subtitle.as_deref();
-        let svg = cover::generated_cover(&book.title, subtitle, &book.config.authors, &book.lang, &book.slug);
+        let svg = cover::generated_cover(
+            &book.title,
+            subtitle,
+            &book.config.authors,
+            &book.lang,
+            &book.slug,
+        );
         let i = set.add(
-            OutAsset { source: GENERATED_COVER.into(), path: "images/kitep-cover.svg".into(), media_type: "image/svg+xml", bytes: svg.into_bytes(), width: 600, height: 900 },
+            OutAsset {
+                source: GENERATED_COVER.into(),
+                path: "images/kitep-cover.svg".into(),
+                media_type: "image/svg+xml",
+                bytes: svg.into_bytes(),
+                width: 600,
+                height: 900,
+            },
             &mut used,
         );
         set.cover = i;

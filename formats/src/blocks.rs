@@ -36,7 +36,13 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
                 if len >= 3 {
                     match fence {
                         None => fence = Some((ch, len)),
-                        Some((c, l)) if c == ch && len >= l && trimmed[len * ch.len_utf8()..].trim().is_empty() => fence = None,
+                        Some((c, l))
+                            if c == ch
+                                && len >= l
+                                && trimmed[len * ch.len_utf8()..].trim().is_empty() =>
+                        {
+                            fence = None
+                        }
                         _ => {}
                     }
                     push(&mut out, &mut origin, line, n);
@@ -48,9 +54,18 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
             push(&mut out, &mut origin, line, n);
             continue;
         }
-        let quotes = trimmed.chars().take_while(|c| *c == '>' || *c == ' ').filter(|c| *c == '>').count();
+        let quotes = trimmed
+            .chars()
+            .take_while(|c| *c == '>' || *c == ' ')
+            .filter(|c| *c == '>')
+            .count();
         if quotes > MAX_NESTING {
-            return Err((n, format!("block quotes nest {quotes} deep (at most {MAX_NESTING}); simplify the text")));
+            return Err((
+                n,
+                format!(
+                    "block quotes nest {quotes} deep (at most {MAX_NESTING}); simplify the text"
+                ),
+            ));
         }
         if indent < 4 && trimmed.starts_with(":::") {
             let rest = trimmed.trim_start_matches(':').trim();
@@ -66,14 +81,25 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
                     Some((k, t)) => (k, t.trim()),
                     None => (rest, ""),
                 };
-                let kind = kind.trim_start_matches('{').trim_start_matches('.').trim_end_matches('}');
-                if !kind.is_empty() && kind.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+                let kind = kind
+                    .trim_start_matches('{')
+                    .trim_start_matches('.')
+                    .trim_end_matches('}');
+                if !kind.is_empty()
+                    && kind
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                {
                     if open_blocks.len() >= MAX_NESTING {
                         return Err((n, format!("':::' blocks nest deeper than {MAX_NESTING}")));
                     }
                     open_blocks.push(n);
                     push(&mut out, &mut origin, "", n);
-                    let tag = format!("<kitep-block kind=\"{}\" title=\"{}\">", escaped(&kind.to_lowercase()), escaped(title));
+                    let tag = format!(
+                        "<kitep-block kind=\"{}\" title=\"{}\">",
+                        escaped(&kind.to_lowercase()),
+                        escaped(title)
+                    );
                     push(&mut out, &mut origin, &tag, n);
                     push(&mut out, &mut origin, "", n);
                     continue;
@@ -97,8 +123,12 @@ mod tests {
 
     #[test]
     fn fenced_blocks_become_markers() {
-        let p = preprocess("a\n::: exercise Дроби\nx\n::: answer\ny\n:::\n:::\n```\n:::\n```\n").unwrap();
-        assert!(p.text.contains("<kitep-block kind=\"exercise\" title=\"Дроби\">"));
+        let p = preprocess("a\n::: exercise Дроби\nx\n::: answer\ny\n:::\n:::\n```\n:::\n```\n")
+            .unwrap();
+        assert!(
+            p.text
+                .contains("<kitep-block kind=\"exercise\" title=\"Дроби\">")
+        );
         assert!(p.text.contains("<kitep-block kind=\"answer\" title=\"\">"));
         assert_eq!(p.text.matches("</kitep-block>").count(), 2);
         // The ::: inside the code fence stays as it is.

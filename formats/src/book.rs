@@ -63,11 +63,11 @@ impl CompiledBook {
 /// Compiles a loaded book. `exists` tells whether a book-relative path is a file.
 /// Fails when the book cannot be read (its load errors) or a chapter is refused by a limit;
 /// anything else is mended and reported.
-pub fn compile(project: &BookProject, exists: &dyn Fn(&str) -> bool) -> Result<CompiledBook, BuildFailed> {
-    let load_errors: Vec<Diagnostic> = project.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-    if !load_errors.is_empty() {
-        return Err(BuildFailed(load_errors));
-    }
+pub fn compile(
+    project: &BookProject,
+    exists: &dyn Fn(&str) -> bool,
+) -> Result<CompiledBook, BuildFailed> {
+    let load_failed = project.diagnostics.iter().any(|d| d.is_error());
     let lang = project.language();
     let mut diagnostics: Vec<Diagnostic> = project.diagnostics.clone();
     let mut chapters = Vec::with_capacity(project.chapters.len());
@@ -95,8 +95,11 @@ pub fn compile(project: &BookProject, exists: &dyn Fn(&str) -> bool) -> Result<C
             Err(markdown::Refused(d)) => refused.push(d),
         }
     }
-    if !refused.is_empty() {
-        return Err(BuildFailed(refused));
+    // A book that could not be read whole is not built; every problem found is reported at once.
+    if load_failed || !refused.is_empty() {
+        diagnostics.extend(refused);
+        resolve_links(&mut chapters, &mut diagnostics);
+        return Err(BuildFailed(diagnostics));
     }
 
     resolve_links(&mut chapters, &mut diagnostics);
@@ -118,7 +121,13 @@ pub fn compile(project: &BookProject, exists: &dyn Fn(&str) -> bool) -> Result<C
         Some(c) => match corpus::source::resolve_in_book(&project.src_dir, c) {
             Ok(rel) if exists(&rel) => Some(rel),
             Ok(rel) => {
-                diagnostics.push(Diagnostic::error("book.toml", 0, format!("cover '{c}' not found (looked for {rel}); a cover is generated instead")));
+                diagnostics.push(Diagnostic::error(
+                    "book.toml",
+                    0,
+                    format!(
+                        "cover '{c}' not found (looked for {rel}); a cover is generated instead"
+                    ),
+                ));
                 None
             }
             Err(m) => {
@@ -128,12 +137,18 @@ pub fn compile(project: &BookProject, exists: &dyn Fn(&str) -> bool) -> Result<C
         },
         None => None,
     };
-    for a in cover.iter().chain(chapters.iter().flat_map(|c| c.images.iter())) {
+    for a in cover
+        .iter()
+        .chain(chapters.iter().flat_map(|c| c.images.iter()))
+    {
         if seen.insert(a.clone()) {
             assets.push(a.clone());
         }
     }
-    let glossary = chapters.iter().flat_map(|c| c.glossary.iter().cloned()).collect();
+    let glossary = chapters
+        .iter()
+        .flat_map(|c| c.glossary.iter().cloned())
+        .collect();
     let uses_placeholder = chapters.iter().any(|c| c.uses_placeholder);
     Ok(CompiledBook {
         slug: project.slug.clone(),
@@ -153,10 +168,20 @@ pub fn compile(project: &BookProject, exists: &dyn Fn(&str) -> bool) -> Result<C
 
 /// Turns `pending:LINE:url` hrefs into `chapter:INDEX#fragment`, checking chapter and fragment.
 fn resolve_links(chapters: &mut [CompiledChapter], diags: &mut Vec<Diagnostic>) {
-    let by_path: HashMap<String, usize> = chapters.iter().enumerate().map(|(i, c)| (c.path.clone(), i)).collect();
+    let by_path: HashMap<String, usize> = chapters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.path.clone(), i))
+        .collect();
     let ids: Vec<HashSet<String>> = chapters.iter().map(|c| c.ids.clone()).collect();
     for ch in chapters.iter_mut() {
-        let ctx = LinkContext { by_path: &by_path, ids: &ids, chapter: ch.index, path: ch.path.clone(), file: ch.file.clone() };
+        let ctx = LinkContext {
+            by_path: &by_path,
+            ids: &ids,
+            chapter: ch.index,
+            path: ch.path.clone(),
+            file: ch.file.clone(),
+        };
         rewrite_links(&mut ch.body, &ctx, diags);
     }
 }
@@ -172,7 +197,9 @@ struct LinkContext<'a> {
 impl LinkContext<'_> {
     /// The resolved href, or None when the link must be removed (its text stays).
     fn resolve(&self, line: usize, written: &str, diags: &mut Vec<Diagnostic>) -> Option<String> {
-        let UrlKind::Relative { path, fragment } = url::classify(written) else { return None };
+        let UrlKind::Relative { path, fragment } = url::classify(written) else {
+            return None;
+        };
         let target = if path.is_empty() {
             Some(self.chapter)
         } else {
@@ -186,7 +213,11 @@ impl LinkContext<'_> {
             }
         };
         let Some(target) = target else {
-            diags.push(Diagnostic::error(&self.file, line, format!("broken link '{written}': no chapter '{path}' in this book")));
+            diags.push(Diagnostic::error(
+                &self.file,
+                line,
+                format!("broken link '{written}': no chapter '{path}' in this book"),
+            ));
             return None;
         };
         let mut frag = String::new();
@@ -197,7 +228,11 @@ impl LinkContext<'_> {
             } else if self.ids[target].contains(&fragment) {
                 frag = fragment.clone();
             } else {
-                diags.push(Diagnostic::error(&self.file, line, format!("broken link '{written}': no heading or anchor '#{fragment}' there")));
+                diags.push(Diagnostic::error(
+                    &self.file,
+                    line,
+                    format!("broken link '{written}': no heading or anchor '#{fragment}' there"),
+                ));
             }
         }
         Some(format!("chapter:{target}#{frag}"))
@@ -207,8 +242,14 @@ impl LinkContext<'_> {
         if let Some(i) = self.by_path.get(rel) {
             return Some(*i);
         }
-        let stem = rel.strip_suffix(".html").or_else(|| rel.strip_suffix(".xhtml")).unwrap_or(rel);
-        let candidates = [format!("{stem}.md"), stem.replace("index", "README") + ".md"];
+        let stem = rel
+            .strip_suffix(".html")
+            .or_else(|| rel.strip_suffix(".xhtml"))
+            .unwrap_or(rel);
+        let candidates = [
+            format!("{stem}.md"),
+            stem.replace("index", "README") + ".md",
+        ];
         candidates.iter().find_map(|c| self.by_path.get(c).copied())
     }
 }
@@ -231,7 +272,9 @@ fn rewrite_links(nodes: &mut Vec<Node>, ctx: &LinkContext<'_>, diags: &mut Vec<D
             }
         }
         if unwrap {
-            let Node::Element(e) = nodes.remove(i) else { unreachable!("checked above") };
+            let Node::Element(e) = nodes.remove(i) else {
+                unreachable!("checked above")
+            };
             let n = e.children.len();
             for (k, c) in e.children.into_iter().enumerate() {
                 nodes.insert(i + k, c);
@@ -244,7 +287,12 @@ fn rewrite_links(nodes: &mut Vec<Node>, ctx: &LinkContext<'_>, diags: &mut Vec<D
 }
 
 /// Places exercise answers at the end of each chapter, or in a generated chapter at the end.
-fn gather_answers(chapters: &mut Vec<CompiledChapter>, toc: &mut Vec<TocEntry>, placement: AnswersPlacement, lang: &str) {
+fn gather_answers(
+    chapters: &mut Vec<CompiledChapter>,
+    toc: &mut Vec<TocEntry>,
+    placement: AnswersPlacement,
+    lang: &str,
+) {
     let answers_title = label(lang, Label::Answers).to_string();
     match placement {
         AnswersPlacement::Chapter => {
@@ -255,10 +303,26 @@ fn gather_answers(chapters: &mut Vec<CompiledChapter>, toc: &mut Vec<TocEntry>, 
                 let answers = std::mem::take(&mut ch.answers);
                 let id = unique(&ch.ids, "answers");
                 ch.ids.insert(id.clone());
-                let mut section = Element::new("section").with_attr("class", "answers").with_attr("id", id.clone());
-                section.children.push(Element::new("h2").with_text(answers_title.clone()).into());
-                section.children.push(answer_list(&answers, lang, |a| format!("#{}", a.exercise_id), |a| format!("answer-{}", a.exercise)).into());
-                ch.headings.push(HeadingInfo { level: 2, id, text: answers_title.clone() });
+                let mut section = Element::new("section")
+                    .with_attr("class", "answers")
+                    .with_attr("id", id.clone());
+                section
+                    .children
+                    .push(Element::new("h2").with_text(answers_title.clone()).into());
+                section.children.push(
+                    answer_list(
+                        &answers,
+                        lang,
+                        |a| format!("#{}", a.exercise_id),
+                        |a| format!("answer-{}", a.exercise),
+                    )
+                    .into(),
+                );
+                ch.headings.push(HeadingInfo {
+                    level: 2,
+                    id,
+                    text: answers_title.clone(),
+                });
                 ch.body.push(section.into());
             }
         }
@@ -267,8 +331,16 @@ fn gather_answers(chapters: &mut Vec<CompiledChapter>, toc: &mut Vec<TocEntry>, 
                 return;
             }
             let index = chapters.len();
-            let mut body = vec![Node::Element(Element::new("h1").with_attr("id", "answers").with_text(answers_title.clone()))];
-            let mut headings = vec![HeadingInfo { level: 1, id: "answers".into(), text: answers_title.clone() }];
+            let mut body = vec![Node::Element(
+                Element::new("h1")
+                    .with_attr("id", "answers")
+                    .with_text(answers_title.clone()),
+            )];
+            let mut headings = vec![HeadingInfo {
+                level: 1,
+                id: "answers".into(),
+                text: answers_title.clone(),
+            }];
             let mut ids: HashSet<String> = HashSet::from(["answers".to_string()]);
             for ch in chapters.iter_mut() {
                 if ch.answers.is_empty() {
@@ -278,9 +350,26 @@ fn gather_answers(chapters: &mut Vec<CompiledChapter>, toc: &mut Vec<TocEntry>, 
                 let c = ch.index;
                 let hid = format!("answers-{c}");
                 ids.insert(hid.clone());
-                headings.push(HeadingInfo { level: 2, id: hid.clone(), text: ch.title.clone() });
-                body.push(Element::new("h2").with_attr("id", hid).with_text(ch.title.clone()).into());
-                body.push(answer_list(&answers, lang, |a| format!("chapter:{c}#{}", a.exercise_id), |a| format!("answer-{c}-{}", a.exercise)).into());
+                headings.push(HeadingInfo {
+                    level: 2,
+                    id: hid.clone(),
+                    text: ch.title.clone(),
+                });
+                body.push(
+                    Element::new("h2")
+                        .with_attr("id", hid)
+                        .with_text(ch.title.clone())
+                        .into(),
+                );
+                body.push(
+                    answer_list(
+                        &answers,
+                        lang,
+                        |a| format!("chapter:{c}#{}", a.exercise_id),
+                        |a| format!("answer-{c}-{}", a.exercise),
+                    )
+                    .into(),
+                );
                 for a in &answers {
                     ids.insert(format!("answer-{c}-{}", a.exercise));
                 }
@@ -304,12 +393,21 @@ fn gather_answers(chapters: &mut Vec<CompiledChapter>, toc: &mut Vec<TocEntry>, 
                 words: 0,
                 diagnostics: Vec::new(),
             });
-            toc.push(TocEntry { title: answers_title, depth: 0, kind: TocKind::Chapter(index) });
+            toc.push(TocEntry {
+                title: answers_title,
+                depth: 0,
+                kind: TocKind::Chapter(index),
+            });
         }
     }
 }
 
-fn answer_list(answers: &[Answer], lang: &str, back: impl Fn(&Answer) -> String, id: impl Fn(&Answer) -> String) -> Element {
+fn answer_list(
+    answers: &[Answer],
+    lang: &str,
+    back: impl Fn(&Answer) -> String,
+    id: impl Fn(&Answer) -> String,
+) -> Element {
     let mut ol = Element::new("ol").with_attr("class", "answer-list");
     for a in answers {
         let mut li = Element::new("li").with_attr("id", id(a));
@@ -334,9 +432,15 @@ fn retarget_answer_links(nodes: &mut [Node], answers_chapter: usize, chapter: us
     for n in nodes {
         if let Node::Element(e) = n {
             if e.name == "a"
-                && let Some(h) = e.attr("href").and_then(|h| h.strip_prefix("#answer-")).map(str::to_string)
+                && let Some(h) = e
+                    .attr("href")
+                    .and_then(|h| h.strip_prefix("#answer-"))
+                    .map(str::to_string)
             {
-                e.set_attr("href", format!("chapter:{answers_chapter}#answer-{chapter}-{h}"));
+                e.set_attr(
+                    "href",
+                    format!("chapter:{answers_chapter}#answer-{chapter}-{h}"),
+                );
             }
             retarget_answer_links(&mut e.children, answers_chapter, chapter);
         }
@@ -355,16 +459,26 @@ fn unique(ids: &HashSet<String>, wanted: &str) -> String {
     if !ids.contains(wanted) {
         return wanted.to_string();
     }
-    (1..).map(|n| format!("{wanted}-{n}")).find(|c| !ids.contains(c)).expect("some suffix is free")
+    (1..)
+        .map(|n| format!("{wanted}-{n}"))
+        .find(|c| !ids.contains(c))
+        .expect("some suffix is free")
 }
 
 /// File names for chapters: ASCII slugs of their paths, unique, never a name we generate ourselves.
 fn output_names(chapters: &[CompiledChapter]) -> Vec<String> {
-    let mut used: HashSet<String> = ["index", "nav", "cover", "style", "print", "search"].iter().map(|s| s.to_string()).collect();
+    let mut used: HashSet<String> = ["index", "nav", "cover", "style", "print", "search"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     chapters
         .iter()
         .map(|c| {
-            let base = if c.path.is_empty() { "answers".to_string() } else { slug::slugify(c.path.trim_end_matches(".md")) };
+            let base = if c.path.is_empty() {
+                "answers".to_string()
+            } else {
+                slug::slugify(c.path.trim_end_matches(".md"))
+            };
             let mut name = base.clone();
             let mut n = 1;
             while used.contains(&name) {

@@ -3,9 +3,24 @@
 use crate::doc::escaped;
 
 /// A cover drawn from the title: a calm colour chosen from the book's slug, the title wrapped in large type.
-pub fn generated_cover(title: &str, subtitle: Option<&str>, authors: &[String], lang: &str, slug: &str) -> String {
-    let palette = [("#1d4e89", "#f2c14e"), ("#2b6a4f", "#f4e9cd"), ("#7a2e3a", "#f6d8ae"), ("#3d3b8e", "#b8e1ff"), ("#5c3d2e", "#e8d5b7"), ("#0f5e63", "#ffd166")];
-    let hash = slug.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+pub fn generated_cover(
+    title: &str,
+    subtitle: Option<&str>,
+    authors: &[String],
+    lang: &str,
+    slug: &str,
+) -> String {
+    let palette = [
+        ("#1d4e89", "#f2c14e"),
+        ("#2b6a4f", "#f4e9cd"),
+        ("#7a2e3a", "#f6d8ae"),
+        ("#3d3b8e", "#b8e1ff"),
+        ("#5c3d2e", "#e8d5b7"),
+        ("#0f5e63", "#ffd166"),
+    ];
+    let hash = slug
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
     let (bg, accent) = palette[(hash as usize) % palette.len()];
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"600\" height=\"900\" viewBox=\"0 0 600 900\" lang=\"{}\" role=\"img\" aria-labelledby=\"cover-title\">\
@@ -80,7 +95,13 @@ mod tests {
 
     #[test]
     fn covers_are_clean_svg_with_the_title() {
-        let svg = generated_cover("Бөлчөктөр & <пайыздар>", Some("5-класс"), &["Айгүл".into()], "ky", "fractions-5-ky");
+        let svg = generated_cover(
+            "Бөлчөктөр & <пайыздар>",
+            Some("5-класс"),
+            &["Айгүл".into()],
+            "ky",
+            "fractions-5-ky",
+        );
         assert!(svg.contains("Бөлчөктөр &amp; &lt;пайыздар&gt;"));
         let clean = crate::svg::sanitize(svg.as_bytes()).unwrap();
         assert!(clean.removed.is_empty(), "{:?}", clean.removed);

@@ -21,7 +21,11 @@ pub struct Element {
 
 impl Element {
     pub fn new(name: &'static str) -> Self {
-        Element { name, attrs: Vec::new(), children: Vec::new() }
+        Element {
+            name,
+            attrs: Vec::new(),
+            children: Vec::new(),
+        }
     }
 
     pub fn with_attr(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -39,7 +43,10 @@ impl Element {
     }
 
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn set_attr(&mut self, name: &'static str, value: impl Into<String>) {
@@ -93,7 +100,10 @@ pub fn collect_text(nodes: &[Node], out: &mut String) {
 
 /// Elements with no content and no end tag.
 pub fn is_void(name: &str) -> bool {
-    matches!(name, "br" | "hr" | "img" | "wbr" | "col" | "input" | "link" | "meta")
+    matches!(
+        name,
+        "br" | "hr" | "img" | "wbr" | "col" | "input" | "link" | "meta"
+    )
 }
 
 /// How a tree is written: as EPUB XHTML, or as HTML for the web reader.
@@ -126,7 +136,8 @@ fn write_node(out: &mut String, node: &Node, flavor: Flavor, links: &dyn LinkRes
             out.push('<');
             out.push_str(e.name);
             for (name, value) in &e.attrs {
-                if flavor == Flavor::Html && (name.starts_with("epub:") || name.starts_with("xml:")) {
+                if flavor == Flavor::Html && (name.starts_with("epub:") || name.starts_with("xml:"))
+                {
                     continue;
                 }
                 let resolved;
@@ -148,7 +159,10 @@ fn write_node(out: &mut String, node: &Node, flavor: Flavor, links: &dyn LinkRes
                 out.push_str("=\"");
                 escape_attr(out, value);
                 out.push('"');
-                if flavor == Flavor::Xhtml && *name == "lang" && !e.attrs.iter().any(|(n, _)| *n == "xml:lang") {
+                if flavor == Flavor::Xhtml
+                    && *name == "lang"
+                    && !e.attrs.iter().any(|(n, _)| *n == "xml:lang")
+                {
                     out.push_str(" xml:lang=\"");
                     escape_attr(out, value);
                     out.push('"');
@@ -169,7 +183,8 @@ fn write_node(out: &mut String, node: &Node, flavor: Flavor, links: &dyn LinkRes
 
 /// Characters XML 1.0 forbids (and HTML treats as errors) are dropped.
 fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{7F}'..='\u{9F}' | '\u{FFFE}' | '\u{FFFF}'))
+    matches!(c, '\t' | '\n' | '\r')
+        || (c >= ' ' && !matches!(c, '\u{7F}'..='\u{9F}' | '\u{FFFE}' | '\u{FFFF}'))
 }
 
 pub fn escape_text(out: &mut String, s: &str) {
@@ -216,7 +231,10 @@ pub fn xml_id(s: &str) -> String {
             out.push('-');
         }
     }
-    let starts_ok = out.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+    let starts_ok = out
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
     if starts_ok { out } else { format!("x-{out}") }
 }
 
@@ -240,8 +258,18 @@ mod tests {
             .with_attr("lang", "ru")
             .with_text("a < b & \"c\"\u{1}")
             .with_child(Element::new("br").into())
-            .with_child(Element::new("a").with_attr("href", "chapter:2#бөлүм").with_text("x").into())
-            .with_child(Element::new("img").with_attr("src", "asset:images/a.png").with_attr("alt", "").into());
+            .with_child(
+                Element::new("a")
+                    .with_attr("href", "chapter:2#бөлүм")
+                    .with_text("x")
+                    .into(),
+            )
+            .with_child(
+                Element::new("img")
+                    .with_attr("src", "asset:images/a.png")
+                    .with_attr("alt", "")
+                    .into(),
+            );
         let mut s = String::new();
         write_nodes(&mut s, &[tree.clone().into()], Flavor::Xhtml, &Plain);
         assert_eq!(

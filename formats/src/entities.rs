@@ -139,7 +139,10 @@ fn decode_one(s: &str) -> Option<(String, usize)> {
         }
         return Some((c.to_string(), used));
     }
-    let len = body.chars().take_while(|c| c.is_ascii_alphanumeric()).count();
+    let len = body
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
     let name = &body[..len];
     let has_semi = body[len..].starts_with(';');
     let (_, text) = NAMED.iter().find(|(n, _)| *n == name)?;
@@ -155,10 +158,19 @@ mod tests {
 
     #[test]
     fn decodes_references() {
-        assert_eq!(decode("a &amp; b &lt;c&gt; &#1199; &#x4E9; &nbsp;"), "a & b <c> ү ө \u{A0}");
-        assert_eq!(decode("javas&#99;ript&colon;alert(1)"), "javascript:alert(1)");
+        assert_eq!(
+            decode("a &amp; b &lt;c&gt; &#1199; &#x4E9; &nbsp;"),
+            "a & b <c> ү ө \u{A0}"
+        );
+        assert_eq!(
+            decode("javas&#99;ript&colon;alert(1)"),
+            "javascript:alert(1)"
+        );
         assert_eq!(decode("java&Tab;script"), "java\tscript");
-        assert_eq!(decode("&unknown; & &#0; &#xD800;"), "&unknown; & \u{FFFD} \u{FFFD}");
+        assert_eq!(
+            decode("&unknown; & &#0; &#xD800;"),
+            "&unknown; & \u{FFFD} \u{FFFD}"
+        );
         assert_eq!(decode("&amp"), "&");
     }
 }

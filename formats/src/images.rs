@@ -33,7 +33,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     } else {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
         let head = head.trim_start_matches('\u{feff}').trim_start();
-        if head.starts_with("<svg") || (head.starts_with("<?xml") || head.starts_with("<!--")) && head.contains("<svg") {
+        if head.starts_with("<svg")
+            || (head.starts_with("<?xml") || head.starts_with("<!--")) && head.contains("<svg")
+        {
             Some(Kind::Svg)
         } else {
             None
@@ -55,7 +57,10 @@ pub struct ProcessedImage {
 /// Prepares one image for the outputs. `name` is used in messages only.
 pub fn process(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
     match sniff(bytes) {
-        None => Err("is not a PNG, JPEG, GIF, WebP or SVG image (checked by its content, not its name)".to_string()),
+        None => Err(
+            "is not a PNG, JPEG, GIF, WebP or SVG image (checked by its content, not its name)"
+                .to_string(),
+        ),
         Some(Kind::Svg) => {
             let clean = crate::svg::sanitize(bytes)?;
             Ok(ProcessedImage {
@@ -70,7 +75,8 @@ pub fn process(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
         Some(kind) => {
             let img = decode(bytes, kind)?;
             let img = if img.width() > max_width {
-                let h = ((img.height() as u64 * max_width as u64) / img.width().max(1) as u64).max(1) as u32;
+                let h = ((img.height() as u64 * max_width as u64) / img.width().max(1) as u64)
+                    .max(1) as u32;
                 img.resize_exact(max_width, h, image::imageops::FilterType::Triangle)
             } else {
                 img
@@ -86,7 +92,11 @@ pub fn thumbnail(bytes: &[u8], width: u32) -> Result<ProcessedImage, String> {
         Some(Kind::Svg) | None => process(bytes, width),
         Some(kind) => {
             let img = decode(bytes, kind)?;
-            let img = if img.width() > width { img.thumbnail(width, u32::MAX) } else { img };
+            let img = if img.width() > width {
+                img.thumbnail(width, u32::MAX)
+            } else {
+                img
+            };
             encode(img, kind == Kind::Jpeg)
         }
     }
@@ -100,6 +110,14 @@ fn decode(bytes: &[u8], kind: Kind) -> Result<DynamicImage, String> {
         Kind::Webp => ImageFormat::WebP,
         Kind::Svg => unreachable!("SVG is not decoded"),
     };
+    // Dimensions first, from the header alone, so a bomb is named for what it is.
+    if let Some((w, h)) = header_dimensions(bytes, kind)
+        && (w > MAX_DIMENSION || h > MAX_DIMENSION)
+    {
+        return Err(format!(
+            "is {w} × {h} pixels; at most {MAX_DIMENSION} × {MAX_DIMENSION} are accepted"
+        ));
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
@@ -112,7 +130,9 @@ fn decode(bytes: &[u8], kind: Kind) -> Result<DynamicImage, String> {
         return Err("has no pixels (0 × 0)".to_string());
     }
     if w > MAX_DIMENSION || h > MAX_DIMENSION {
-        return Err(format!("is {w} × {h} pixels; at most {MAX_DIMENSION} × {MAX_DIMENSION} are accepted"));
+        return Err(format!(
+            "is {w} × {h} pixels; at most {MAX_DIMENSION} × {MAX_DIMENSION} are accepted"
+        ));
     }
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(describe)?;
@@ -120,6 +140,25 @@ fn decode(bytes: &[u8], kind: Kind) -> Result<DynamicImage, String> {
         img.apply_orientation(o);
     }
     Ok(img)
+}
+
+/// Width and height as the file's header declares them (PNG and GIF; others are left to the decoder's limits).
+fn header_dimensions(bytes: &[u8], kind: Kind) -> Option<(u32, u32)> {
+    let be = |i: usize| {
+        bytes
+            .get(i..i + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let le16 = |i: usize| {
+        bytes
+            .get(i..i + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32)
+    };
+    match kind {
+        Kind::Png => Some((be(16)?, be(20)?)),
+        Kind::Gif => Some((le16(6)?, le16(8)?)),
+        _ => None,
+    }
 }
 
 fn encode(img: DynamicImage, photo: bool) -> Result<ProcessedImage, String> {
@@ -132,8 +171,12 @@ fn encode(img: DynamicImage, photo: bool) -> Result<ProcessedImage, String> {
         ("image/jpeg", "jpg")
     } else {
         let img = match img {
-            DynamicImage::ImageRgba16(_) | DynamicImage::ImageRgba32F(_) => DynamicImage::ImageRgba8(img.to_rgba8()),
-            DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => DynamicImage::ImageRgb8(img.to_rgb8()),
+            DynamicImage::ImageRgba16(_) | DynamicImage::ImageRgba32F(_) => {
+                DynamicImage::ImageRgba8(img.to_rgba8())
+            }
+            DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => {
+                DynamicImage::ImageRgb8(img.to_rgb8())
+            }
             DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
             DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
             other => other,
@@ -146,7 +189,14 @@ fn encode(img: DynamicImage, photo: bool) -> Result<ProcessedImage, String> {
         img.write_with_encoder(enc).map_err(describe)?;
         ("image/png", "png")
     };
-    Ok(ProcessedImage { bytes: out, media_type, extension, width, height, removed: Vec::new() })
+    Ok(ProcessedImage {
+        bytes: out,
+        media_type,
+        extension,
+        width,
+        height,
+        removed: Vec::new(),
+    })
 }
 
 fn describe(e: image::ImageError) -> String {

@@ -11,8 +11,8 @@ pub mod epub;
 pub mod images;
 pub mod labels;
 pub mod markdown;
-pub mod passages;
 pub mod math;
+pub mod passages;
 pub mod rawhtml;
 pub mod reader;
 pub mod svg;
@@ -27,12 +27,19 @@ pub fn slug_id(text: &str) -> String {
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
             out.push(c);
-        } else if (c.is_whitespace() || c == '-' || c == '_') && !out.is_empty() && !out.ends_with('-') {
+        } else if (c.is_whitespace() || c == '-' || c == '_')
+            && !out.is_empty()
+            && !out.ends_with('-')
+        {
             out.push('-');
         }
     }
     let out = out.trim_end_matches('-');
-    if out.is_empty() { "section".to_string() } else { doc::xml_id(out) }
+    if out.is_empty() {
+        "section".to_string()
+    } else {
+        doc::xml_id(out)
+    }
 }
 
 #[cfg(test)]

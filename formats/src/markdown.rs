@@ -9,7 +9,9 @@ use crate::url::{self, UrlKind};
 use crate::{math, slug_id};
 use corpus::Diagnostic;
 use corpus::include::LineMap;
-use pulldown_cmark::{Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 use std::collections::{HashMap, HashSet};
 
 /// The parser options every chapter is read with (one place, as in mdBook).
@@ -122,6 +124,8 @@ struct Open {
 struct Builder<'a> {
     input: &'a ChapterInput<'a>,
     stack: Vec<Open>,
+    /// Elements on the stack that are real (not flattened); kept so that opening is O(1).
+    depth: usize,
     diags: Vec<Diagnostic>,
     line_starts: Vec<usize>,
     origin_lines: &'a [usize],
@@ -153,7 +157,14 @@ struct Builder<'a> {
 pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refused> {
     let locate = |line: usize| {
         let (f, l) = input.lines.origin(line);
-        (if f.is_empty() { input.file.to_string() } else { f.to_string() }, l)
+        (
+            if f.is_empty() {
+                input.file.to_string()
+            } else {
+                f.to_string()
+            },
+            l,
+        )
     };
     let pre = blocks::preprocess(input.text).map_err(|(line, msg)| {
         let (f, l) = locate(line);
@@ -163,7 +174,13 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
     line_starts.extend(pre.text.match_indices('\n').map(|(i, _)| i + 1));
     let mut b = Builder {
         input,
-        stack: vec![Open { el: Element::new("body"), origin: Origin::Root, flattened: false, tag: String::new() }],
+        stack: vec![Open {
+            el: Element::new("body"),
+            origin: Origin::Root,
+            flattened: false,
+            tag: String::new(),
+        }],
+        depth: 0,
         diags: Vec::new(),
         line_starts,
         origin_lines: &pre.origin,
@@ -210,10 +227,24 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
 impl<'a> Builder<'a> {
     /// File and line of the current event, in the author's files.
     fn here(&self) -> (String, usize) {
-        let pre_line = self.line_starts.partition_point(|s| *s <= self.offset).max(1);
-        let line = self.origin_lines.get(pre_line - 1).copied().unwrap_or(pre_line);
+        let pre_line = self
+            .line_starts
+            .partition_point(|s| *s <= self.offset)
+            .max(1);
+        let line = self
+            .origin_lines
+            .get(pre_line - 1)
+            .copied()
+            .unwrap_or(pre_line);
         let (f, l) = self.input.lines.origin(line);
-        (if f.is_empty() { self.input.file.to_string() } else { f.to_string() }, l)
+        (
+            if f.is_empty() {
+                self.input.file.to_string()
+            } else {
+                f.to_string()
+            },
+            l,
+        )
     }
 
     fn warn(&mut self, msg: impl Into<String>) {
@@ -259,8 +290,19 @@ impl<'a> Builder<'a> {
     }
 
     fn open_tagged(&mut self, el: Element, origin: Origin, tag: String) {
-        let flattened = self.stack.iter().filter(|o| !o.flattened).count() > MAX_NESTING;
-        self.stack.push(Open { el, origin, flattened, tag });
+        if !rawhtml::is_phrasing(el.name) {
+            self.close_raw_phrasing();
+        }
+        let flattened = self.depth >= MAX_NESTING;
+        if !flattened {
+            self.depth += 1;
+        }
+        self.stack.push(Open {
+            el,
+            origin,
+            flattened,
+            tag,
+        });
     }
 
     /// Closes the innermost element opened from Markdown (closing raw HTML left open inside it).
@@ -269,10 +311,29 @@ impl<'a> Builder<'a> {
             match top.origin {
                 Origin::Root => return None,
                 Origin::Raw => self.close_top(),
-                _ => return self.stack.pop(),
+                _ => return self.pop(),
             }
         }
         None
+    }
+
+    fn pop(&mut self) -> Option<Open> {
+        let open = self.stack.pop()?;
+        if !open.flattened {
+            self.depth -= 1;
+        }
+        Some(open)
+    }
+
+    /// A block opening inside a raw `<p>` (or `<span>` …) ends it first, as browsers do.
+    fn close_raw_phrasing(&mut self) {
+        while self
+            .stack
+            .last()
+            .is_some_and(|o| o.origin == Origin::Raw && is_phrasing_only(o.el.name))
+        {
+            self.close_top();
+        }
     }
 
     /// Pops the top element and attaches it to its parent.
@@ -280,7 +341,7 @@ impl<'a> Builder<'a> {
         if self.stack.len() <= 1 {
             return;
         }
-        let open = self.stack.pop().expect("checked length");
+        let open = self.pop().expect("checked length");
         self.attach(open);
     }
 
@@ -344,11 +405,22 @@ impl<'a> Builder<'a> {
             Event::FootnoteReference(name) => self.footnote_ref(&name),
             Event::SoftBreak => self.text("\n"),
             Event::HardBreak => self.push_node(Element::new("br").into()),
-            Event::Rule => self.push_node(Element::new("hr").into()),
+            Event::Rule => {
+                self.close_raw_phrasing();
+                self.push_node(Element::new("hr").into())
+            }
             Event::TaskListMarker(done) => {
                 let lang = self.input.lang;
-                let (mark, word) = if done { ("☑", label(lang, Label::Done)) } else { ("☐", label(lang, Label::NotDone)) };
-                let el = Element::new("span").with_attr("class", "task").with_attr("role", "img").with_attr("aria-label", word).with_text(mark);
+                let (mark, word) = if done {
+                    ("☑", label(lang, Label::Done))
+                } else {
+                    ("☐", label(lang, Label::NotDone))
+                };
+                let el = Element::new("span")
+                    .with_attr("class", "task")
+                    .with_attr("role", "img")
+                    .with_attr("aria-label", word)
+                    .with_text(mark);
                 self.push_node(el.into());
                 self.text(" ");
             }
@@ -358,13 +430,22 @@ impl<'a> Builder<'a> {
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
             Tag::Paragraph => self.open(Element::new("p"), Origin::Markdown),
-            Tag::Heading { level, id, classes, .. } => {
+            Tag::Heading {
+                level, id, classes, ..
+            } => {
                 let mut el = Element::new(heading_name(level));
                 if let Some(id) = id {
                     el.set_attr("id", id.to_string());
                 }
                 if !classes.is_empty() {
-                    el.set_attr("class", classes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "));
+                    el.set_attr(
+                        "class",
+                        classes
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
                 }
                 self.open(el, Origin::Markdown);
             }
@@ -384,12 +465,19 @@ impl<'a> Builder<'a> {
                 let mut code = Element::new("code");
                 if let CodeBlockKind::Fenced(info) = &kind {
                     let lang = info.split([',', ' ']).next().unwrap_or("").trim();
-                    if !lang.is_empty() && lang.chars().all(|c| c.is_alphanumeric() || "+-_#.".contains(c)) {
+                    if !lang.is_empty()
+                        && lang
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || "+-_#.".contains(c))
+                    {
                         code.set_attr("class", format!("language-{lang}"));
                     }
                 }
                 self.code_text.clear();
-                self.open(Element::new("pre").with_child(code.into()), Origin::CodeBlock);
+                self.open(
+                    Element::new("pre").with_child(code.into()),
+                    Origin::CodeBlock,
+                );
             }
             Tag::HtmlBlock => self.html_block = Some(String::new()),
             Tag::List(Some(start)) => {
@@ -409,7 +497,10 @@ impl<'a> Builder<'a> {
             Tag::DefinitionListDefinition => self.open(Element::new("dd"), Origin::Markdown),
             Tag::Table(aligns) => {
                 if aligns.len() > MAX_TABLE_COLUMNS {
-                    self.error(format!("table has {} columns (at most {MAX_TABLE_COLUMNS}); it is shown as text", aligns.len()));
+                    self.error(format!(
+                        "table has {} columns (at most {MAX_TABLE_COLUMNS}); it is shown as text",
+                        aligns.len()
+                    ));
                 }
                 self.table_aligns = aligns;
                 let wrap = Element::new("div").with_attr("class", "table-wrap");
@@ -449,7 +540,9 @@ impl<'a> Builder<'a> {
             Tag::Strikethrough => self.open(Element::new("del"), Origin::Markdown),
             Tag::Superscript => self.open(Element::new("sup"), Origin::Markdown),
             Tag::Subscript => self.open(Element::new("sub"), Origin::Markdown),
-            Tag::Link { dest_url, title, .. } => {
+            Tag::Link {
+                dest_url, title, ..
+            } => {
                 let mut el = Element::new("a");
                 if let Some(href) = self.link_href(&dest_url) {
                     el.set_attr("href", href);
@@ -459,14 +552,16 @@ impl<'a> Builder<'a> {
                 }
                 self.open(el, Origin::Markdown);
             }
-            Tag::Image { dest_url, title, .. } => {
+            Tag::Image {
+                dest_url, title, ..
+            } => {
                 let mut el = Element::new("img");
                 let src = self.image_src(&dest_url);
                 el.set_attr("src", src);
                 if !title.is_empty() {
                     el.set_attr("title", title.to_string());
                 }
-                self.open(el, Origin::Image);
+                self.open_tagged(el, Origin::Image, dest_url.to_string());
             }
             Tag::MetadataBlock(_) => self.open(Element::new("div"), Origin::Markdown),
         }
@@ -476,17 +571,31 @@ impl<'a> Builder<'a> {
         match end {
             TagEnd::HtmlBlock => {}
             TagEnd::CodeBlock => {
-                let Some(mut open) = self.close_markdown() else { return };
+                let Some(mut open) = self.close_markdown() else {
+                    return;
+                };
                 let text = std::mem::take(&mut self.code_text);
                 let is_rust = open
                     .el
                     .children
                     .first()
-                    .and_then(|c| if let Node::Element(e) = c { e.attr("class") } else { None })
+                    .and_then(|c| {
+                        if let Node::Element(e) = c {
+                            e.attr("class")
+                        } else {
+                            None
+                        }
+                    })
                     .is_some_and(|c| c == "language-rust");
                 // rustdoc's hidden lines (`# use …`) are for the compiler, not the reader.
                 let text = if is_rust {
-                    text.lines().filter(|l| { let t = l.trim_start(); t != "#" && !t.starts_with("# ") }).map(|l| format!("{l}\n")).collect()
+                    text.lines()
+                        .filter(|l| {
+                            let t = l.trim_start();
+                            t != "#" && !t.starts_with("# ")
+                        })
+                        .map(|l| format!("{l}\n"))
+                        .collect()
                 } else {
                     text
                 };
@@ -496,30 +605,40 @@ impl<'a> Builder<'a> {
                 self.attach(open);
             }
             TagEnd::Image => {
-                let Some(mut open) = self.close_markdown() else { return };
+                let Some(mut open) = self.close_markdown() else {
+                    return;
+                };
                 let alt = open.el.text();
                 open.el.children.clear();
                 if alt.trim().is_empty() {
-                    let src = open.el.attr("src").unwrap_or("").to_string();
-                    self.warn(format!("image '{}' has no alt text; describe it for readers who cannot see it", src.trim_start_matches("asset:")));
+                    self.warn(format!(
+                        "image '{}' has no alt text; describe it for readers who cannot see it",
+                        shorten(&open.tag)
+                    ));
                 }
                 open.el.set_attr("alt", alt.trim().to_string());
                 self.attach(open);
             }
             TagEnd::Paragraph => {
-                let Some(mut open) = self.close_markdown() else { return };
+                let Some(mut open) = self.close_markdown() else {
+                    return;
+                };
                 if let Some(figure) = as_figure(&mut open.el) {
                     open.el = figure;
                 }
                 self.attach(open);
             }
             TagEnd::Heading(_) => {
-                let Some(mut open) = self.close_markdown() else { return };
+                let Some(mut open) = self.close_markdown() else {
+                    return;
+                };
                 self.finish_heading(&mut open.el);
                 self.attach(open);
             }
             TagEnd::FootnoteDefinition => {
-                let Some(open) = self.close_markdown() else { return };
+                let Some(open) = self.close_markdown() else {
+                    return;
+                };
                 if open.origin == Origin::Footnote {
                     self.footnotes.push((open.tag, open.el.children));
                 } else {
@@ -537,7 +656,9 @@ impl<'a> Builder<'a> {
             TagEnd::Table => {
                 // Close tbody (if any), table and the wrapper.
                 loop {
-                    let Some(o) = self.close_markdown() else { return };
+                    let Some(o) = self.close_markdown() else {
+                        return;
+                    };
                     let name = o.el.name;
                     let is_wrap = name == "div";
                     self.attach(o);
@@ -547,14 +668,18 @@ impl<'a> Builder<'a> {
                 }
             }
             TagEnd::DefinitionListTitle => {
-                let Some(mut open) = self.close_markdown() else { return };
+                let Some(mut open) = self.close_markdown() else {
+                    return;
+                };
                 if self.in_block("glossary") {
                     self.glossary_term(&mut open.el);
                 }
                 self.attach(open);
             }
             TagEnd::DefinitionListDefinition => {
-                let Some(open) = self.close_markdown() else { return };
+                let Some(open) = self.close_markdown() else {
+                    return;
+                };
                 if let Some(i) = self.pending_term.take()
                     && let Some(entry) = self.glossary.get_mut(i)
                 {
@@ -571,14 +696,21 @@ impl<'a> Builder<'a> {
     }
 
     fn in_block(&self, kind: &str) -> bool {
-        self.stack.iter().any(|o| o.origin == Origin::Block && o.tag == kind)
+        self.stack
+            .iter()
+            .any(|o| o.origin == Origin::Block && o.tag == kind)
     }
 
     fn admonition(&self, class: &str, title: &str) -> Element {
         Element::new("div")
             .with_attr("class", format!("admonition {class}"))
             .with_attr("role", "note")
-            .with_child(Element::new("p").with_attr("class", "admonition-title").with_text(title).into())
+            .with_child(
+                Element::new("p")
+                    .with_attr("class", "admonition-title")
+                    .with_text(title)
+                    .into(),
+            )
     }
 
     fn math(&mut self, latex: &str, display: bool) {
@@ -591,7 +723,9 @@ impl<'a> Builder<'a> {
             }
             Err(msg) => {
                 self.error(msg);
-                let el = Element::new("code").with_attr("class", "math-error").with_text(latex.to_string());
+                let el = Element::new("code")
+                    .with_attr("class", "math-error")
+                    .with_text(latex.to_string());
                 self.push_node(el.into());
             }
         }
@@ -599,7 +733,10 @@ impl<'a> Builder<'a> {
 
     fn footnote_ref(&mut self, name: &str) {
         let next = self.footnote_numbers.len() + 1;
-        let n = *self.footnote_numbers.entry(name.to_string()).or_insert(next);
+        let n = *self
+            .footnote_numbers
+            .entry(name.to_string())
+            .or_insert(next);
         let id = xml_id(&format!("fn-{name}"));
         let a = Element::new("a")
             .with_attr("href", format!("#{id}"))
@@ -614,6 +751,7 @@ impl<'a> Builder<'a> {
     /// A written link destination: web links are kept, book paths are left for the book to
     /// resolve (`pending:LINE:url`), anything script-capable is dropped.
     fn link_href(&mut self, dest: &str) -> Option<String> {
+        self.spend(dest.len());
         match url::classify(dest) {
             UrlKind::External(u) => Some(url::encode_href(&u)),
             UrlKind::Relative { .. } => {
@@ -621,7 +759,10 @@ impl<'a> Builder<'a> {
                 Some(format!("pending:{line}:{dest}"))
             }
             UrlKind::Blocked(scheme) => {
-                self.warn(format!("removed unsafe link '{}' (scheme '{scheme}:' is not allowed)", shorten(dest)));
+                self.warn(format!(
+                    "removed unsafe link '{}' (scheme '{scheme}:' is not allowed)",
+                    shorten(dest)
+                ));
                 None
             }
         }
@@ -629,6 +770,7 @@ impl<'a> Builder<'a> {
 
     /// An image source: a file inside the book, or the placeholder.
     fn image_src(&mut self, dest: &str) -> String {
+        self.spend(dest.len());
         match url::classify(dest) {
             UrlKind::External(u) => {
                 self.warn(format!("remote image '{}' is not fetched (builds run offline); a placeholder is shown. Download it into the book", shorten(&u)));
@@ -636,29 +778,34 @@ impl<'a> Builder<'a> {
                 format!("asset:{PLACEHOLDER_ASSET}")
             }
             UrlKind::Blocked(scheme) => {
-                self.warn(format!("image with scheme '{scheme}:' removed; put the image file in the book"));
+                self.error(format!("image '{}' cannot be used (scheme '{scheme}:'); put the image file in the book", shorten(dest)));
                 self.uses_placeholder = true;
                 format!("asset:{PLACEHOLDER_ASSET}")
             }
-            UrlKind::Relative { path, .. } => match corpus::source::resolve_in_book(self.input.dir, &path) {
-                Ok(rel) if (self.input.exists)(&rel) => {
-                    if !self.images.contains(&rel) {
-                        self.images.push(rel.clone());
+            UrlKind::Relative { path, .. } => {
+                match corpus::source::resolve_in_book(self.input.dir, &path) {
+                    Ok(rel) if (self.input.exists)(&rel) => {
+                        if !self.images.contains(&rel) {
+                            self.images.push(rel.clone());
+                        }
+                        format!("asset:{rel}")
                     }
-                    format!("asset:{rel}")
+                    Ok(rel) => {
+                        let folder = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                        self.error(format!(
+                            "image '{path}' not found (looked in {}/)",
+                            if folder.is_empty() { "." } else { folder }
+                        ));
+                        self.uses_placeholder = true;
+                        format!("asset:{PLACEHOLDER_ASSET}")
+                    }
+                    Err(msg) => {
+                        self.error(format!("image: {msg}"));
+                        self.uses_placeholder = true;
+                        format!("asset:{PLACEHOLDER_ASSET}")
+                    }
                 }
-                Ok(rel) => {
-                    let folder = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                    self.error(format!("image '{path}' not found (looked in {}/)", if folder.is_empty() { "." } else { folder }));
-                    self.uses_placeholder = true;
-                    format!("asset:{PLACEHOLDER_ASSET}")
-                }
-                Err(msg) => {
-                    self.error(format!("image: {msg}"));
-                    self.uses_placeholder = true;
-                    format!("asset:{PLACEHOLDER_ASSET}")
-                }
-            },
+            }
         }
     }
 
@@ -680,9 +827,15 @@ impl<'a> Builder<'a> {
         self.ids.insert(id.clone());
         el.set_attr("id", id.clone());
         if self.last_level > 0 && level > self.last_level + 1 {
-            self.warn(format!("heading level jumps from h{} to h{level}; use h{} here", self.last_level, self.last_level + 1));
+            self.warn(format!(
+                "heading level jumps from h{} to h{level}; use h{} here",
+                self.last_level,
+                self.last_level + 1
+            ));
         } else if self.last_level == 0 && level > 1 && self.input.title_hint.is_none() {
-            self.warn(format!("the chapter's first heading is h{level}; start chapters with '# Title'"));
+            self.warn(format!(
+                "the chapter's first heading is h{level}; start chapters with '# Title'"
+            ));
         }
         self.last_level = level;
         self.headings.push(HeadingInfo { level, id, text });
@@ -721,7 +874,11 @@ impl<'a> Builder<'a> {
                         self.raw_end(&name);
                     }
                 }
-                Token::Start { name, attrs, self_closing } => {
+                Token::Start {
+                    name,
+                    attrs,
+                    self_closing,
+                } => {
                     if self.skip_until.is_some() {
                         continue;
                     }
@@ -749,10 +906,21 @@ impl<'a> Builder<'a> {
             TagPolicy::Keep(k) => k,
         };
         if keep == "kitep-block" {
-            let kind = attrs.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.clone()).unwrap_or_default();
-            let title = attrs.iter().find(|(k, _)| k == "title").map(|(_, v)| v.clone()).unwrap_or_default();
+            let kind = attrs
+                .iter()
+                .find(|(k, _)| k == "kind")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let title = attrs
+                .iter()
+                .find(|(k, _)| k == "title")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
             self.open_block(&kind, &title);
             return;
+        }
+        if !rawhtml::is_phrasing(keep) {
+            self.close_raw_phrasing();
         }
         let parent = self.stack.last().map(|o| o.el.name).unwrap_or("body");
         if is_phrasing_only(parent) && !rawhtml::is_phrasing(keep) {
@@ -772,7 +940,9 @@ impl<'a> Builder<'a> {
                 self.warn(format!("removed unsafe HTML attribute {attr} on <{name}>"));
                 continue;
             }
-            let Some(a) = rawhtml::allowed_attr(keep, &attr) else { continue };
+            let Some(a) = rawhtml::allowed_attr(keep, &attr) else {
+                continue;
+            };
             match a {
                 "href" => {
                     if let Some(h) = self.link_href(&value) {
@@ -802,7 +972,10 @@ impl<'a> Builder<'a> {
                     }
                 }
                 "role" => {
-                    if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ') {
+                    if value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+                    {
                         el.set_attr("role", value);
                     }
                 }
@@ -840,7 +1013,13 @@ impl<'a> Builder<'a> {
             self.close_block();
             return;
         }
-        let Some(pos) = self.stack.iter().rposition(|o| o.origin != Origin::Raw || o.el.name == name) else { return };
+        let Some(pos) = self
+            .stack
+            .iter()
+            .rposition(|o| o.origin != Origin::Raw || o.el.name == name)
+        else {
+            return;
+        };
         if self.stack[pos].origin != Origin::Raw {
             return;
         }
@@ -852,7 +1031,13 @@ impl<'a> Builder<'a> {
     /// Opens a `:::` block.
     fn open_block(&mut self, kind: &str, title: &str) {
         let lang = self.input.lang;
-        let titled = |default: &str| if title.is_empty() { default.to_string() } else { title.to_string() };
+        let titled = |default: &str| {
+            if title.is_empty() {
+                default.to_string()
+            } else {
+                title.to_string()
+            }
+        };
         let el = match kind {
             "note" | "tip" | "important" | "warning" | "caution" => {
                 let l = match kind {
@@ -867,19 +1052,32 @@ impl<'a> Builder<'a> {
             "objectives" => Element::new("div")
                 .with_attr("class", "objectives")
                 .with_attr("role", "note")
-                .with_child(Element::new("p").with_attr("class", "block-title").with_text(titled(label(lang, Label::Objectives))).into()),
+                .with_child(
+                    Element::new("p")
+                        .with_attr("class", "block-title")
+                        .with_text(titled(label(lang, Label::Objectives)))
+                        .into(),
+                ),
             "exercise" => {
                 self.exercises += 1;
                 let n = self.exercises;
                 let id = self.unique_id(&format!("exercise-{n}"));
                 self.ids.insert(id.clone());
-                let mut heading = Element::new("p").with_attr("class", "block-title").with_child(
-                    Element::new("span").with_attr("class", "exercise-number").with_text(format!("{} {n}", label(lang, Label::Exercise))).into(),
-                );
+                let mut heading = Element::new("p")
+                    .with_attr("class", "block-title")
+                    .with_child(
+                        Element::new("span")
+                            .with_attr("class", "exercise-number")
+                            .with_text(format!("{} {n}", label(lang, Label::Exercise)))
+                            .into(),
+                    );
                 if !title.is_empty() {
                     heading.children.push(Node::Text(format!(". {title}")));
                 }
-                Element::new("div").with_attr("class", "exercise").with_attr("id", id).with_child(heading.into())
+                Element::new("div")
+                    .with_attr("class", "exercise")
+                    .with_attr("id", id)
+                    .with_child(heading.into())
             }
             "answer" => {
                 if !self.in_block("exercise") {
@@ -893,11 +1091,21 @@ impl<'a> Builder<'a> {
             }
             "glossary" => Element::new("div")
                 .with_attr("class", "glossary")
-                .with_child(Element::new("p").with_attr("class", "block-title").with_text(titled(label(lang, Label::Glossary))).into()),
+                .with_child(
+                    Element::new("p")
+                        .with_attr("class", "block-title")
+                        .with_text(titled(label(lang, Label::Glossary)))
+                        .into(),
+                ),
             other => {
                 let mut el = Element::new("div").with_attr("class", other.to_string());
                 if !title.is_empty() {
-                    el.children.push(Element::new("p").with_attr("class", "block-title").with_text(title.to_string()).into());
+                    el.children.push(
+                        Element::new("p")
+                            .with_attr("class", "block-title")
+                            .with_text(title.to_string())
+                            .into(),
+                    );
                 }
                 el
             }
@@ -906,21 +1114,37 @@ impl<'a> Builder<'a> {
     }
 
     fn close_block(&mut self) {
-        let Some(pos) = self.stack.iter().rposition(|o| matches!(o.origin, Origin::Block | Origin::Answer)) else { return };
+        let Some(pos) = self
+            .stack
+            .iter()
+            .rposition(|o| matches!(o.origin, Origin::Block | Origin::Answer))
+        else {
+            return;
+        };
         while self.stack.len() > pos + 1 {
             self.close_top();
         }
-        let open = self.stack.pop().expect("position checked");
+        let open = self.pop().expect("position checked");
         if open.origin == Origin::Answer {
             let exercise: usize = open.tag.parse().unwrap_or(0);
             let exercise_id = format!("exercise-{exercise}");
             let answer_id = format!("answer-{exercise}");
             let lang = self.input.lang;
-            let link = Element::new("p").with_attr("class", "answer-link").with_child(
-                Element::new("a").with_attr("href", format!("#{answer_id}")).with_attr("id", format!("answer-ref-{exercise}")).with_text(label(lang, Label::AnswerToExercise)).into(),
-            );
+            let link = Element::new("p")
+                .with_attr("class", "answer-link")
+                .with_child(
+                    Element::new("a")
+                        .with_attr("href", format!("#{answer_id}"))
+                        .with_attr("id", format!("answer-ref-{exercise}"))
+                        .with_text(label(lang, Label::AnswerToExercise))
+                        .into(),
+                );
             self.push_node(link.into());
-            self.answers.push(Answer { exercise, exercise_id, body: open.el.children });
+            self.answers.push(Answer {
+                exercise,
+                exercise_id,
+                body: open.el.children,
+            });
         } else {
             self.attach(open);
         }
@@ -934,7 +1158,10 @@ impl<'a> Builder<'a> {
             && let Some(open) = last.rfind('{')
             && last.trim_end().ends_with('}')
         {
-            let inside = last[open + 1..].trim_end().trim_end_matches('}').to_string();
+            let inside = last[open + 1..]
+                .trim_end()
+                .trim_end_matches('}')
+                .to_string();
             equivalents = parse_equivalents(&inside);
             if !equivalents.is_empty() {
                 last.truncate(open);
@@ -946,21 +1173,33 @@ impl<'a> Builder<'a> {
         let id = self.unique_id(&xml_id(&format!("term-{}", slug_id(&term))));
         self.ids.insert(id.clone());
         let children = std::mem::take(&mut dt.children);
-        dt.children.push(Element::new("dfn").with_children(children).into());
+        dt.children
+            .push(Element::new("dfn").with_children(children).into());
         if !equivalents.is_empty() {
             let mut span = Element::new("span").with_attr("class", "equivalents");
             for (i, (lang, word)) in equivalents.iter().enumerate() {
                 if i > 0 {
                     span.children.push(Node::Text(" · ".into()));
                 }
-                span.children.push(Element::new("span").with_attr("lang", lang.clone()).with_text(word.clone()).into());
+                span.children.push(
+                    Element::new("span")
+                        .with_attr("lang", lang.clone())
+                        .with_text(word.clone())
+                        .into(),
+                );
             }
             dt.children.push(Node::Text(" ".into()));
             dt.children.push(span.into());
         }
         dt.set_attr("id", id.clone());
         self.pending_term = Some(self.glossary.len());
-        self.glossary.push(GlossaryEntry { term, lang: self.input.lang.to_string(), id, definition: String::new(), equivalents });
+        self.glossary.push(GlossaryEntry {
+            term,
+            lang: self.input.lang.to_string(),
+            id,
+            definition: String::new(),
+            equivalents,
+        });
     }
 
     fn finish(mut self) -> Result<CompiledChapter, Refused> {
@@ -975,17 +1214,37 @@ impl<'a> Builder<'a> {
         let lang = self.input.lang.to_string();
         apply_language_spans(&mut body, &mut self.diags, self.input.file);
         if !self.footnotes.is_empty() {
-            body.push(footnotes_section(&lang, std::mem::take(&mut self.footnotes), &self.footnote_numbers).into());
+            body.push(
+                footnotes_section(
+                    &lang,
+                    std::mem::take(&mut self.footnotes),
+                    &self.footnote_numbers,
+                )
+                .into(),
+            );
         }
         let title = match self.input.title_hint {
             Some(t) if !t.trim().is_empty() => t.trim().to_string(),
-            _ => self.headings.first().map(|h| h.text.clone()).unwrap_or_else(|| {
-                self.input.path.rsplit('/').next().unwrap_or(self.input.path).trim_end_matches(".md").to_string()
-            }),
+            _ => self
+                .headings
+                .first()
+                .map(|h| h.text.clone())
+                .unwrap_or_else(|| {
+                    self.input
+                        .path
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(self.input.path)
+                        .trim_end_matches(".md")
+                        .to_string()
+                }),
         };
         let mut text = String::new();
         collect_text(&body, &mut text);
-        let words = text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+        let words = text
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
         Ok(CompiledChapter {
             index: self.input.index,
             path: self.input.path.to_string(),
@@ -1027,18 +1286,35 @@ fn heading_name(level: HeadingLevel) -> &'static str {
 
 /// Elements whose content model is phrasing only (no `<div>` inside a `<p>`).
 fn is_phrasing_only(name: &str) -> bool {
-    matches!(name, "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "pre" | "summary" | "caption" | "figcaption")
-        || rawhtml::is_phrasing(name)
+    matches!(
+        name,
+        "p" | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "dt"
+            | "pre"
+            | "summary"
+            | "caption"
+            | "figcaption"
+    ) || rawhtml::is_phrasing(name)
 }
 
 /// An image alone in its paragraph, with a title, becomes a figure whose caption is the title.
 fn as_figure(p: &mut Element) -> Option<Element> {
-    let mut imgs = p.children.iter().filter(|c| !matches!(c, Node::Text(t) if t.trim().is_empty()));
+    let mut imgs = p
+        .children
+        .iter()
+        .filter(|c| !matches!(c, Node::Text(t) if t.trim().is_empty()));
     let only = imgs.next()?;
     if imgs.next().is_some() {
         return None;
     }
-    let Node::Element(img) = only else { return None };
+    let Node::Element(img) = only else {
+        return None;
+    };
     if img.name != "img" {
         return None;
     }
@@ -1056,7 +1332,9 @@ fn parse_equivalents(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = s.trim();
     while !rest.is_empty() {
-        let Some((key, after)) = rest.split_once('=') else { return Vec::new() };
+        let Some((key, after)) = rest.split_once('=') else {
+            return Vec::new();
+        };
         let key = key.trim();
         if !corpus::language::is_well_formed(key) {
             return Vec::new();
@@ -1076,9 +1354,21 @@ fn parse_equivalents(s: &str) -> Vec<(String, String)> {
     out
 }
 
-fn footnotes_section(lang: &str, notes: Vec<(String, Vec<Node>)>, numbers: &HashMap<String, usize>) -> Element {
-    let mut notes: Vec<(usize, String, Vec<Node>)> =
-        notes.into_iter().map(|(name, body)| (numbers.get(&name).copied().unwrap_or(usize::MAX), name, body)).collect();
+fn footnotes_section(
+    lang: &str,
+    notes: Vec<(String, Vec<Node>)>,
+    numbers: &HashMap<String, usize>,
+) -> Element {
+    let mut notes: Vec<(usize, String, Vec<Node>)> = notes
+        .into_iter()
+        .map(|(name, body)| {
+            (
+                numbers.get(&name).copied().unwrap_or(usize::MAX),
+                name,
+                body,
+            )
+        })
+        .collect();
     notes.sort_by_key(|(n, _, _)| *n);
     let mut ol = Element::new("ol");
     for (n, name, mut body) in notes {
@@ -1097,7 +1387,9 @@ fn footnotes_section(lang: &str, notes: Vec<(String, Vec<Node>)>, numbers: &Hash
             _ if n != usize::MAX => body.push(back_node),
             _ => {}
         }
-        let mut li = Element::new("li").with_attr("id", xml_id(&format!("fn-{name}"))).with_attr("epub:type", "footnote");
+        let mut li = Element::new("li")
+            .with_attr("id", xml_id(&format!("fn-{name}")))
+            .with_attr("epub:type", "footnote");
         li.children = body;
         ol.children.push(li.into());
     }
@@ -1136,19 +1428,30 @@ fn split_language_spans(text: &str, diags: &mut Vec<Diagnostic>, file: &str) -> 
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(marker) = rest.find("]{lang=") {
-        let Some(open) = rest[..marker].rfind('[') else { break };
+        let Some(open) = rest[..marker].rfind('[') else {
+            break;
+        };
         let after = &rest[marker + "]{lang=".len()..];
         let Some(close) = after.find('}') else { break };
         let lang = after[..close].trim().trim_matches('"');
         if !corpus::language::is_well_formed(lang) {
-            diags.push(Diagnostic::error(file, 0, format!("unknown language code '{lang}' in a language span")));
+            diags.push(Diagnostic::error(
+                file,
+                0,
+                format!("unknown language code '{lang}' in a language span"),
+            ));
             break;
         }
         if open > 0 {
             out.push(Node::Text(rest[..open].to_string()));
         }
         let words = &rest[open + 1..marker];
-        out.push(Element::new("span").with_attr("lang", corpus::language::canonical(lang)).with_text(words.to_string()).into());
+        out.push(
+            Element::new("span")
+                .with_attr("lang", corpus::language::canonical(lang))
+                .with_text(words.to_string())
+                .into(),
+        );
         rest = &after[close + 1..];
     }
     if !rest.is_empty() {
@@ -1158,5 +1461,9 @@ fn split_language_spans(text: &str, diags: &mut Vec<Diagnostic>, file: &str) -> 
 }
 
 fn shorten(s: &str) -> String {
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }

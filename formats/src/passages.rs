@@ -34,7 +34,12 @@ pub fn passages(book: &CompiledBook) -> Vec<Passage> {
             if text.is_empty() {
                 return;
             }
-            let lang = current.lang_counts.iter().max_by_key(|(_, n)| **n).map(|(l, _)| l.clone()).unwrap_or_else(|| ch.lang.clone());
+            let lang = current
+                .lang_counts
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(l, _)| l.clone())
+                .unwrap_or_else(|| ch.lang.clone());
             out.push(Passage {
                 book: book.slug.clone(),
                 work: book.config.work.clone(),
@@ -89,7 +94,11 @@ struct Section {
 
 impl Section {
     fn new(anchor: String) -> Self {
-        Section { anchor, text: String::new(), lang_counts: HashMap::new() }
+        Section {
+            anchor,
+            text: String::new(),
+            lang_counts: HashMap::new(),
+        }
     }
 
     fn add(&mut self, nodes: &[Node], lang: &str) {
@@ -122,7 +131,23 @@ impl Section {
                     let inner_lang = e.attr("lang").unwrap_or(lang).to_string();
                     let block = matches!(
                         e.name,
-                        "p" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "dt" | "dd" | "tr" | "div" | "figcaption" | "pre" | "blockquote" | "section" | "td" | "th"
+                        "p" | "li"
+                            | "h1"
+                            | "h2"
+                            | "h3"
+                            | "h4"
+                            | "h5"
+                            | "h6"
+                            | "dt"
+                            | "dd"
+                            | "tr"
+                            | "div"
+                            | "figcaption"
+                            | "pre"
+                            | "blockquote"
+                            | "section"
+                            | "td"
+                            | "th"
                     );
                     if block && !self.text.is_empty() && !self.text.ends_with([' ', '\n']) {
                         self.text.push(' ');

@@ -5,8 +5,14 @@ use crate::entities;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Token {
-    Start { name: String, attrs: Vec<(String, String)>, self_closing: bool },
-    End { name: String },
+    Start {
+        name: String,
+        attrs: Vec<(String, String)>,
+        self_closing: bool,
+    },
+    End {
+        name: String,
+    },
     Text(String),
 }
 
@@ -115,7 +121,15 @@ fn parse_tag(s: &str) -> Option<(Token, usize)> {
             attrs.push((attr_name, value));
         }
     }
-    let tok = if end_tag { Token::End { name } } else { Token::Start { name, attrs, self_closing } };
+    let tok = if end_tag {
+        Token::End { name }
+    } else {
+        Token::Start {
+            name,
+            attrs,
+            self_closing,
+        }
+    };
     Some((tok, i))
 }
 
@@ -133,26 +147,108 @@ pub enum TagPolicy {
 }
 
 /// Elements whose content is never shown: removed together with what they hold.
-const DROP_WITH_CONTENT: &[&str] =
-    &["script", "style", "template", "noscript", "textarea", "title", "iframe", "xmp", "noembed", "noframes", "object", "applet", "svg", "math", "select", "head", "frameset", "plaintext"];
-const DROP_VOID: &[&str] = &["meta", "base", "link", "input", "embed", "param", "source", "track", "frame", "keygen", "area"];
+const DROP_WITH_CONTENT: &[&str] = &[
+    "script",
+    "style",
+    "template",
+    "noscript",
+    "textarea",
+    "title",
+    "iframe",
+    "xmp",
+    "noembed",
+    "noframes",
+    "object",
+    "applet",
+    "svg",
+    "math",
+    "select",
+    "head",
+    "frameset",
+    "plaintext",
+];
+const DROP_VOID: &[&str] = &[
+    "meta", "base", "link", "input", "embed", "param", "source", "track", "frame", "keygen", "area",
+];
 /// Dangerous enough to mention in a warning; other unknown tags are unwrapped quietly.
 const UNSAFE: &[&str] = &[
-    "script", "style", "iframe", "object", "embed", "applet", "form", "input", "button", "select", "textarea", "base", "meta",
-    "link", "svg", "math", "frame", "frameset", "template", "noscript",
+    "script", "style", "iframe", "object", "embed", "applet", "form", "input", "button", "select",
+    "textarea", "base", "meta", "link", "svg", "math", "frame", "frameset", "template", "noscript",
 ];
 
 const KEEP: &[&str] = &[
-    "a", "abbr", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "details",
-    "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
-    "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strong", "sub", "summary", "sup",
-    "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr", "kitep-block",
+    "a",
+    "abbr",
+    "aside",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
+    "var",
+    "wbr",
+    "kitep-block",
 ];
 
 /// Elements allowed where only phrasing content may go (inside a paragraph, heading, span …).
 const PHRASING: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "del", "dfn", "em", "i", "img", "ins", "kbd", "mark", "q", "ruby", "rp", "rt",
-    "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr",
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "del", "dfn", "em", "i", "img", "ins",
+    "kbd", "mark", "q", "ruby", "rp", "rt", "s", "samp", "small", "span", "strong", "sub", "sup",
+    "time", "u", "var", "wbr",
 ];
 
 pub fn policy(name: &str) -> TagPolicy {
@@ -193,7 +289,17 @@ pub fn allowed_parents(name: &str) -> Option<&'static [&'static str]> {
 
 /// Maps an attribute to its static name if the element may carry it.
 pub fn allowed_attr(element: &str, attr: &str) -> Option<&'static str> {
-    const GLOBAL: &[&str] = &["id", "class", "lang", "dir", "title", "role", "aria-label", "aria-hidden", "aria-describedby"];
+    const GLOBAL: &[&str] = &[
+        "id",
+        "class",
+        "lang",
+        "dir",
+        "title",
+        "role",
+        "aria-label",
+        "aria-hidden",
+        "aria-describedby",
+    ];
     if let Some(a) = GLOBAL.iter().find(|a| **a == attr) {
         return Some(a);
     }
@@ -217,15 +323,32 @@ mod tests {
 
     #[test]
     fn tokenizes_tags_attributes_and_entities() {
-        let t = tokenize("<a HREF='x&amp;y' title=t>hi &lt;3</a><br/><!-- c --><img src=x onerror=alert(1)>");
+        let t = tokenize(
+            "<a HREF='x&amp;y' title=t>hi &lt;3</a><br/><!-- c --><img src=x onerror=alert(1)>",
+        );
         assert_eq!(
             t,
             vec![
-                Token::Start { name: "a".into(), attrs: vec![("href".into(), "x&y".into()), ("title".into(), "t".into())], self_closing: false },
+                Token::Start {
+                    name: "a".into(),
+                    attrs: vec![("href".into(), "x&y".into()), ("title".into(), "t".into())],
+                    self_closing: false
+                },
                 Token::Text("hi <3".into()),
                 Token::End { name: "a".into() },
-                Token::Start { name: "br".into(), attrs: vec![], self_closing: true },
-                Token::Start { name: "img".into(), attrs: vec![("src".into(), "x".into()), ("onerror".into(), "alert(1)".into())], self_closing: false },
+                Token::Start {
+                    name: "br".into(),
+                    attrs: vec![],
+                    self_closing: true
+                },
+                Token::Start {
+                    name: "img".into(),
+                    attrs: vec![
+                        ("src".into(), "x".into()),
+                        ("onerror".into(), "alert(1)".into())
+                    ],
+                    self_closing: false
+                },
             ]
         );
     }
@@ -233,7 +356,10 @@ mod tests {
     #[test]
     fn stray_angle_brackets_are_text() {
         assert_eq!(tokenize("a < b"), vec![Token::Text("a < b".into())]);
-        assert_eq!(tokenize("<img src=\"x"), vec![Token::Text("<img src=\"x".into())]);
+        assert_eq!(
+            tokenize("<img src=\"x"),
+            vec![Token::Text("<img src=\"x".into())]
+        );
         assert_eq!(tokenize("<![CDATA[x]]>y"), vec![Token::Text("y".into())]);
     }
 

@@ -23,8 +23,17 @@ pub struct ReaderLinks<'a> {
 
 impl LinkResolver for ReaderLinks<'_> {
     fn chapter(&self, index: usize, fragment: &str) -> String {
-        let name = self.book.names.get(index).map(String::as_str).unwrap_or("index");
-        if fragment.is_empty() { format!("{name}.html") } else { format!("{name}.html#{}", crate::url::encode_href(fragment)) }
+        let name = self
+            .book
+            .names
+            .get(index)
+            .map(String::as_str)
+            .unwrap_or("index");
+        if fragment.is_empty() {
+            format!("{name}.html")
+        } else {
+            format!("{name}.html#{}", crate::url::encode_href(fragment))
+        }
     }
 
     fn asset(&self, path: &str) -> String {
@@ -37,14 +46,23 @@ pub fn chapter_content(book: &CompiledBook, index: usize, links: &dyn LinkResolv
     let ch = &book.chapters[index];
     let mut out = String::with_capacity(ch.body.len() * 64);
     if ch.headings.is_empty() {
-        write_nodes(&mut out, &[Element::new("h1").with_text(ch.title.clone()).into()], Flavor::Html, links);
+        write_nodes(
+            &mut out,
+            &[Element::new("h1").with_text(ch.title.clone()).into()],
+            Flavor::Html,
+            links,
+        );
     }
     write_nodes(&mut out, &ch.body, Flavor::Html, links);
     out
 }
 
 fn page(book: &CompiledBook, title: &str, body: &str) -> String {
-    let dir = if corpus::language::is_rtl(&book.lang) { "rtl" } else { "ltr" };
+    let dir = if corpus::language::is_rtl(&book.lang) {
+        "rtl"
+    } else {
+        "ltr"
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{dir}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<link rel=\"stylesheet\" href=\"style.css\">\n</head>\n<body>\n<a class=\"skip-link\" href=\"#main\">{}</a>\n{body}\n</body>\n</html>\n",
         escaped(&book.lang),
@@ -71,14 +89,20 @@ fn footer(book: &CompiledBook) -> String {
     if let Some(l) = &book.config.license {
         parts.push(escaped(l));
     }
-    format!("<footer class=\"site-footer\">\n<p>{}</p>\n</footer>", parts.join(" · "))
+    format!(
+        "<footer class=\"site-footer\">\n<p>{}</p>\n</footer>",
+        parts.join(" · ")
+    )
 }
 
 /// Renders every page of the reader. `epub_href` links the download, relative to the reader folder.
 pub fn render(book: &CompiledBook, assets: &AssetSet, epub_href: Option<&str>) -> Vec<ReaderPage> {
     let links = ReaderLinks { book, assets };
     let mut pages = Vec::with_capacity(book.chapters.len() + 1);
-    pages.push(ReaderPage { path: "index.html".into(), html: index_page(book, assets, epub_href, &links) });
+    pages.push(ReaderPage {
+        path: "index.html".into(),
+        html: index_page(book, assets, epub_href, &links),
+    });
     let n = book.chapters.len();
     for i in 0..n {
         let ch = &book.chapters[i];
@@ -91,16 +115,26 @@ pub fn render(book: &CompiledBook, assets: &AssetSet, epub_href: Option<&str>) -
         let title = format!("{} — {}", ch.title, book.title);
         let mut html = page(book, &title, &body);
         if ch.lang != book.lang {
-            html = html.replacen(&format!("lang=\"{}\"", escaped(&book.lang)), &format!("lang=\"{}\"", escaped(&ch.lang)), 1);
+            html = html.replacen(
+                &format!("lang=\"{}\"", escaped(&book.lang)),
+                &format!("lang=\"{}\"", escaped(&ch.lang)),
+                1,
+            );
         }
-        pages.push(ReaderPage { path: format!("{}.html", book.names[i]), html });
+        pages.push(ReaderPage {
+            path: format!("{}.html", book.names[i]),
+            html,
+        });
     }
     pages
 }
 
 fn pager(book: &CompiledBook, i: usize, links: &dyn LinkResolver) -> String {
     let lang = &book.lang;
-    let mut s = format!("<nav class=\"pager\" aria-label=\"{}\">\n", escaped(label(lang, Label::Chapters)));
+    let mut s = format!(
+        "<nav class=\"pager\" aria-label=\"{}\">\n",
+        escaped(label(lang, Label::Chapters))
+    );
     if i > 0 {
         s.push_str(&format!(
             "<a class=\"prev\" rel=\"prev\" href=\"{}\"><span class=\"pager-label\">← {}</span> {}</a>\n",
@@ -109,7 +143,10 @@ fn pager(book: &CompiledBook, i: usize, links: &dyn LinkResolver) -> String {
             escaped(&book.chapters[i - 1].title)
         ));
     }
-    s.push_str(&format!("<a class=\"up\" href=\"index.html\">{}</a>\n", escaped(label(lang, Label::Contents))));
+    s.push_str(&format!(
+        "<a class=\"up\" href=\"index.html\">{}</a>\n",
+        escaped(label(lang, Label::Contents))
+    ));
     if i + 1 < book.chapters.len() {
         s.push_str(&format!(
             "<a class=\"next\" rel=\"next\" href=\"{}\"><span class=\"pager-label\">{} →</span> {}</a>\n",
@@ -122,7 +159,12 @@ fn pager(book: &CompiledBook, i: usize, links: &dyn LinkResolver) -> String {
     s
 }
 
-fn index_page(book: &CompiledBook, assets: &AssetSet, epub_href: Option<&str>, links: &dyn LinkResolver) -> String {
+fn index_page(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    epub_href: Option<&str>,
+    links: &dyn LinkResolver,
+) -> String {
     let c = &book.config;
     let lang = &book.lang;
     let mut body = String::from("<main id=\"main\">\n<div class=\"book-head\">\n");
@@ -139,16 +181,25 @@ fn index_page(book: &CompiledBook, assets: &AssetSet, epub_href: Option<&str>, l
         body.push_str(&format!("<p class=\"subtitle\">{}</p>\n", escaped(sub)));
     }
     if !c.authors.is_empty() {
-        body.push_str(&format!("<p class=\"authors\">{}</p>\n", escaped(&c.authors.join(", "))));
+        body.push_str(&format!(
+            "<p class=\"authors\">{}</p>\n",
+            escaped(&c.authors.join(", "))
+        ));
     }
     if let Some(d) = &c.description {
         body.push_str(&format!("<p class=\"description\">{}</p>\n", escaped(d)));
     }
     if let Some(href) = epub_href {
-        body.push_str(&format!("<p><a class=\"download\" href=\"{}\" download>EPUB</a></p>\n", escaped(href)));
+        body.push_str(&format!(
+            "<p><a class=\"download\" href=\"{}\" download>EPUB</a></p>\n",
+            escaped(href)
+        ));
     }
     body.push_str("</div>\n</div>\n");
-    body.push_str(&format!("<nav class=\"toc\" aria-labelledby=\"toc-title\">\n<h2 id=\"toc-title\">{}</h2>\n", escaped(label(lang, Label::Contents))));
+    body.push_str(&format!(
+        "<nav class=\"toc\" aria-labelledby=\"toc-title\">\n<h2 id=\"toc-title\">{}</h2>\n",
+        escaped(label(lang, Label::Contents))
+    ));
     write_toc(&mut body, &toc::nav_items(book, true), links);
     body.push_str("</nav>\n</main>\n");
     body.push_str(&footer(book));
@@ -160,8 +211,14 @@ fn write_toc(out: &mut String, items: &[NavItem], links: &dyn LinkResolver) {
     for item in items {
         out.push_str("<li>");
         let node: Node = match &item.target {
-            Some((ch, frag)) => Element::new("a").with_attr("href", links.chapter(*ch, frag)).with_text(item.title.clone()).into(),
-            None => Element::new("span").with_attr("class", "part").with_text(item.title.clone()).into(),
+            Some((ch, frag)) => Element::new("a")
+                .with_attr("href", links.chapter(*ch, frag))
+                .with_text(item.title.clone())
+                .into(),
+            None => Element::new("span")
+                .with_attr("class", "part")
+                .with_text(item.title.clone())
+                .into(),
         };
         write_nodes(out, &[node], Flavor::Html, links);
         if !item.children.is_empty() {

@@ -12,12 +12,58 @@ pub const MAX_SVG_BYTES: usize = 2 * 1024 * 1024;
 const MAX_DEPTH: usize = 64;
 
 const ELEMENTS: &[&str] = &[
-    "svg", "g", "defs", "symbol", "use", "title", "desc", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text",
-    "tspan", "textPath", "linearGradient", "radialGradient", "stop", "clipPath", "mask", "pattern", "marker", "filter",
-    "feGaussianBlur", "feOffset", "feBlend", "feColorMatrix", "feFlood", "feComposite", "feMerge", "feMergeNode", "feDropShadow",
+    "svg",
+    "g",
+    "defs",
+    "symbol",
+    "use",
+    "title",
+    "desc",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "textPath",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+    "clipPath",
+    "mask",
+    "pattern",
+    "marker",
+    "filter",
+    "feGaussianBlur",
+    "feOffset",
+    "feBlend",
+    "feColorMatrix",
+    "feFlood",
+    "feComposite",
+    "feMerge",
+    "feMergeNode",
+    "feDropShadow",
 ];
 /// Elements dropped with a warning, content and all.
-const UNSAFE: &[&str] = &["script", "foreignObject", "iframe", "embed", "object", "set", "animate", "animateTransform", "animateMotion", "handler", "listener", "image", "feImage", "style"];
+const UNSAFE: &[&str] = &[
+    "script",
+    "foreignObject",
+    "iframe",
+    "embed",
+    "object",
+    "set",
+    "animate",
+    "animateTransform",
+    "animateMotion",
+    "handler",
+    "listener",
+    "image",
+    "feImage",
+    "style",
+];
 
 #[derive(Debug)]
 pub struct CleanSvg {
@@ -29,9 +75,13 @@ pub struct CleanSvg {
 
 pub fn sanitize(bytes: &[u8]) -> Result<CleanSvg, String> {
     if bytes.len() > MAX_SVG_BYTES {
-        return Err(format!("SVG is {} bytes (at most {MAX_SVG_BYTES})", bytes.len()));
+        return Err(format!(
+            "SVG is {} bytes (at most {MAX_SVG_BYTES})",
+            bytes.len()
+        ));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("SVG is not UTF-8 (byte {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("SVG is not UTF-8 (byte {})", e.valid_up_to()))?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut out = String::with_capacity(text.len());
@@ -42,7 +92,12 @@ pub fn sanitize(bytes: &[u8]) -> Result<CleanSvg, String> {
     let mut saw_root = false;
     let (mut width, mut height) = (None, None);
     loop {
-        let event = reader.read_event().map_err(|e| format!("SVG is not well-formed XML at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "SVG is not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
         match event {
             Event::Eof => break,
             Event::Start(_) if dropping > 0 => dropping += 1,
@@ -85,9 +140,15 @@ pub fn sanitize(bytes: &[u8]) -> Result<CleanSvg, String> {
                     out.push_str(&format!(" xmlns=\"{SVG_NS}\" xmlns:xlink=\"{XLINK_NS}\""));
                 }
                 for attr in e.attributes().with_checks(true) {
-                    let attr = attr.map_err(|err| format!("SVG has a malformed attribute: {err}"))?;
+                    let attr =
+                        attr.map_err(|err| format!("SVG has a malformed attribute: {err}"))?;
                     let key = attr.key.as_ref().to_string();
-                    let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| format!("SVG attribute {key}: {err} (DTD entities are not allowed)"))?.to_string();
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|err| {
+                            format!("SVG attribute {key}: {err} (DTD entities are not allowed)")
+                        })?
+                        .to_string();
                     if key == "xmlns" || key.starts_with("xmlns:") {
                         continue;
                     }
@@ -140,7 +201,11 @@ pub fn sanitize(bytes: &[u8]) -> Result<CleanSvg, String> {
                         "amp" => "&".into(),
                         "quot" => "\"".into(),
                         "apos" => "'".into(),
-                        other => return Err(format!("SVG uses the entity &{other}; (DTD entities are not allowed)")),
+                        other => {
+                            return Err(format!(
+                                "SVG uses the entity &{other}; (DTD entities are not allowed)"
+                            ));
+                        }
                     },
                 };
                 escape_text(&mut out, &resolved);
@@ -152,7 +217,12 @@ pub fn sanitize(bytes: &[u8]) -> Result<CleanSvg, String> {
     if !saw_root {
         return Err("no <svg> element found".to_string());
     }
-    Ok(CleanSvg { svg: out, removed, width, height })
+    Ok(CleanSvg {
+        svg: out,
+        removed,
+        width,
+        height,
+    })
 }
 
 fn attr_ok(key: &str, value: &str) -> Result<(), String> {
@@ -160,17 +230,31 @@ fn attr_ok(key: &str, value: &str) -> Result<(), String> {
     if lower_key.starts_with("on") {
         return Err(format!("event handler {key}"));
     }
-    if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':' || c == '_') {
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':' || c == '_')
+    {
         return Err(format!("attribute {key}"));
     }
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
     if lower_key == "href" || lower_key.ends_with(":href") {
-        return if value.trim_start().starts_with('#') { Ok(()) } else { Err(format!("external reference {key}=\"{value}\"")) };
+        return if value.trim_start().starts_with('#') {
+            Ok(())
+        } else {
+            Err(format!("external reference {key}=\"{value}\""))
+        };
     }
     if lower_key == "xml:base" || lower_key == "attributename" {
         return Err(format!("attribute {key}"));
     }
-    if compact.contains("javascript:") || compact.contains("@import") || compact.contains("expression(") {
+    if compact.contains("javascript:")
+        || compact.contains("@import")
+        || compact.contains("expression(")
+    {
         return Err(format!("unsafe value in {key}"));
     }
     // url(...) may only point inside the drawing (gradients, clip paths).
@@ -208,7 +292,15 @@ mod tests {
   <text x="5" y="40" style="fill:red">1 &lt; 2 &#1199;</text>
 </svg>"##;
         let c = sanitize(svg).unwrap();
-        for bad in ["script", "alert", "foreignObject", "evil", "onload", "<set", "<image"] {
+        for bad in [
+            "script",
+            "alert",
+            "foreignObject",
+            "evil",
+            "onload",
+            "<set",
+            "<image",
+        ] {
             assert!(!c.svg.contains(bad), "{bad} survived: {}", c.svg);
         }
         assert!(c.svg.contains("<rect x=\"1\""));

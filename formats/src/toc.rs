@@ -21,22 +21,43 @@ pub fn nav_items(book: &CompiledBook, sections: bool) -> Vec<NavItem> {
         match entry.kind {
             TocKind::Part => {
                 in_part = true;
-                flat.push((0, NavItem { title: entry.title.clone(), target: None, children: Vec::new() }));
+                flat.push((
+                    0,
+                    NavItem {
+                        title: entry.title.clone(),
+                        target: None,
+                        children: Vec::new(),
+                    },
+                ));
             }
             TocKind::Draft => {}
             TocKind::Chapter(i) => {
-                let Some(ch) = book.chapters.get(i) else { continue };
+                let Some(ch) = book.chapters.get(i) else {
+                    continue;
+                };
                 let level = entry.depth + usize::from(in_part);
-                let title = if entry.title.is_empty() { ch.title.clone() } else { entry.title.clone() };
+                let title = if entry.title.is_empty() {
+                    ch.title.clone()
+                } else {
+                    entry.title.clone()
+                };
                 let title = match &ch.number {
                     Some(n) => format!("{n} {title}"),
                     None => title,
                 };
-                let mut item = NavItem { title, target: Some((i, String::new())), children: Vec::new() };
+                let mut item = NavItem {
+                    title,
+                    target: Some((i, String::new())),
+                    children: Vec::new(),
+                };
                 if sections {
                     let top = ch.headings.iter().map(|h| h.level).min().unwrap_or(1);
                     for h in ch.headings.iter().filter(|h| h.level == top + 1) {
-                        item.children.push(NavItem { title: h.text.clone(), target: Some((i, h.id.clone())), children: Vec::new() });
+                        item.children.push(NavItem {
+                            title: h.text.clone(),
+                            target: Some((i, h.id.clone())),
+                            children: Vec::new(),
+                        });
                     }
                 }
                 flat.push((level, item));
@@ -46,7 +67,10 @@ pub fn nav_items(book: &CompiledBook, sections: bool) -> Vec<NavItem> {
     fold(&mut flat.into_iter().peekable(), 0)
 }
 
-fn fold(items: &mut std::iter::Peekable<std::vec::IntoIter<(usize, NavItem)>>, level: usize) -> Vec<NavItem> {
+fn fold(
+    items: &mut std::iter::Peekable<std::vec::IntoIter<(usize, NavItem)>>,
+    level: usize,
+) -> Vec<NavItem> {
     let mut out: Vec<NavItem> = Vec::new();
     while let Some((l, _)) = items.peek() {
         if *l < level {

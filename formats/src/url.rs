@@ -15,7 +15,10 @@ pub enum UrlKind {
 /// (the Markdown parser and our HTML tokenizer do that); ASCII whitespace and control characters,
 /// which browsers strip, are removed before the scheme is read.
 pub fn classify(url: &str) -> UrlKind {
-    let cleaned: String = url.chars().filter(|c| !c.is_ascii_control() && !c.is_ascii_whitespace()).collect();
+    let cleaned: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_control() && !c.is_ascii_whitespace())
+        .collect();
     if let Some(scheme) = scheme_of(&cleaned) {
         let lower = scheme.to_ascii_lowercase();
         return match lower.as_str() {
@@ -33,7 +36,10 @@ pub fn classify(url: &str) -> UrlKind {
         None => (trimmed, ""),
     };
     let path = path.split('?').next().unwrap_or("");
-    UrlKind::Relative { path: path.to_string(), fragment: percent_decode_fragment(fragment) }
+    UrlKind::Relative {
+        path: path.to_string(),
+        fragment: percent_decode_fragment(fragment),
+    }
 }
 
 /// The scheme, if the URL has one (letters, digits, `+ - .` before the first `:`, starting with a letter).
@@ -43,7 +49,9 @@ fn scheme_of(s: &str) -> Option<&str> {
     let mut chars = scheme.chars();
     let first = chars.next()?;
     // A single letter followed by ':' is a Windows drive, which is a path, not a scheme; block it too.
-    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+    if first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
         Some(scheme)
     } else {
         None
@@ -96,20 +104,39 @@ mod tests {
             "//evil.example/x.png",
             "C:/Windows/win.ini",
         ] {
-            assert!(matches!(classify(u), UrlKind::Blocked(_)), "{u:?} -> {:?}", classify(u));
+            assert!(
+                matches!(classify(u), UrlKind::Blocked(_)),
+                "{u:?} -> {:?}",
+                classify(u)
+            );
         }
     }
 
     #[test]
     fn keeps_web_links_and_book_paths() {
-        assert!(matches!(classify("https://example.org/a?b#c"), UrlKind::External(_)));
+        assert!(matches!(
+            classify("https://example.org/a?b#c"),
+            UrlKind::External(_)
+        ));
         assert!(matches!(classify("mailto:a@b.kg"), UrlKind::External(_)));
         assert_eq!(
             classify("02-fractions.md#%D0%B1%D3%A9%D0%BB%D2%AF%D0%BC"),
-            UrlKind::Relative { path: "02-fractions.md".into(), fragment: "бөлүм".into() }
+            UrlKind::Relative {
+                path: "02-fractions.md".into(),
+                fragment: "бөлүм".into()
+            }
         );
-        assert_eq!(classify("#x"), UrlKind::Relative { path: "".into(), fragment: "x".into() });
+        assert_eq!(
+            classify("#x"),
+            UrlKind::Relative {
+                path: "".into(),
+                fragment: "x".into()
+            }
+        );
         // Percent-encoding hides nothing: `%6Aavascript:` is not a scheme, so it is a (missing) book path.
-        assert!(matches!(classify("%6Aavascript:alert(1)"), UrlKind::Relative { .. }));
+        assert!(matches!(
+            classify("%6Aavascript:alert(1)"),
+            UrlKind::Relative { .. }
+        ));
     }
 }

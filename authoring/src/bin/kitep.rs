@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kitep", version, about = "Kitepkana: textbooks from Markdown to EPUB 3, a web reader and a school library portal")]
+#[command(
+    name = "kitep",
+    version,
+    about = "Kitepkana: textbooks from Markdown to EPUB 3, a web reader and a school library portal"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,7 +66,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::New { dir } => {
             let files = authoring::new::new_book(&dir).map_err(anyhow::Error::msg)?;
-            println!("Created {} with {} files. Next: kitep build {} -o out", dir.display(), files.len(), dir.display());
+            println!(
+                "Created {} with {} files. Next: kitep build {} -o out",
+                dir.display(),
+                files.len(),
+                dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { book } => {
@@ -72,14 +81,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
             eprintln!("{errors} error(s), {} warning(s)", diags.len() - errors);
-            Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Command::Build { book, out, format, max_image_width, strict, quiet } => {
-            let formats = Formats::parse(&format).map_err(anyhow::Error::msg).context("--format")?;
+        Command::Build {
+            book,
+            out,
+            format,
+            max_image_width,
+            strict,
+            quiet,
+        } => {
+            let formats = Formats::parse(&format)
+                .map_err(anyhow::Error::msg)
+                .context("--format")?;
             if !book.join("book.toml").is_file() && !book.is_dir() {
                 bail!("{}: no such book folder", book.display());
             }
-            let opts = BuildOptions { formats, max_image_width, strict };
+            let opts = BuildOptions {
+                formats,
+                max_image_width,
+                strict,
+            };
             let bar = progress_bar(quiet);
             let progress = |done: usize, total: usize, msg: &str| {
                 bar.set_length(total as u64);
@@ -103,7 +129,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Err(e) => {
                     eprint!("{e}");
-                    eprintln!("build failed; the previous output in {} is unchanged", out.display());
+                    eprintln!(
+                        "build failed; the previous output in {} is unchanged",
+                        out.display()
+                    );
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -112,7 +141,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(3), indicatif::ProgressDrawTarget::hidden());
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(3), indicatif::ProgressDrawTarget::hidden());
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
         bar.set_style(style);
     }
@@ -138,11 +168,29 @@ fn print_summary(r: &BuildReport, out: &std::path::Path) {
         println!("  EPUB      {}  {}", p.display(), kb(r.epub_bytes));
     }
     if r.html_pages > 0 {
-        let largest = r.largest_page.as_ref().map(|(n, b, g)| format!("; largest page {n} {} ({} gzip)", kb(*b), kb(*g))).unwrap_or_default();
-        println!("  HTML      {}  {} pages, {}{largest}", out.join("html").display(), r.html_pages, kb(r.html_bytes));
+        let largest = r
+            .largest_page
+            .as_ref()
+            .map(|(n, b, g)| format!("; largest page {n} {} ({} gzip)", kb(*b), kb(*g)))
+            .unwrap_or_default();
+        println!(
+            "  HTML      {}  {} pages, {}{largest}",
+            out.join("html").display(),
+            r.html_pages,
+            kb(r.html_bytes)
+        );
     }
     if r.passages > 0 {
-        println!("  Passages  {}  {} passages", out.join("passages.jsonl").display(), r.passages);
+        println!(
+            "  Passages  {}  {} passages",
+            out.join("passages.jsonl").display(),
+            r.passages
+        );
     }
-    println!("  {} error(s), {} warning(s) in {:.2} s", r.errors, r.warnings, r.elapsed_ms as f64 / 1000.0);
+    println!(
+        "  {} error(s), {} warning(s) in {:.2} s",
+        r.errors,
+        r.warnings,
+        r.elapsed_ms as f64 / 1000.0
+    );
 }
