@@ -204,8 +204,7 @@ fn render_into(
     opts: &BuildOptions,
     started: Instant,
 ) -> Result<BuildReport, BuildError> {
-    let io =
-        |what: &Path, e: std::io::Error| BuildError::Output(format!("{}: {e}", what.display()));
+    let io = io_error;
     let mut report = BuildReport {
         slug: book.slug.clone(),
         title: book.title.clone(),
@@ -219,61 +218,43 @@ fn render_into(
         ..Default::default()
     };
     let epub_name = format!("{}.epub", book.slug);
-    if opts.formats.epub {
-        let path = dir.join(&epub_name);
-        let file = std::fs::File::create(&path).map_err(|e| io(&path, e))?;
-        let mut w = std::io::BufWriter::new(file);
-        let modified = modified_timestamp();
-        epub::write_epub(
-            book,
-            assets,
-            &epub::EpubOptions {
-                modified: &modified,
-            },
-            &mut w,
-        )
-        .map_err(BuildError::Output)?;
-        w.flush().map_err(|e| io(&path, e))?;
-        report.epub_bytes = std::fs::metadata(&path)
-            .map(|m| m.len() as usize)
-            .unwrap_or(0);
+    // The three outputs are independent: write them side by side on the machine's cores.
+    let (epub, html, passages) = std::thread::scope(|s| {
+        let epub = s.spawn(|| {
+            opts.formats
+                .epub
+                .then(|| write_epub_file(book, assets, dir, &epub_name))
+                .transpose()
+        });
+        let passages = s.spawn(|| {
+            opts.formats
+                .passages
+                .then(|| write_passages(book, dir))
+                .transpose()
+        });
+        let epub_href = opts.formats.epub.then(|| format!("../{epub_name}"));
+        let html = opts
+            .formats
+            .html
+            .then(|| write_reader(book, assets, dir, epub_href.as_deref()))
+            .transpose();
+        let epub = epub.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let passages = passages
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (epub, html, passages)
+    });
+    if let Some((path, bytes)) = epub? {
+        report.epub_bytes = bytes;
         report.epub_path = Some(path);
     }
-    if opts.formats.html {
-        let html_dir = dir.join("html");
-        std::fs::create_dir_all(html_dir.join("images")).map_err(|e| io(&html_dir, e))?;
-        let epub_href = opts.formats.epub.then(|| format!("../{epub_name}"));
-        let pages = reader::render(book, assets, epub_href.as_deref());
-        let mut largest: Option<(String, usize, usize)> = None;
-        for page in &pages {
-            let p = html_dir.join(&page.path);
-            std::fs::write(&p, &page.html).map_err(|e| io(&p, e))?;
-            report.html_bytes += page.html.len();
-            if largest
-                .as_ref()
-                .is_none_or(|(_, b, _)| page.html.len() > *b)
-            {
-                largest = Some((
-                    page.path.clone(),
-                    page.html.len(),
-                    gzip_len(page.html.as_bytes()),
-                ));
-            }
-        }
-        let css = html_dir.join("style.css");
-        std::fs::write(&css, reader::READER_CSS).map_err(|e| io(&css, e))?;
-        for a in assets.items.iter().chain(assets.cover_thumbnail.iter()) {
-            let p = html_dir.join(&a.path);
-            std::fs::write(&p, &a.bytes).map_err(|e| io(&p, e))?;
-        }
-        report.html_pages = pages.len();
+    if let Some((pages, bytes, largest)) = html? {
+        report.html_pages = pages;
+        report.html_bytes = bytes;
         report.largest_page = largest;
     }
-    if opts.formats.passages {
-        let list = passages::passages(book);
-        report.passages = list.len();
-        let p = dir.join("passages.jsonl");
-        std::fs::write(&p, passages::to_jsonl(&list)).map_err(|e| io(&p, e))?;
+    if let Some(n) = passages? {
+        report.passages = n;
     }
     let manifest = book_manifest(book, assets, opts, &epub_name);
     let p = dir.join("book.json");
@@ -284,6 +265,79 @@ fn render_into(
     .map_err(|e| io(&p, e))?;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
+}
+
+fn io_error(what: &Path, e: std::io::Error) -> BuildError {
+    BuildError::Output(format!("{}: {e}", what.display()))
+}
+
+fn write_epub_file(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    dir: &Path,
+    name: &str,
+) -> Result<(PathBuf, usize), BuildError> {
+    let path = dir.join(name);
+    let file = std::fs::File::create(&path).map_err(|e| io_error(&path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    let modified = modified_timestamp();
+    epub::write_epub(
+        book,
+        assets,
+        &epub::EpubOptions {
+            modified: &modified,
+        },
+        &mut w,
+    )
+    .map_err(BuildError::Output)?;
+    w.flush().map_err(|e| io_error(&path, e))?;
+    let bytes = std::fs::metadata(&path)
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    Ok((path, bytes))
+}
+
+type PageWeight = Option<(String, usize, usize)>;
+
+/// Writes the web reader; returns the page count, their total size and the heaviest page.
+fn write_reader(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    dir: &Path,
+    epub_href: Option<&str>,
+) -> Result<(usize, usize, PageWeight), BuildError> {
+    let html_dir = dir.join("html");
+    std::fs::create_dir_all(html_dir.join("images")).map_err(|e| io_error(&html_dir, e))?;
+    let count = book.chapters.len() + 1;
+    let mut total = 0;
+    let mut largest: Option<reader::ReaderPage> = None;
+    for i in 0..count {
+        let page = reader::render_page(book, assets, epub_href, i);
+        let p = html_dir.join(&page.path);
+        std::fs::write(&p, &page.html).map_err(|e| io_error(&p, e))?;
+        total += page.html.len();
+        if largest
+            .as_ref()
+            .is_none_or(|l| page.html.len() > l.html.len())
+        {
+            largest = Some(page);
+        }
+    }
+    let css = html_dir.join("style.css");
+    std::fs::write(&css, reader::READER_CSS).map_err(|e| io_error(&css, e))?;
+    for a in assets.items.iter().chain(assets.cover_thumbnail.iter()) {
+        let p = html_dir.join(&a.path);
+        std::fs::write(&p, &a.bytes).map_err(|e| io_error(&p, e))?;
+    }
+    let largest = largest.map(|l| (l.path.clone(), l.html.len(), gzip_len(l.html.as_bytes())));
+    Ok((count, total, largest))
+}
+
+fn write_passages(book: &CompiledBook, dir: &Path) -> Result<usize, BuildError> {
+    let list = passages::passages(book);
+    let p = dir.join("passages.jsonl");
+    std::fs::write(&p, passages::to_jsonl(&list)).map_err(|e| io_error(&p, e))?;
+    Ok(list.len())
 }
 
 /// `book.json`: the edition's metadata and outputs, read by the indexer and the portal.

@@ -606,8 +606,7 @@ fn deep_quote_nesting_is_refused_by_a_pre_limit() {
     let text = format!("{}a", ">".repeat(100_000));
     let dir = book_with(&[("ch.md", text.as_bytes())], "");
     let err = compile_book(dir.path(), None)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         err.contains("src/ch.md:1: error: block quotes nest"),

@@ -110,7 +110,10 @@ impl BookConfig {
             let msg = e.message().trim().to_string();
             let msg = if let Some(rest) = msg.strip_prefix("unknown field `") {
                 let key = rest.split('`').next().unwrap_or(rest);
-                let known = rest.split_once("expected ").map(|(_, k)| k.replace('`', "'")).unwrap_or_default();
+                let known = rest
+                    .split_once("expected ")
+                    .map(|(_, k)| k.replace('`', "'"))
+                    .unwrap_or_default();
                 format!("unknown key '{key}' (check the spelling; expected {known})")
             } else {
                 msg
@@ -125,47 +128,85 @@ impl BookConfig {
     fn validate(&self, file: &str) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         if self.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            out.push(Diagnostic::warning(file, 0, "[book] has no title; the folder name is used (add title = \"...\")"));
+            out.push(Diagnostic::warning(
+                file,
+                0,
+                "[book] has no title; the folder name is used (add title = \"...\")",
+            ));
         }
         match &self.language {
-            None => out.push(Diagnostic::warning(file, 0, "[book] has no language; assuming \"en\" (add language = \"ky\", \"ru\", ...)")),
+            None => out.push(Diagnostic::warning(
+                file,
+                0,
+                "[book] has no language; assuming \"en\" (add language = \"ky\", \"ru\", ...)",
+            )),
             Some(l) if !language::is_well_formed(l) => out.push(Diagnostic::error(
                 file,
                 0,
-                format!("language '{l}' is not a BCP 47 tag (write e.g. \"ky\", \"ru\", \"uz-Latn\")"),
+                format!(
+                    "language '{l}' is not a BCP 47 tag (write e.g. \"ky\", \"ru\", \"uz-Latn\")"
+                ),
             )),
-            Some(l) if !language::is_known(l) => out.push(Diagnostic::warning(file, 0, format!("language '{l}' is not one Kitepkana knows"))),
+            Some(l) if !language::is_known(l) => out.push(Diagnostic::warning(
+                file,
+                0,
+                format!("language '{l}' is not one Kitepkana knows"),
+            )),
             _ => {}
         }
         for g in &self.grades {
             if !(1..=12).contains(g) {
-                out.push(Diagnostic::error(file, 0, format!("grade {g} is out of range (school grades are 1 to 12)")));
+                out.push(Diagnostic::error(
+                    file,
+                    0,
+                    format!("grade {g} is out of range (school grades are 1 to 12)"),
+                ));
             }
         }
         if let Some(l) = &self.license
             && !KNOWN_LICENSES.contains(&l.as_str())
         {
-            out.push(Diagnostic::warning(file, 0, format!("license '{l}' is not a common SPDX identifier (e.g. \"CC-BY-SA-4.0\")")));
+            out.push(Diagnostic::warning(
+                file,
+                0,
+                format!("license '{l}' is not a common SPDX identifier (e.g. \"CC-BY-SA-4.0\")"),
+            ));
         }
         if let Some(isbn) = &self.isbn
             && !isbn_is_valid(isbn)
         {
-            out.push(Diagnostic::error(file, 0, format!("isbn '{isbn}' has a wrong check digit or length")));
+            out.push(Diagnostic::error(
+                file,
+                0,
+                format!("isbn '{isbn}' has a wrong check digit or length"),
+            ));
         }
         if let Some(y) = self.year
             && !(1900..=2200).contains(&y)
         {
-            out.push(Diagnostic::error(file, 0, format!("year {y} is not plausible")));
+            out.push(Diagnostic::error(
+                file,
+                0,
+                format!("year {y} is not plausible"),
+            ));
         }
         if let Some(d) = &self.text_direction
             && d != "ltr"
             && d != "rtl"
         {
-            out.push(Diagnostic::error(file, 0, format!("text-direction '{d}' must be \"ltr\" or \"rtl\"")));
+            out.push(Diagnostic::error(
+                file,
+                0,
+                format!("text-direction '{d}' must be \"ltr\" or \"rtl\""),
+            ));
         }
         for c in &self.contributors {
             if c.name.trim().is_empty() {
-                out.push(Diagnostic::error(file, 0, "a contributor has an empty name"));
+                out.push(Diagnostic::error(
+                    file,
+                    0,
+                    "a contributor has an empty name",
+                ));
             }
         }
         out
@@ -181,8 +222,14 @@ impl BookConfig {
 
     /// Authors first, then the other contributors, each with a role.
     pub fn all_contributors(&self) -> Vec<Contributor> {
-        let mut v: Vec<Contributor> =
-            self.authors.iter().map(|a| Contributor { name: a.clone(), role: ContributorRole::Author }).collect();
+        let mut v: Vec<Contributor> = self
+            .authors
+            .iter()
+            .map(|a| Contributor {
+                name: a.clone(),
+                role: ContributorRole::Author,
+            })
+            .collect();
         v.extend(self.contributors.iter().cloned());
         v
     }
@@ -193,10 +240,20 @@ pub fn isbn_is_valid(isbn: &str) -> bool {
     let chars: Vec<char> = isbn.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
     match chars.len() {
         13 => {
-            let Some(digits) = chars.iter().map(|c| c.to_digit(10)).collect::<Option<Vec<u32>>>() else {
+            let Some(digits) = chars
+                .iter()
+                .map(|c| c.to_digit(10))
+                .collect::<Option<Vec<u32>>>()
+            else {
                 return false;
             };
-            digits.iter().enumerate().map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 }).sum::<u32>() % 10 == 0
+            digits
+                .iter()
+                .enumerate()
+                .map(|(i, d)| if i % 2 == 0 { *d } else { d * 3 })
+                .sum::<u32>()
+                % 10
+                == 0
         }
         10 => {
             let mut sum = 0;
@@ -250,7 +307,10 @@ role = "translator"
         let text = "[book]\ntitle = \"x\"\ntitel = \"y\"\n";
         let err = BookConfig::parse(text, "books/a/book.toml").unwrap_err();
         let s = err.to_string();
-        assert!(s.starts_with("books/a/book.toml:3:1: error: unknown key 'titel'"), "{s}");
+        assert!(
+            s.starts_with("books/a/book.toml:3:1: error: unknown key 'titel'"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -267,11 +327,16 @@ role = "translator"
         let text = "[book]\ntitle = \"x\"\nlanguage = \"kyrgyz\"\ngrades = [14]\nisbn = \"978-3-16-148410-1\"\n";
         let (_, diags) = BookConfig::parse(text, "book.toml").unwrap();
         let all: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-        assert!(all.iter().any(|d| d.contains("language 'kyrgyz'")), "{all:?}");
+        assert!(
+            all.iter().any(|d| d.contains("language 'kyrgyz'")),
+            "{all:?}"
+        );
         assert!(all.iter().any(|d| d.contains("grade 14")), "{all:?}");
         assert!(all.iter().any(|d| d.contains("isbn")), "{all:?}");
         let wrong_type = "[book]\ntitle = \"x\"\nmaterial = \"novel\"\n";
-        let e = BookConfig::parse(wrong_type, "book.toml").unwrap_err().to_string();
+        let e = BookConfig::parse(wrong_type, "book.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("book.toml:3") && e.contains("novel"), "{e}");
     }
 }

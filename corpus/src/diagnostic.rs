@@ -21,11 +21,23 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(file: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, file: file.into(), line, column: 0, message: message.into() }
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            line,
+            column: 0,
+            message: message.into(),
+        }
     }
 
     pub fn warning(file: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, file: file.into(), line, column: 0, message: message.into() }
+        Diagnostic {
+            severity: Severity::Warning,
+            file: file.into(),
+            line,
+            column: 0,
+            message: message.into(),
+        }
     }
 
     pub fn at_column(mut self, column: usize) -> Self {
@@ -60,7 +72,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -78,8 +95,14 @@ mod tests {
     #[test]
     fn formats_like_a_compiler() {
         let d = Diagnostic::error("src/ch1.md", 14, "image 'img/map.png' not found").at_column(3);
-        assert_eq!(d.to_string(), "src/ch1.md:14:3: error: image 'img/map.png' not found");
-        assert_eq!(Diagnostic::warning("book.toml", 0, "x").to_string(), "book.toml: warning: x");
+        assert_eq!(
+            d.to_string(),
+            "src/ch1.md:14:3: error: image 'img/map.png' not found"
+        );
+        assert_eq!(
+            Diagnostic::warning("book.toml", 0, "x").to_string(),
+            "book.toml: warning: x"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub struct LineMap {
 impl LineMap {
     /// The file and line that produced output line `line`.
     pub fn origin(&self, line: usize) -> (&str, usize) {
-        let idx = self.segments.partition_point(|(start, _, _)| *start <= line);
+        let idx = self
+            .segments
+            .partition_point(|(start, _, _)| *start <= line);
         match idx.checked_sub(1).and_then(|i| self.segments.get(i)) {
             Some((start, file, src)) => (file.as_str(), src + (line - start)),
             None => ("", line),
@@ -26,7 +28,12 @@ impl LineMap {
 }
 
 /// Expands the include directives of `text`, which is the file `file` (book-relative, `/`-separated).
-pub fn expand(text: &str, file: &str, root: &Path, diags: &mut Vec<Diagnostic>) -> (String, LineMap) {
+pub fn expand(
+    text: &str,
+    file: &str,
+    root: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> (String, LineMap) {
     let mut out = String::with_capacity(text.len());
     let mut map = LineMap::default();
     expand_into(text, file, root, diags, 0, &mut out, &mut map);
@@ -52,7 +59,8 @@ fn expand_into(
             let out_line = out.matches('\n').count() + 1;
             // After an include, the rest of the directive's line shares the included text's last line.
             if continuing && !out.is_empty() && !out.ends_with('\n') {
-                map.segments.push((out_line + 1, file.to_string(), line + 1));
+                map.segments
+                    .push((out_line + 1, file.to_string(), line + 1));
             } else {
                 map.segments.push((out_line, file.to_string(), line));
             }
@@ -104,7 +112,11 @@ fn expand_into(
                 // `{{#title}}` sets mdBook's browser title: nothing to show.
                 "title" => {}
                 _ => {
-                    diags.push(Diagnostic::warning(file, here, format!("unknown directive '{{{{#{kind}}}}}' left as text")));
+                    diags.push(Diagnostic::warning(
+                        file,
+                        here,
+                        format!("unknown directive '{{{{#{kind}}}}}' left as text"),
+                    ));
                     out.push_str(&rest[pos..end]);
                 }
             }
@@ -129,7 +141,11 @@ fn load_included(arg: &str, base_dir: &str, root: &Path) -> Result<(String, Stri
     let text = source::read_text(&full, &rel).map_err(|m| format!("include: {m}"))?;
     let lines: Vec<&str> = text.lines().collect();
     let selected: Vec<&str> = match selector {
-        None => lines.iter().copied().filter(|l| !is_anchor_line(l)).collect(),
+        None => lines
+            .iter()
+            .copied()
+            .filter(|l| !is_anchor_line(l))
+            .collect(),
         Some(sel) => {
             let nums: Vec<&str> = sel.split(':').collect();
             let parse = |s: &str| -> Result<Option<usize>, String> {
@@ -142,25 +158,42 @@ fn load_included(arg: &str, base_dir: &str, root: &Path) -> Result<(String, Stri
             match nums.as_slice() {
                 [one] if parse(one).is_ok() => {
                     let n = parse(one).ok().flatten().unwrap_or(1);
-                    lines.get(n.saturating_sub(1)..n.min(lines.len())).unwrap_or(&[]).to_vec()
+                    lines
+                        .get(n.saturating_sub(1)..n.min(lines.len()))
+                        .unwrap_or(&[])
+                        .to_vec()
                 }
                 [a, b] if parse(a).is_ok() && parse(b).is_ok() => {
                     let start = parse(a).ok().flatten().unwrap_or(1).max(1) - 1;
-                    let end = parse(b).ok().flatten().unwrap_or(lines.len()).min(lines.len());
+                    let end = parse(b)
+                        .ok()
+                        .flatten()
+                        .unwrap_or(lines.len())
+                        .min(lines.len());
                     if start >= end {
                         Vec::new()
                     } else {
-                        lines[start..end].iter().copied().filter(|l| !is_anchor_line(l)).collect()
+                        lines[start..end]
+                            .iter()
+                            .copied()
+                            .filter(|l| !is_anchor_line(l))
+                            .collect()
                     }
                 }
                 [anchor] => {
                     let found = take_anchor(&lines, anchor);
                     if found.is_empty() {
-                        return Err(format!("include: anchor '{anchor}' not found in {rel} (mark it with ANCHOR: {anchor} and ANCHOR_END: {anchor})"));
+                        return Err(format!(
+                            "include: anchor '{anchor}' not found in {rel} (mark it with ANCHOR: {anchor} and ANCHOR_END: {anchor})"
+                        ));
                     }
                     found
                 }
-                _ => return Err(format!("include: cannot read the line range '{sel}' (write file:10:20 or file:anchor)")),
+                _ => {
+                    return Err(format!(
+                        "include: cannot read the line range '{sel}' (write file:10:20 or file:anchor)"
+                    ));
+                }
             }
         }
     };
@@ -178,7 +211,9 @@ fn take_anchor<'a>(lines: &[&'a str], anchor: &str) -> Vec<&'a str> {
     let mut out = Vec::new();
     for l in lines {
         if !inside {
-            if l.contains(&start_mark) && l.trim_end().ends_with(anchor) || l.contains(&format!("{start_mark} ")) {
+            if l.contains(&start_mark) && l.trim_end().ends_with(anchor)
+                || l.contains(&format!("{start_mark} "))
+            {
                 inside = true;
             }
             continue;
@@ -212,13 +247,33 @@ mod tests {
     fn includes_files_ranges_and_anchors() {
         let d = book();
         let mut diags = Vec::new();
-        let (out, _) = expand("A\n{{#include code/main.rs:body}}\nB", "src/ch.md", d.path(), &mut diags);
+        let (out, _) = expand(
+            "A\n{{#include code/main.rs:body}}\nB",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert_eq!(out, "A\n    println!(\"салам\");\nB");
-        let (out, _) = expand("{{#include code/main.rs:2:2}}", "src/ch.md", d.path(), &mut diags);
+        let (out, _) = expand(
+            "{{#include code/main.rs:2:2}}",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert_eq!(out, "fn main() {");
-        let (out, _) = expand("{{#rustdoc_include code/main.rs}}", "src/ch.md", d.path(), &mut diags);
+        let (out, _) = expand(
+            "{{#rustdoc_include code/main.rs}}",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert!(out.starts_with("fn main() {\n") && !out.contains("ANCHOR"));
-        let (out, _) = expand("\\{{#include code/main.rs}}", "src/ch.md", d.path(), &mut diags);
+        let (out, _) = expand(
+            "\\{{#include code/main.rs}}",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert_eq!(out, "{{#include code/main.rs}}");
         assert!(diags.is_empty(), "{diags:?}");
     }
@@ -227,10 +282,21 @@ mod tests {
     fn includes_cannot_leave_the_book() {
         let d = book();
         let mut diags = Vec::new();
-        let (out, _) = expand("x {{#include ../../../etc/passwd}} y", "src/ch.md", d.path(), &mut diags);
+        let (out, _) = expand(
+            "x {{#include ../../../etc/passwd}} y",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert_eq!(out, "x  y");
         assert_eq!(diags.len(), 1);
-        assert!(diags[0].to_string().starts_with("src/ch.md:1: error: include: path"), "{}", diags[0]);
+        assert!(
+            diags[0]
+                .to_string()
+                .starts_with("src/ch.md:1: error: include: path"),
+            "{}",
+            diags[0]
+        );
     }
 
     #[test]
@@ -239,14 +305,22 @@ mod tests {
         std::fs::write(d.path().join("src/loop.md"), "{{#include loop.md}}").unwrap();
         let mut diags = Vec::new();
         expand("{{#include loop.md}}", "src/ch.md", d.path(), &mut diags);
-        assert!(diags.iter().any(|d| d.message.contains("nest deeper")), "{diags:?}");
+        assert!(
+            diags.iter().any(|d| d.message.contains("nest deeper")),
+            "{diags:?}"
+        );
     }
 
     #[test]
     fn line_map_points_into_included_files() {
         let d = book();
         let mut diags = Vec::new();
-        let (out, map) = expand("one\n{{#include code/main.rs:2:3}}\nthree\nfour", "src/ch.md", d.path(), &mut diags);
+        let (out, map) = expand(
+            "one\n{{#include code/main.rs:2:3}}\nthree\nfour",
+            "src/ch.md",
+            d.path(),
+            &mut diags,
+        );
         assert_eq!(out.lines().nth(1), Some("fn main() {"));
         assert_eq!(map.origin(1), ("src/ch.md", 1));
         assert_eq!(map.origin(2), ("src/code/main.rs", 1));

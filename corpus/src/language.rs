@@ -29,7 +29,9 @@ const KNOWN: &[(&str, &str)] = &[
 /// variants (5–8 alphanumerics).
 pub fn is_well_formed(tag: &str) -> bool {
     let mut parts = tag.split('-');
-    let Some(lang) = parts.next() else { return false };
+    let Some(lang) = parts.next() else {
+        return false;
+    };
     if !(2..=3).contains(&lang.len()) || !lang.bytes().all(|b| b.is_ascii_alphabetic()) {
         return false;
     }
@@ -37,7 +39,9 @@ pub fn is_well_formed(tag: &str) -> bool {
         let alpha = p.bytes().all(|b| b.is_ascii_alphabetic());
         let digits = p.bytes().all(|b| b.is_ascii_digit());
         let alnum = p.bytes().all(|b| b.is_ascii_alphanumeric());
-        (p.len() == 4 && alpha) || (p.len() == 2 && alpha) || (p.len() == 3 && digits) || ((5..=8).contains(&p.len()) && alnum)
+        ((p.len() == 4 || p.len() == 2) && alpha)
+            || (p.len() == 3 && digits)
+            || ((5..=8).contains(&p.len()) && alnum)
     })
 }
 
@@ -58,7 +62,10 @@ pub fn native_name(tag: &str) -> Option<&'static str> {
         return Some("Ўзбекча");
     }
     let p = primary(tag);
-    KNOWN.iter().find(|(code, _)| *code == p).map(|(_, name)| *name)
+    KNOWN
+        .iter()
+        .find(|(code, _)| *code == p)
+        .map(|(_, name)| *name)
 }
 
 /// Canonical casing: `uz-latn` → `uz-Latn`, `EN-gb` → `en-GB`.
@@ -81,7 +88,9 @@ pub fn canonical(tag: &str) -> String {
 
 /// Whether the language is written right to left.
 pub fn is_rtl(tag: &str) -> bool {
-    matches!(primary(tag).as_str(), "ar" | "fa" | "he" | "ug" | "ur") && !tag.contains("-Latn") && !tag.contains("-Cyrl")
+    matches!(primary(tag).as_str(), "ar" | "fa" | "he" | "ug" | "ur")
+        && !tag.contains("-Latn")
+        && !tag.contains("-Cyrl")
 }
 
 #[cfg(test)]
@@ -90,7 +99,9 @@ mod tests {
 
     #[test]
     fn accepts_region_languages() {
-        for t in ["ky", "ru", "en", "uz", "uz-Latn", "uz-Cyrl", "kk", "tg", "en-GB", "ky-KG"] {
+        for t in [
+            "ky", "ru", "en", "uz", "uz-Latn", "uz-Cyrl", "kk", "tg", "en-GB", "ky-KG",
+        ] {
             assert!(is_well_formed(t), "{t}");
             assert!(is_known(t), "{t}");
         }

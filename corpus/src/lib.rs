@@ -32,7 +32,10 @@ impl Error {
             std::io::ErrorKind::NotFound => "not found".to_string(),
             _ => err.to_string(),
         };
-        Error::Io { path: path.display().to_string(), message }
+        Error::Io {
+            path: path.display().to_string(),
+            message,
+        }
     }
 }
 

@@ -47,6 +47,9 @@ pub struct TocEntry {
     pub kind: TocKind,
 }
 
+/// One line of the contents while it is being read: (path, title, depth, kind, is a part heading).
+type PlanItem = (Option<String>, Option<String>, usize, ChapterKind, bool);
+
 #[derive(Debug, Clone)]
 pub struct BookProject {
     pub root: PathBuf,
@@ -72,39 +75,69 @@ impl BookProject {
                 return Err(Error::Invalid(Diagnostic::error(
                     "book.toml",
                     0,
-                    format!("no book.toml in {} (is this a book folder? `kitep new DIR` makes one)", root.display()),
+                    format!(
+                        "no book.toml in {} (is this a book folder? `kitep new DIR` makes one)",
+                        root.display()
+                    ),
                 )));
             }
             Err(e) => return Err(Error::io(&toml_path, e)),
         };
-        let (config, mut diagnostics) = BookConfig::parse(&text, "book.toml").map_err(Error::Invalid)?;
+        let (config, mut diagnostics) =
+            BookConfig::parse(&text, "book.toml").map_err(Error::Invalid)?;
 
         let src_dir = match &config.src {
-            Some(s) => source::resolve_in_book("", s).map_err(|m| Error::Invalid(Diagnostic::error("book.toml", 0, format!("src: {m}"))))?,
+            Some(s) => source::resolve_in_book("", s).map_err(|m| {
+                Error::Invalid(Diagnostic::error("book.toml", 0, format!("src: {m}")))
+            })?,
             None if root.join("src").is_dir() => "src".to_string(),
             None => String::new(),
         };
-        let src_path = source::checked_join(root, &src_dir).map_err(|m| Error::Invalid(Diagnostic::error("book.toml", 0, m)))?;
+        let src_path = source::checked_join(root, &src_dir)
+            .map_err(|m| Error::Invalid(Diagnostic::error("book.toml", 0, m)))?;
         if !src_path.is_dir() {
-            return Err(Error::Invalid(Diagnostic::error("book.toml", 0, format!("source folder '{src_dir}' does not exist"))));
+            return Err(Error::Invalid(Diagnostic::error(
+                "book.toml",
+                0,
+                format!("source folder '{src_dir}' does not exist"),
+            )));
         }
 
-        let label = |rel: &str| if src_dir.is_empty() { rel.to_string() } else { format!("{src_dir}/{rel}") };
-        let mut plan: Vec<(Option<String>, Option<String>, usize, ChapterKind, bool)> = Vec::new(); // (path, title, depth, kind, is_part)
+        let label = |rel: &str| {
+            if src_dir.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{src_dir}/{rel}")
+            }
+        };
+        let mut plan: Vec<PlanItem> = Vec::new();
         let summary_path = src_path.join("SUMMARY.md");
         if summary_path.is_file() {
             if config.chapters.is_some() {
-                diagnostics.push(Diagnostic::warning("book.toml", 0, "both `chapters` and SUMMARY.md give the order; SUMMARY.md wins"));
+                diagnostics.push(Diagnostic::warning(
+                    "book.toml",
+                    0,
+                    "both `chapters` and SUMMARY.md give the order; SUMMARY.md wins",
+                ));
             }
             let summary_label = label("SUMMARY.md");
-            let text = source::read_text(&summary_path, &summary_label).map_err(|m| Error::Invalid(Diagnostic::error(&summary_label, 0, m)))?;
+            let text = source::read_text(&summary_path, &summary_label)
+                .map_err(|m| Error::Invalid(Diagnostic::error(&summary_label, 0, m)))?;
             let (items, d) = summary::parse(&text, &summary_label);
             diagnostics.extend(d);
             let mut seen_numbered = false;
             for item in items {
                 match item {
-                    SummaryItem::Part(title) => plan.push((None, Some(title), 0, ChapterKind::Numbered, true)),
-                    SummaryItem::Link { title, path, depth, numbered, .. } => {
+                    SummaryItem::Part(title) => {
+                        plan.push((None, Some(title), 0, ChapterKind::Numbered, true))
+                    }
+                    SummaryItem::Link {
+                        title,
+                        path,
+                        depth,
+                        numbered,
+                        ..
+                    } => {
                         let kind = if numbered {
                             seen_numbered = true;
                             ChapterKind::Numbered
@@ -127,7 +160,9 @@ impl BookProject {
                 .filter_map(|e| e.ok())
                 .filter(|e| e.path().is_file())
                 .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .filter(|n| n.ends_with(".md") && !n.eq_ignore_ascii_case("README.md") || n == "README.md")
+                .filter(|n| {
+                    n.ends_with(".md") && !n.eq_ignore_ascii_case("README.md") || n == "README.md"
+                })
                 .collect();
             files.sort();
             // README.md, when present, opens the book.
@@ -146,7 +181,11 @@ impl BookProject {
         let use_numbers = summary_path.is_file();
         for (path, title, depth, kind, is_part) in plan {
             if is_part {
-                toc.push(TocEntry { title: title.unwrap_or_default(), depth: 0, kind: TocKind::Part });
+                toc.push(TocEntry {
+                    title: title.unwrap_or_default(),
+                    depth: 0,
+                    kind: TocKind::Part,
+                });
                 continue;
             }
             let number = if use_numbers && kind == ChapterKind::Numbered {
@@ -160,7 +199,11 @@ impl BookProject {
                 None
             };
             let Some(path) = path else {
-                toc.push(TocEntry { title: title.unwrap_or_default(), depth, kind: TocKind::Draft });
+                toc.push(TocEntry {
+                    title: title.unwrap_or_default(),
+                    depth,
+                    kind: TocKind::Draft,
+                });
                 continue;
             };
             let rel = match source::resolve_in_book("", &path) {
@@ -171,7 +214,11 @@ impl BookProject {
                 }
             };
             if chapters.iter().any(|c: &ChapterSource| c.path == rel) {
-                diagnostics.push(Diagnostic::error(label(&rel), 0, "chapter is listed twice in the contents"));
+                diagnostics.push(Diagnostic::error(
+                    label(&rel),
+                    0,
+                    "chapter is listed twice in the contents",
+                ));
                 continue;
             }
             let file = label(&rel);
@@ -185,27 +232,54 @@ impl BookProject {
             let text = match source::read_text(&full, &file) {
                 Ok(t) => t,
                 Err(m) => {
-                    let m = m.strip_prefix(&format!("{file}: ")).unwrap_or(&m).to_string();
+                    let m = m
+                        .strip_prefix(&format!("{file}: "))
+                        .unwrap_or(&m)
+                        .to_string();
                     diagnostics.push(Diagnostic::error(&file, 0, m));
                     continue;
                 }
             };
             let (text, lines) = include::expand(&text, &file, root, &mut diagnostics);
-            toc.push(TocEntry { title: title.clone().unwrap_or_default(), depth, kind: TocKind::Chapter(chapters.len()) });
-            chapters.push(ChapterSource { path: rel, file, title, number, depth, kind, text, lines });
+            toc.push(TocEntry {
+                title: title.clone().unwrap_or_default(),
+                depth,
+                kind: TocKind::Chapter(chapters.len()),
+            });
+            chapters.push(ChapterSource {
+                path: rel,
+                file,
+                title,
+                number,
+                depth,
+                kind,
+                text,
+                lines,
+            });
         }
         if chapters.is_empty() {
-            diagnostics.push(Diagnostic::error("book.toml", 0, "the book has no chapters (add .md files or a `chapters` list)"));
+            diagnostics.push(Diagnostic::error(
+                "book.toml",
+                0,
+                "the book has no chapters (add .md files or a `chapters` list)",
+            ));
         }
 
         let slug = match &config.slug {
             Some(s) if slug::is_slug(s) => s.clone(),
             Some(s) => {
-                diagnostics.push(Diagnostic::error("book.toml", 0, format!("slug '{s}' must be lowercase a-z, 0-9 and '-'")));
+                diagnostics.push(Diagnostic::error(
+                    "book.toml",
+                    0,
+                    format!("slug '{s}' must be lowercase a-z, 0-9 and '-'"),
+                ));
                 slug::slugify(s)
             }
             None => {
-                let folder = root.canonicalize().ok().and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string));
+                let folder = root
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string));
                 match folder {
                     Some(f) if slug::is_slug(&f) => f,
                     _ => slug::slugify(config.title.as_deref().unwrap_or("book")),
@@ -213,7 +287,15 @@ impl BookProject {
             }
         };
 
-        Ok(BookProject { root: root.to_path_buf(), src_dir, config, slug, toc, chapters, diagnostics })
+        Ok(BookProject {
+            root: root.to_path_buf(),
+            src_dir,
+            config,
+            slug,
+            toc,
+            chapters,
+            diagnostics,
+        })
     }
 
     /// The title, or the folder name when `book.toml` has none.
@@ -230,7 +312,11 @@ impl BookProject {
 
     /// A path relative to the source folder, as a book-relative path.
     pub fn in_src(&self, rel: &str) -> String {
-        if self.src_dir.is_empty() { rel.to_string() } else { format!("{}/{rel}", self.src_dir) }
+        if self.src_dir.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.src_dir)
+        }
     }
 }
 
@@ -247,7 +333,11 @@ mod tests {
     #[test]
     fn loads_chapters_in_listed_order() {
         let d = tempfile::tempdir().unwrap();
-        write(d.path(), "book.toml", "[book]\ntitle = \"Китеп\"\nlanguage = \"ky\"\nchapters = [\"b.md\", \"a.md\"]\n");
+        write(
+            d.path(),
+            "book.toml",
+            "[book]\ntitle = \"Китеп\"\nlanguage = \"ky\"\nchapters = [\"b.md\", \"a.md\"]\n",
+        );
         write(d.path(), "src/a.md", "# A\n");
         write(d.path(), "src/b.md", "# B\n");
         let b = BookProject::load(d.path()).unwrap();
@@ -260,8 +350,16 @@ mod tests {
     #[test]
     fn mdbook_summary_numbers_chapters() {
         let d = tempfile::tempdir().unwrap();
-        write(d.path(), "book.toml", "[book]\ntitle = \"T\"\nlanguage = \"en\"\n[output.html]\n");
-        write(d.path(), "src/SUMMARY.md", "# Summary\n[Intro](intro.md)\n# Part\n- [One](one.md)\n  - [Sub](sub.md)\n- [Soon]()\n");
+        write(
+            d.path(),
+            "book.toml",
+            "[book]\ntitle = \"T\"\nlanguage = \"en\"\n[output.html]\n",
+        );
+        write(
+            d.path(),
+            "src/SUMMARY.md",
+            "# Summary\n[Intro](intro.md)\n# Part\n- [One](one.md)\n  - [Sub](sub.md)\n- [Soon]()\n",
+        );
         for f in ["intro", "one", "sub"] {
             write(d.path(), &format!("src/{f}.md"), "text\n");
         }
@@ -276,14 +374,29 @@ mod tests {
     #[test]
     fn unreadable_chapters_are_reported_with_their_file() {
         let d = tempfile::tempdir().unwrap();
-        write(d.path(), "book.toml", "[book]\ntitle = \"T\"\nlanguage = \"ru\"\nchapters = [\"ok.md\", \"bad.md\", \"gone.md\", \"../../x.md\"]\n");
+        write(
+            d.path(),
+            "book.toml",
+            "[book]\ntitle = \"T\"\nlanguage = \"ru\"\nchapters = [\"ok.md\", \"bad.md\", \"gone.md\", \"../../x.md\"]\n",
+        );
         write(d.path(), "src/ok.md", "# ok\n");
         std::fs::write(d.path().join("src/bad.md"), b"# bad \xff\n").unwrap();
         let b = BookProject::load(d.path()).unwrap();
         let msgs: Vec<String> = b.diagnostics.iter().map(|d| d.to_string()).collect();
-        assert!(msgs.iter().any(|m| m == "src/bad.md: error: invalid UTF-8 at byte 6 (line 1); save the file as UTF-8"), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m == "src/gone.md: error: file not found"), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("escapes the book folder")), "{msgs:?}");
+        assert!(
+            msgs.iter().any(|m| m
+                == "src/bad.md: error: invalid UTF-8 at byte 6 (line 1); save the file as UTF-8"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m == "src/gone.md: error: file not found"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("escapes the book folder")),
+            "{msgs:?}"
+        );
         assert_eq!(b.chapters.len(), 1);
     }
 

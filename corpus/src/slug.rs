@@ -65,10 +65,10 @@ pub fn slugify(text: &str) -> String {
     for c in text.chars().flat_map(char::to_lowercase) {
         let piece: Option<std::borrow::Cow<'static, str>> = if c.is_ascii_alphanumeric() {
             Some(c.to_string().into())
-        } else if let Some(s) = cyrillic_to_ascii(c).or_else(|| latin_to_ascii(c)) {
-            Some(s.into())
         } else {
-            None
+            cyrillic_to_ascii(c)
+                .or_else(|| latin_to_ascii(c))
+                .map(Into::into)
         };
         match piece {
             Some(s) if !s.is_empty() => {
@@ -87,14 +87,19 @@ pub fn slugify(text: &str) -> String {
     }
     out.truncate(80);
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "book".to_string() } else { out }
+    if out.is_empty() {
+        "book".to_string()
+    } else {
+        out
+    }
 }
 
 /// Whether `s` is already a valid slug.
 pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 80
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -106,7 +111,10 @@ mod tests {
     #[test]
     fn slugs_from_titles() {
         assert_eq!(slugify("Бөлчөктөр: 5-класс"), "bolchoktor-5-klass");
-        assert_eq!(slugify("Организация дистанционного обучения"), "organizatsiya-distantsionnogo-obucheniya");
+        assert_eq!(
+            slugify("Организация дистанционного обучения"),
+            "organizatsiya-distantsionnogo-obucheniya"
+        );
         assert_eq!(slugify("Water in the Mountains!"), "water-in-the-mountains");
         assert_eq!(slugify("Sogʻlom odatlar"), "sog-lom-odatlar");
         assert_eq!(slugify("../../CON"), "con");
@@ -116,7 +124,14 @@ mod tests {
 
     #[test]
     fn every_slug_is_valid() {
-        for t in ["Бөлчөктөр", "a--b", "  ", "Ёлка и ёж", "x".repeat(100).as_str(), "-a-"] {
+        for t in [
+            "Бөлчөктөр",
+            "a--b",
+            "  ",
+            "Ёлка и ёж",
+            "x".repeat(100).as_str(),
+            "-a-",
+        ] {
             assert!(is_slug(&slugify(t)), "{t} -> {}", slugify(t));
         }
     }

@@ -17,6 +17,9 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
         let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
         format!("invalid UTF-8 at byte {at} (line {line}); save the file as UTF-8")
     })?;
+    if !text.contains(['\r', '\0']) {
+        return Ok(text.to_string());
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -87,13 +90,20 @@ pub fn resolve_in_book(base: &str, reference: &str) -> Result<String, String> {
     let twice = percent_decode(&decoded);
     for candidate in [&decoded, &twice] {
         if candidate.contains('\\') || candidate.contains('\0') {
-            return Err(format!("path '{reference}' uses backslashes or NUL; write paths with '/'"));
+            return Err(format!(
+                "path '{reference}' uses backslashes or NUL; write paths with '/'"
+            ));
         }
         if candidate.starts_with('/') || has_drive_prefix(candidate) {
-            return Err(format!("path '{reference}' is absolute; write it relative to the chapter"));
+            return Err(format!(
+                "path '{reference}' is absolute; write it relative to the chapter"
+            ));
         }
     }
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = base
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for part in decoded.split('/') {
         match part {
             "" | "." => {}
@@ -106,7 +116,9 @@ pub fn resolve_in_book(base: &str, reference: &str) -> Result<String, String> {
         }
     }
     if twice != decoded && twice.split('/').any(|p| p == "..") {
-        return Err(format!("path '{reference}' escapes the book folder (double-encoded '..')"));
+        return Err(format!(
+            "path '{reference}' escapes the book folder (double-encoded '..')"
+        ));
     }
     Ok(parts.join("/"))
 }
@@ -128,7 +140,9 @@ pub fn checked_join(root: &Path, rel: &str) -> Result<PathBuf, String> {
     if let (Ok(real), Ok(real_root)) = (p.canonicalize(), root.canonicalize())
         && !real.starts_with(&real_root)
     {
-        return Err(format!("path '{rel}' leads outside the book folder through a symbolic link"));
+        return Err(format!(
+            "path '{rel}' leads outside the book folder through a symbolic link"
+        ));
     }
     Ok(p)
 }
@@ -143,18 +157,31 @@ mod tests {
         assert!(e.contains("byte 5") && e.contains("line 2"), "{e}");
         assert!(decode_text(b"\xc0\xaf").unwrap_err().contains("byte 0"));
         assert!(decode_text(b"\xed\xa0\x80").is_err());
-        assert!(decode_text(b"\xff\xfea\x00").unwrap_err().contains("UTF-16"));
+        assert!(
+            decode_text(b"\xff\xfea\x00")
+                .unwrap_err()
+                .contains("UTF-16")
+        );
     }
 
     #[test]
     fn normalises_text() {
-        assert_eq!(decode_text(b"\xEF\xBB\xBFa\r\nb\rc\0").unwrap(), "a\nb\nc\u{FFFD}");
+        assert_eq!(
+            decode_text(b"\xEF\xBB\xBFa\r\nb\rc\0").unwrap(),
+            "a\nb\nc\u{FFFD}"
+        );
     }
 
     #[test]
     fn paths_stay_inside_the_book() {
-        assert_eq!(resolve_in_book("src", "images/a.png").unwrap(), "src/images/a.png");
-        assert_eq!(resolve_in_book("src/part", "../images/a.png").unwrap(), "src/images/a.png");
+        assert_eq!(
+            resolve_in_book("src", "images/a.png").unwrap(),
+            "src/images/a.png"
+        );
+        assert_eq!(
+            resolve_in_book("src/part", "../images/a.png").unwrap(),
+            "src/images/a.png"
+        );
         for bad in [
             "../../etc/passwd",
             "/etc/passwd",
@@ -167,6 +194,10 @@ mod tests {
             assert!(resolve_in_book("src", bad).is_err(), "{bad}");
         }
         // `....//` is a file name, not a parent reference: it stays inside.
-        assert!(resolve_in_book("src", "....//....//etc").unwrap().starts_with("src/"));
+        assert!(
+            resolve_in_book("src", "....//....//etc")
+                .unwrap()
+                .starts_with("src/")
+        );
     }
 }

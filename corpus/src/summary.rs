@@ -7,7 +7,13 @@ pub enum SummaryItem {
     /// `# Part title` (the first `# Summary` heading is the file's own title and is skipped).
     Part(String),
     /// A chapter link. `path` is None for a draft chapter (`[Title]()`).
-    Link { title: String, path: Option<String>, depth: usize, numbered: bool, line: usize },
+    Link {
+        title: String,
+        path: Option<String>,
+        depth: usize,
+        numbered: bool,
+        line: usize,
+    },
 }
 
 /// Parses `SUMMARY.md`. Lines that are not part of the contents produce warnings, never a failure.
@@ -37,18 +43,29 @@ pub fn parse(text: &str, file: &str) -> (Vec<SummaryItem>, Vec<Diagnostic>) {
             indent_stack.clear();
             continue;
         }
-        if trimmed.chars().all(|c| c == '-' || c == '*' || c == '_' || c == ' ') && trimmed.len() >= 3 {
+        if trimmed
+            .chars()
+            .all(|c| c == '-' || c == '*' || c == '_' || c == ' ')
+            && trimmed.len() >= 3
+        {
             // A separator; it only affects mdBook's layout.
             continue;
         }
         let indent = raw.len() - raw.trim_start().len();
-        let (numbered, rest) = if let Some(r) = trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")) {
+        let (numbered, rest) = if let Some(r) = trimmed
+            .strip_prefix("- ")
+            .or_else(|| trimmed.strip_prefix("* "))
+        {
             (true, r.trim())
         } else {
             (false, trimmed)
         };
         let Some((title, path)) = parse_link(rest) else {
-            diags.push(Diagnostic::warning(file, line_no, format!("ignored line '{trimmed}': expected '- [Title](file.md)'")));
+            diags.push(Diagnostic::warning(
+                file,
+                line_no,
+                format!("ignored line '{trimmed}': expected '- [Title](file.md)'"),
+            ));
             continue;
         };
         let depth = if numbered {
@@ -63,7 +80,13 @@ pub fn parse(text: &str, file: &str) -> (Vec<SummaryItem>, Vec<Diagnostic>) {
             indent_stack.clear();
             0
         };
-        items.push(SummaryItem::Link { title, path, depth, numbered, line: line_no });
+        items.push(SummaryItem::Link {
+            title,
+            path,
+            depth,
+            numbered,
+            line: line_no,
+        });
     }
     (items, diags)
 }
@@ -100,8 +123,16 @@ fn parse_link(s: &str) -> Option<(String, Option<String>)> {
     let rest = &s[close? + 1..];
     let inner = rest.strip_prefix('(')?.trim_end();
     let inner = inner.strip_suffix(')')?;
-    let path = inner.trim().trim_start_matches('<').trim_end_matches('>').trim();
-    let path = if path.is_empty() { None } else { Some(path.split('#').next().unwrap_or(path).to_string()) };
+    let path = inner
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    let path = if path.is_empty() {
+        None
+    } else {
+        Some(path.split('#').next().unwrap_or(path).to_string())
+    };
     Some((title.trim().to_string(), path))
 }
 
@@ -117,7 +148,12 @@ mod tests {
         let depths: Vec<(String, usize, bool)> = items
             .iter()
             .filter_map(|i| match i {
-                SummaryItem::Link { title, depth, numbered, .. } => Some((title.clone(), *depth, *numbered)),
+                SummaryItem::Link {
+                    title,
+                    depth,
+                    numbered,
+                    ..
+                } => Some((title.clone(), *depth, *numbered)),
                 _ => None,
             })
             .collect();

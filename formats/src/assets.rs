@@ -72,7 +72,7 @@ impl AssetSet {
 /// placeholder, so one broken file never stops a build.
 pub fn prepare(
     book: &CompiledBook,
-    read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    read: &(dyn Fn(&str) -> Result<Vec<u8>, String> + Sync),
     max_width: Option<u32>,
 ) -> (AssetSet, Vec<Diagnostic>) {
     let max_width = max_width.unwrap_or(DEFAULT_MAX_WIDTH);
@@ -80,11 +80,22 @@ pub fn prepare(
     let mut used = HashSet::new();
     let mut diags = Vec::new();
     let mut need_placeholder = book.uses_placeholder;
-    for source in &book.assets {
-        let processed =
-            read(source).and_then(|bytes| images::process(&bytes, max_width).map(|p| (p, bytes)));
+    let is_cover = |source: &String| book.cover.as_deref() == Some(source.as_str());
+    // Images are independent: decode and re-encode them in parallel, then add them in order.
+    let processed = crate::par::map(&book.assets, |source| {
+        read(source).and_then(|bytes| {
+            let p = images::process(&bytes, max_width)?;
+            let thumb = if is_cover(source) {
+                images::thumbnail(&bytes, images::THUMBNAIL_WIDTH).ok()
+            } else {
+                None
+            };
+            Ok((p, thumb))
+        })
+    });
+    for (source, processed) in book.assets.iter().zip(processed) {
         match processed {
-            Ok((p, original)) => {
+            Ok((p, thumb)) => {
                 for r in &p.removed {
                     diags.push(Diagnostic::warning(
                         source,
@@ -95,7 +106,6 @@ pub fn prepare(
                 let stem = source.rsplit('/').next().unwrap_or(source);
                 let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);
                 let path = format!("images/{}.{}", slug::slugify(stem), p.extension);
-                let is_cover = book.cover.as_deref() == Some(source.as_str());
                 let i = set.add(
                     OutAsset {
                         source: source.clone(),
@@ -107,9 +117,9 @@ pub fn prepare(
                     },
                     &mut used,
                 );
-                if is_cover {
+                if is_cover(source) {
                     set.cover = i;
-                    if let Ok(t) = images::thumbnail(&original, images::THUMBNAIL_WIDTH) {
+                    if let Some(t) = thumb {
                         set.cover_thumbnail = Some(OutAsset {
                             source: source.clone(),
                             path: format!("images/cover-thumbnail.{}", t.extension),

@@ -65,18 +65,21 @@ impl CompiledBook {
 /// anything else is mended and reported.
 pub fn compile(
     project: &BookProject,
-    exists: &dyn Fn(&str) -> bool,
+    exists: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<CompiledBook, BuildFailed> {
     let load_failed = project.diagnostics.iter().any(|d| d.is_error());
     let lang = project.language();
     let mut diagnostics: Vec<Diagnostic> = project.diagnostics.clone();
     let mut chapters = Vec::with_capacity(project.chapters.len());
     let mut refused = Vec::new();
-    for (index, ch) in project.chapters.iter().enumerate() {
+    let indexed: Vec<(usize, &corpus::ChapterSource)> =
+        project.chapters.iter().enumerate().collect();
+    // Chapters are parsed on their own, so they compile in parallel.
+    let results = crate::par::map(&indexed, |(index, ch)| {
         let dir = project.in_src(ch.path.rsplit_once('/').map(|(d, _)| d).unwrap_or(""));
         let dir = dir.trim_end_matches('/').to_string();
         let input = ChapterInput {
-            index,
+            index: *index,
             path: &ch.path,
             file: &ch.file,
             text: &ch.text,
@@ -86,7 +89,10 @@ pub fn compile(
             exists,
             title_hint: ch.title.as_deref(),
         };
-        match markdown::compile_chapter(&input) {
+        markdown::compile_chapter(&input)
+    });
+    for (result, ch) in results.into_iter().zip(&project.chapters) {
+        match result {
             Ok(mut c) => {
                 c.number = ch.number.clone();
                 diagnostics.append(&mut c.diagnostics);

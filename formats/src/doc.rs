@@ -188,16 +188,37 @@ fn is_xml_char(c: char) -> bool {
 }
 
 pub fn escape_text(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\u{A0}' => out.push_str("&#160;"),
-            c if is_xml_char(c) => out.push(c),
+    // Fast path: copy runs of bytes that need nothing (most text) in one go.
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let special = matches!(b, b'&' | b'<' | b'>' | 0xC2 | 0xEF)
+            || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || b == 0x7F;
+        if !special {
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        match b {
+            b'&' => out.push_str("&amp;"),
+            b'<' => out.push_str("&lt;"),
+            b'>' => out.push_str("&gt;"),
+            0xC2 | 0xEF => {
+                // A multi-byte character that may be NBSP, a C1 control or U+FFFE/U+FFFF.
+                let c = s[i..].chars().next().unwrap_or(' ');
+                match c {
+                    '\u{A0}' => out.push_str("&#160;"),
+                    c if is_xml_char(c) => out.push(c),
+                    _ => {}
+                }
+                start = i + c.len_utf8();
+                continue;
+            }
             _ => {}
         }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
 }
 
 pub fn escape_attr(out: &mut String, s: &str) {

@@ -183,7 +183,7 @@ fn encode(img: DynamicImage, photo: bool) -> Result<ProcessedImage, String> {
         };
         let enc = image::codecs::png::PngEncoder::new_with_quality(
             &mut out,
-            image::codecs::png::CompressionType::Best,
+            image::codecs::png::CompressionType::Default,
             image::codecs::png::FilterType::Adaptive,
         );
         img.write_with_encoder(enc).map_err(describe)?;

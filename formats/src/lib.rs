@@ -12,6 +12,7 @@ pub mod images;
 pub mod labels;
 pub mod markdown;
 pub mod math;
+pub mod par;
 pub mod passages;
 pub mod rawhtml;
 pub mod reader;

@@ -47,7 +47,7 @@ pub struct ChapterInput<'a> {
     /// The folder of `path`, relative to the book root (where relative images are looked up).
     pub dir: &'a str,
     /// Whether a book-relative path names an existing file.
-    pub exists: &'a dyn Fn(&str) -> bool,
+    pub exists: &'a (dyn Fn(&str) -> bool + Sync),
     pub title_hint: Option<&'a str>,
 }
 

@@ -116,9 +116,7 @@ impl Section {
                         } else {
                             self.text.push(c);
                             last_space = false;
-                            if c.is_alphabetic() {
-                                count += 1;
-                            }
+                            count += 1;
                         }
                     }
                     *self.lang_counts.entry(lang.to_string()).or_default() += count;

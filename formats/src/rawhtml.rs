@@ -33,8 +33,8 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             continue;
         }
         let rest = &s[i..];
-        let consumed = if rest.starts_with("<!--") {
-            Some(rest[4..].find("-->").map(|e| e + 7).unwrap_or(rest.len()))
+        let consumed = if let Some(comment) = rest.strip_prefix("<!--") {
+            Some(comment.find("-->").map(|e| e + 7).unwrap_or(rest.len()))
         } else if rest.starts_with("<!") || rest.starts_with("<?") {
             Some(rest.find('>').map(|e| e + 1).unwrap_or(rest.len()))
         } else if let Some((tok, used)) = parse_tag(rest) {

@@ -97,36 +97,46 @@ fn footer(book: &CompiledBook) -> String {
 
 /// Renders every page of the reader. `epub_href` links the download, relative to the reader folder.
 pub fn render(book: &CompiledBook, assets: &AssetSet, epub_href: Option<&str>) -> Vec<ReaderPage> {
+    (0..=book.chapters.len())
+        .map(|i| render_page(book, assets, epub_href, i))
+        .collect()
+}
+
+/// One page: 0 is the contents page (`index.html`), `i` is chapter `i - 1`. Rendering page by page
+/// lets a writer keep only one page in memory.
+pub fn render_page(
+    book: &CompiledBook,
+    assets: &AssetSet,
+    epub_href: Option<&str>,
+    page_index: usize,
+) -> ReaderPage {
     let links = ReaderLinks { book, assets };
-    let mut pages = Vec::with_capacity(book.chapters.len() + 1);
-    pages.push(ReaderPage {
-        path: "index.html".into(),
-        html: index_page(book, assets, epub_href, &links),
-    });
-    let n = book.chapters.len();
-    for i in 0..n {
-        let ch = &book.chapters[i];
-        let mut body = header(book);
-        body.push_str("\n<main id=\"main\">\n<article class=\"chapter\">\n");
-        body.push_str(&chapter_content(book, i, &links));
-        body.push_str("\n</article>\n</main>\n");
-        body.push_str(&pager(book, i, &links));
-        body.push_str(&footer(book));
-        let title = format!("{} — {}", ch.title, book.title);
-        let mut html = page(book, &title, &body);
-        if ch.lang != book.lang {
-            html = html.replacen(
-                &format!("lang=\"{}\"", escaped(&book.lang)),
-                &format!("lang=\"{}\"", escaped(&ch.lang)),
-                1,
-            );
-        }
-        pages.push(ReaderPage {
-            path: format!("{}.html", book.names[i]),
-            html,
-        });
+    let Some(i) = page_index.checked_sub(1) else {
+        return ReaderPage {
+            path: "index.html".into(),
+            html: index_page(book, assets, epub_href, &links),
+        };
+    };
+    let ch = &book.chapters[i];
+    let mut body = header(book);
+    body.push_str("\n<main id=\"main\">\n<article class=\"chapter\">\n");
+    body.push_str(&chapter_content(book, i, &links));
+    body.push_str("\n</article>\n</main>\n");
+    body.push_str(&pager(book, i, &links));
+    body.push_str(&footer(book));
+    let title = format!("{} — {}", ch.title, book.title);
+    let mut html = page(book, &title, &body);
+    if ch.lang != book.lang {
+        html = html.replacen(
+            &format!("lang=\"{}\"", escaped(&book.lang)),
+            &format!("lang=\"{}\"", escaped(&ch.lang)),
+            1,
+        );
     }
-    pages
+    ReaderPage {
+        path: format!("{}.html", book.names[i]),
+        html,
+    }
 }
 
 fn pager(book: &CompiledBook, i: usize, links: &dyn LinkResolver) -> String {
