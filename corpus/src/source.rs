@@ -131,11 +131,16 @@ fn has_drive_prefix(s: &str) -> bool {
 /// Joins a book-relative `/` path to the root and makes sure symlinks do not lead outside it.
 pub fn checked_join(root: &Path, rel: &str) -> Result<PathBuf, String> {
     let mut p = root.to_path_buf();
-    for part in rel.split('/').filter(|s| !s.is_empty()) {
+    for part in rel.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        if part == ".."
+            || part.contains('\\')
+            || Path::new(part)
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!("path '{rel}' escapes the book folder"));
+        }
         p.push(part);
-    }
-    if p.components().any(|c| matches!(c, Component::ParentDir)) {
-        return Err(format!("path '{rel}' escapes the book folder"));
     }
     if let (Ok(real), Ok(real_root)) = (p.canonicalize(), root.canonicalize())
         && !real.starts_with(&real_root)
@@ -193,6 +198,8 @@ mod tests {
         ] {
             assert!(resolve_in_book("src", bad).is_err(), "{bad}");
         }
+        assert!(checked_join(Path::new("/tmp/../tmp"), "a/../../x").is_err());
+        assert!(checked_join(Path::new("/tmp/../tmp"), "a/b").is_ok());
         // `....//` is a file name, not a parent reference: it stays inside.
         assert!(
             resolve_in_book("src", "....//....//etc")

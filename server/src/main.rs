@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod search_cli;
+
 #[derive(Parser)]
 #[command(
     name = "kitep",
@@ -29,6 +31,44 @@ enum Command {
         /// The book folder (with book.toml).
         book: PathBuf,
     },
+    /// Index built books (folders written by `kitep build`) into a search index.
+    Index {
+        /// `kitep build` output folders.
+        #[arg(required = true)]
+        builds: Vec<PathBuf>,
+        /// The index folder (created if needed).
+        #[arg(long)]
+        index: PathBuf,
+    },
+    /// Search an index: results grouped by book, with highlighted passages.
+    Search {
+        #[arg(long)]
+        index: PathBuf,
+        /// The query's language (ky, ru, en …); detected when absent.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Filters such as grade=5, lang=ky, subject=mathematics (repeatable).
+        #[arg(long = "filter")]
+        filters: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// The query (several words may follow).
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        query: Vec<String>,
+    },
+    /// Print the stemmed terms of each line of stdin, one output line per input line.
+    Analyze {
+        #[arg(long)]
+        lang: String,
+    },
+    /// Print the language of each line of stdin (ky, ru, kk, …).
+    DetectLang,
+    /// Evaluate search quality on test collections.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Build a book: OUT/<slug>.epub, OUT/html/ and OUT/passages.jsonl.
     Build {
         /// The book folder (with book.toml).
@@ -48,6 +88,32 @@ enum Command {
         /// Print only problems, no summary.
         #[arg(short, long)]
         quiet: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Recall@10, MRR@10 and nDCG@10 per query variant on a docs/queries/qrels collection.
+    Retrieval {
+        #[arg(long)]
+        lang: String,
+        #[arg(long)]
+        docs: PathBuf,
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long)]
+        qrels: PathBuf,
+        /// Write the rankings as a TREC run file.
+        #[arg(long)]
+        run: Option<PathBuf>,
+    },
+    /// Pairwise conflation of the stemmer against treebank lemmas (nominals and verbs).
+    Stemmer {
+        #[arg(long, required = true, num_args = 1..)]
+        conllu: Vec<PathBuf>,
+        /// The language; taken from the file name (ky_…, ru_…) when absent.
+        #[arg(long)]
+        lang: Option<String>,
     },
 }
 
@@ -73,6 +139,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 dir.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Index { builds, index } => search_cli::index(&builds, &index),
+        Command::Search {
+            index,
+            lang,
+            json,
+            filters,
+            page,
+            query,
+        } => search_cli::search(&index, lang, json, &filters, page, &query.join(" ")),
+        Command::Analyze { lang } => search_cli::analyze(&lang),
+        Command::DetectLang => search_cli::detect_lang(),
+        Command::Eval(EvalCommand::Retrieval {
+            lang,
+            docs,
+            queries,
+            qrels,
+            run,
+        }) => search_cli::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref()),
+        Command::Eval(EvalCommand::Stemmer { conllu, lang }) => {
+            search_cli::eval_stemmer(&conllu, lang.as_deref())
         }
         Command::Check { book } => {
             let diags = authoring::check::check(&book);

@@ -1,0 +1,185 @@
+//! Kazakh light stemmer: strips case, possessive, plural and common verbal endings right to left, with a minimum stem length.
+//!
+//! Slots decrease inward as in the Kyrgyz stemmer (case > possessive > plural >
+//! verbal), but the allomorphs are listed literally: Kazakh harmony is two-way
+//! (back а ы / front е і), which keeps the lists short.
+
+/// (suffix, slot). Longest match wins; a later match must have a lower slot.
+static SUFFIXES: &[(&str, u8)] = &[
+    // Predicative person endings.
+    ("мын", 90),
+    ("мін", 90),
+    ("бын", 90),
+    ("бін", 90),
+    ("пын", 90),
+    ("пін", 90),
+    ("сың", 90),
+    ("сің", 90),
+    ("мыз", 90),
+    ("міз", 90),
+    ("быз", 90),
+    ("біз", 90),
+    ("пыз", 90),
+    ("піз", 90),
+    // Case: genitive, accusative, dative, locative, ablative, instrumental,
+    // attributive -дағы.
+    ("ның", 80),
+    ("нің", 80),
+    ("дың", 80),
+    ("дің", 80),
+    ("тың", 80),
+    ("тің", 80),
+    ("ны", 80),
+    ("ні", 80),
+    ("ды", 80),
+    ("ді", 80),
+    ("ты", 80),
+    ("ті", 80),
+    ("ға", 80),
+    ("ге", 80),
+    ("қа", 80),
+    ("ке", 80),
+    ("на", 80),
+    ("не", 80),
+    ("да", 80),
+    ("де", 80),
+    ("та", 80),
+    ("те", 80),
+    ("нда", 80),
+    ("нде", 80),
+    ("дан", 80),
+    ("ден", 80),
+    ("тан", 80),
+    ("тен", 80),
+    ("нан", 80),
+    ("нен", 80),
+    ("мен", 80),
+    ("бен", 80),
+    ("пен", 80),
+    ("менен", 80),
+    ("дағы", 80),
+    ("дегі", 80),
+    ("тағы", 80),
+    ("тегі", 80),
+    ("ндағы", 80),
+    ("ндегі", 80),
+    // Possessive.
+    ("ымыз", 70),
+    ("іміз", 70),
+    ("ыңыз", 70),
+    ("іңіз", 70),
+    ("ларың", 70),
+    ("лерің", 70),
+    ("сы", 70),
+    ("сі", 70),
+    ("ы", 70),
+    ("і", 70),
+    // Plural.
+    ("лар", 60),
+    ("лер", 60),
+    ("дар", 60),
+    ("дер", 60),
+    ("тар", 60),
+    ("тер", 60),
+    // Verbal: participles, converbs, verbal noun, negation, present/future.
+    ("атын", 45),
+    ("етін", 45),
+    ("йтын", 45),
+    ("йтін", 45),
+    ("ған", 45),
+    ("ген", 45),
+    ("қан", 45),
+    ("кен", 45),
+    ("мақ", 45),
+    ("мек", 45),
+    ("ып", 42),
+    ("іп", 42),
+    ("уы", 42),
+    ("уі", 42),
+    ("у", 41),
+];
+
+#[inline]
+fn is_vowel(c: char) -> bool {
+    matches!(
+        c,
+        'а' | 'ә' | 'е' | 'ё' | 'и' | 'о' | 'ө' | 'у' | 'ұ' | 'ү' | 'ы' | 'і' | 'э' | 'ю' | 'я'
+    )
+}
+
+/// Enough of a stem left: three letters with a vowel.
+fn stem_ok(s: &str) -> bool {
+    s.chars().count() >= 3 && s.chars().any(is_vowel)
+}
+
+/// Stems one lowercased, normalised Kazakh word. Never panics.
+pub fn stem(word: &str) -> String {
+    let mut end = word.len();
+    let mut slot = u8::MAX;
+    if word.chars().count() > 40 {
+        return word.to_string();
+    }
+    loop {
+        let cur = &word[..end];
+        let best = SUFFIXES
+            .iter()
+            .filter(|(suf, s)| {
+                *s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
+            })
+            .max_by_key(|(suf, _)| suf.len());
+        match best {
+            Some((suf, s)) => {
+                end -= suf.len();
+                slot = *s;
+            }
+            None => break,
+        }
+    }
+    let mut out = word[..end].to_string();
+    // к/қ/п voice to г/ғ/б before a vowel suffix (кітабы, бағы); undo at the end.
+    if end < word.len() {
+        let new = match out.chars().next_back() {
+            Some('б') => Some('п'),
+            Some('ғ') => Some('қ'),
+            Some('г') => Some('к'),
+            _ => None,
+        };
+        if let Some(c) = new {
+            out.pop();
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nouns_meet() {
+        for w in ["кітап", "кітаптар", "кітаптың", "кітабы", "кітаптарымыздан"]
+        {
+            assert_eq!(stem(w), "кітап", "{w}");
+        }
+        for w in ["мектеп", "мектепке", "мектептерде", "мектептегі"]
+        {
+            assert_eq!(stem(w), "мектеп", "{w}");
+        }
+    }
+
+    #[test]
+    fn verbs_meet() {
+        for w in ["жазған", "жазып", "жазу"] {
+            assert_eq!(stem(w), "жаз", "{w}");
+        }
+    }
+
+    #[test]
+    fn short_and_odd_words() {
+        assert_eq!(stem("су"), "су");
+        assert_eq!(stem("ел"), "ел");
+        assert_eq!(stem(""), "");
+        let _ = stem(&"лар".repeat(1000));
+    }
+}

@@ -1,0 +1,559 @@
+//! Kyrgyz stemmer: strips inflectional and a few derivational suffixes, right to left in morphotactic order, with vowel-harmony-aware allomorph classes and guards for short words, loanwords and Russian forms.
+//!
+//! Suffix order (outermost first), as a slot number that must decrease:
+//! predicative person 90 > past person 85 > case 80 > possessive 70 > plural 60 >
+//! derivation (-луу/-сыз 54, -чы after a verbal noun 53, -гыч 52) > tense, participle,
+//! converb, verbal noun 40-45 > negation 30 > passive 20. A pass strips what it can;
+//! passes repeat until nothing changes, so a bare stem and its inflected forms always
+//! meet (`төрага` and `төрагаларынын` both lose the dative-looking `-га`). Once a
+//! suffix only verbs take is gone, later passes strip only verbal suffixes
+//! (`колдоо` → колдо, not кол + locative). -лык is kept (see `derivation_base`).
+//! Verbal nouns in -оо/-өө get their root vowel back (`каттоо` → катта), and the
+//! voiced alternants г б at the end of a stem go back to к п (`китеби` → китеп).
+
+/// Patterns use lowercase Cyrillic letters literally and these placeholders:
+/// `A` low vowel а е о ө; `I` high vowel ы и у ү; `L` л д т; `D` д т; `G` г к;
+/// `M` м б п; `B` б п.
+#[inline]
+fn class_matches(p: char, c: char) -> bool {
+    match p {
+        'A' => matches!(c, 'а' | 'е' | 'о' | 'ө'),
+        'I' => matches!(c, 'ы' | 'и' | 'у' | 'ү'),
+        'L' => matches!(c, 'л' | 'д' | 'т'),
+        'D' => matches!(c, 'д' | 'т'),
+        'G' => matches!(c, 'г' | 'к'),
+        'M' => matches!(c, 'м' | 'б' | 'п'),
+        'B' => matches!(c, 'б' | 'п'),
+        _ => p == c,
+    }
+}
+
+#[inline]
+fn is_vowel(c: char) -> bool {
+    matches!(
+        c,
+        'а' | 'е' | 'ё' | 'и' | 'о' | 'у' | 'ы' | 'э' | 'ю' | 'я' | 'ө' | 'ү' | 'і' | 'ә'
+    )
+}
+
+#[inline]
+fn is_voiced(c: char) -> bool {
+    matches!(
+        c,
+        'б' | 'в' | 'г' | 'д' | 'ж' | 'з' | 'й' | 'л' | 'м' | 'н' | 'ң' | 'р'
+    )
+}
+
+/// Does the stem end the way the suffix allomorph requires?
+fn fits(before: Before, rest: &str) -> bool {
+    let mut it = rest.chars().rev();
+    let Some(c) = it.next() else {
+        return false;
+    };
+    match before {
+        Any => true,
+        Vowel => is_vowel(c),
+        Consonant => !is_vowel(c),
+        Voiced => is_voiced(c),
+        Voiceless => !is_vowel(c) && !is_voiced(c),
+        VowelVoiced => is_vowel(c) || is_voiced(c),
+        VowelJR => is_vowel(c) || c == 'й' || c == 'р',
+        High => matches!(c, 'ы' | 'и' | 'у' | 'ү'),
+        DoubleVowel => is_vowel(c) && it.next() == Some(c),
+        NotK => !is_vowel(c) && c != 'к',
+        L => c == 'л',
+    }
+}
+
+/// Byte offset where `pat` starts if `word` ends with it.
+#[inline]
+fn suffix_start(word: &str, pat: &str) -> Option<usize> {
+    let mut w = word.char_indices().rev();
+    let mut start = word.len();
+    for p in pat.chars().rev() {
+        let (i, c) = w.next()?;
+        if !class_matches(p, c) {
+            return None;
+        }
+        start = i;
+    }
+    Some(start)
+}
+
+/// What the stem must end with for a suffix allomorph to fit.
+#[derive(Clone, Copy, PartialEq)]
+enum Before {
+    Any,
+    Vowel,
+    Consonant,
+    /// Voiced consonant (б в г д ж з й л м н ң р).
+    Voiced,
+    /// Voiceless consonant (к п с т ф х ц ч ш щ).
+    Voiceless,
+    /// Vowel or voiced consonant.
+    VowelVoiced,
+    /// Vowel, й or р (where -лар, -лык, -луу take л).
+    VowelJR,
+    /// ы и у ү: the 3rd person possessive, before its n-case forms.
+    High,
+    /// Two equal vowels: a verbal noun (окуу, айдоо).
+    DoubleVowel,
+    /// Any consonant but к.
+    NotK,
+    /// Only л (passive -ын of л-final roots: алын, салын).
+    L,
+}
+
+/// Marks a suffix that only verbs take (lets negation and passive be stripped inside it).
+const VERBAL: u8 = 1;
+/// Strippable only inside a verbal suffix (negation, passive).
+const NEEDS_VERBAL: u8 = 2;
+/// Strippable only inside a predicative person ending.
+const NEEDS_PERSON: u8 = 4;
+/// Verbal noun -оо/-өө: the root's final vowel is restored by harmony.
+const RESTORE_VOWEL: u8 = 8;
+/// Only verbs take this suffix (unlike -ды, which is also the accusative): what is
+/// left is a verb stem, so later passes strip only verbal suffixes from it
+/// (`колдоо` → колдо, not кол + locative).
+const VERB_ONLY: u8 = 16;
+
+struct Rule {
+    pat: &'static str,
+    slot: u8,
+    before: Before,
+    /// Minimum letters left in the stem.
+    min: u8,
+    flags: u8,
+}
+
+const fn r(pat: &'static str, slot: u8, before: Before, min: u8, flags: u8) -> Rule {
+    Rule {
+        pat,
+        slot,
+        before,
+        min,
+        flags,
+    }
+}
+
+use Before::{
+    Any, Consonant, DoubleVowel, High, L, NotK, Voiced, Voiceless, Vowel, VowelJR, VowelVoiced,
+};
+
+static RULES: &[Rule] = &[
+    // Predicative person endings (also on participles: барганмын).
+    r("мIн", 90, Any, 3, 0),
+    r("сIң", 90, Any, 3, 0),
+    r("сIңAр", 90, Any, 3, 0),
+    r("сIздAр", 90, Any, 3, 0),
+    r("BIз", 90, Any, 3, 0),
+    // Past tense with person: жаздым, жаздыңыз, жаздыңар.
+    r("DIм", 85, Any, 2, VERBAL),
+    r("DIңIз", 85, Any, 2, VERBAL),
+    r("DIңAр", 85, Any, 2, VERBAL),
+    // Genitive: -нын after vowels, -дын after voiced, -тын after voiceless consonants.
+    r("нIн", 80, Vowel, 2, 0),
+    r("дIн", 80, Voiced, 2, 0),
+    r("тIн", 80, Voiceless, 2, 0),
+    // Accusative -ны/-ды/-ты; -ды/-ты after a consonant may also be the past
+    // tense, and after a vowel -ды can only be the past tense (баштады).
+    r("нI", 80, Vowel, 2, 0),
+    r("дI", 80, Voiced, 2, VERBAL),
+    r("тI", 80, Voiceless, 2, VERBAL),
+    r("дI", 80, Vowel, 3, VERBAL | VERB_ONLY),
+    // Accusative -н after the 3rd person possessive (китебин, баласын).
+    r("Iн", 80, Consonant, 3, 0),
+    r("сIн", 80, Vowel, 2, 0),
+    // Dative -га/-ка; -на after the 3rd person possessive.
+    r("гA", 80, VowelVoiced, 2, 0),
+    r("кA", 80, Voiceless, 2, 0),
+    r("нA", 80, High, 2, 0),
+    // Locative -да/-та; -нда after the possessive.
+    r("дA", 80, VowelVoiced, 2, 0),
+    r("тA", 80, Voiceless, 2, 0),
+    r("нDA", 80, High, 2, 0),
+    // Ablative -дан/-тан; -нан after the possessive.
+    r("дAн", 80, VowelVoiced, 2, 0),
+    r("тAн", 80, Voiceless, 2, 0),
+    r("нAн", 80, High, 2, 0),
+    // Locative attributive -дагы (шаардагы, аймагындагы).
+    r("дAгI", 80, VowelVoiced, 2, 0),
+    r("тAгI", 80, Voiceless, 2, 0),
+    r("нDAгI", 80, High, 2, 0),
+    // Terminative -гача, similative -дай.
+    r("GAчA", 80, Any, 2, 0),
+    r("дAй", 80, VowelVoiced, 3, 0),
+    r("тAй", 80, Voiceless, 3, 0),
+    // Attributive -кы/-гы after a consonant (бүгүнкү, тышкы, негизги); not
+    // after к, where -кы is the possessive of a к-final noun (банкы, калкы).
+    r("кI", 80, NotK, 3, 0),
+    r("гI", 80, Consonant, 3, 0),
+    // Possessive: 1pl, 2 polite, 2pl, 3rd person.
+    r("IбIз", 70, Consonant, 2, 0),
+    r("бIз", 70, Vowel, 2, 0),
+    r("IңIз", 70, Consonant, 2, 0),
+    r("ңIз", 70, Vowel, 2, 0),
+    r("IңAр", 70, Consonant, 2, 0),
+    r("ңAр", 70, Vowel, 2, 0),
+    r("IңIздAр", 70, Consonant, 2, 0),
+    r("сI", 70, Vowel, 2, 0),
+    r("I", 70, Consonant, 2, 0),
+    // Plural: -лар after vowels, й, р; -дар after voiced; -тар after voiceless.
+    r("лAр", 60, VowelJR, 2, 0),
+    r("дAр", 60, Voiced, 2, 0),
+    r("тAр", 60, Voiceless, 2, 0),
+    // -лык is not stripped here: it mostly makes a word of its own (министрлик,
+    // кызматташтык); see `derivation_base` for query expansion.
+    // "Having" -луу/-дуу/-туу; a -туу after a vowel or voiced consonant is the
+    // verbal noun of a т-final verb (айтуу, тартуу), so it is left to that rule.
+    r("лII", 54, VowelJR, 3, 0),
+    r("дII", 54, Voiced, 3, 0),
+    r("тII", 54, Voiceless, 3, 0),
+    // "Without" -сыз.
+    r("сIз", 54, Any, 3, 0),
+    // Agent -чы on a verbal noun (окуучу, айдоочу, төлөөчү); after other stems
+    // -чы makes a separate word (жумушчу, спортчу), so it stays.
+    r("чI", 53, DoubleVowel, 3, 0),
+    // Instrument/agent -гыч (сактагыч).
+    r("гIч", 52, VowelVoiced, 3, VERBAL | VERB_ONLY),
+    r("кIч", 52, Voiceless, 3, VERBAL | VERB_ONLY),
+    // Participle -ган, present 3rd person -йт, negative present -байт/-бай.
+    r("гAн", 45, VowelVoiced, 2, VERBAL | VERB_ONLY),
+    r("кAн", 45, Voiceless, 2, VERBAL | VERB_ONLY),
+    r("йт", 45, Vowel, 2, VERBAL | VERB_ONLY),
+    r("MAйт", 45, Any, 2, VERBAL | VERB_ONLY),
+    r("MAй", 45, Any, 3, VERBAL | VERB_ONLY),
+    // Present/converb -а before a person ending (жазабыз, келебиз).
+    r("A", 44, Consonant, 2, VERBAL | NEEDS_PERSON | VERB_ONLY),
+    // Converb -ып after consonants, -п after vowels (жазып, окуп, иштеп).
+    r("Iп", 42, Consonant, 2, VERBAL | VERB_ONLY),
+    r("п", 42, Vowel, 3, VERBAL | VERB_ONLY),
+    // Verbal noun: -уу/-үү after consonants, -оо/-өө after а е о ө roots.
+    r("уу", 42, Consonant, 2, VERBAL | VERB_ONLY),
+    r("үү", 42, Consonant, 2, VERBAL | VERB_ONLY),
+    r("оо", 42, Consonant, 2, VERBAL | RESTORE_VOWEL | VERB_ONLY),
+    r("өө", 42, Consonant, 2, VERBAL | RESTORE_VOWEL | VERB_ONLY),
+    // Negation -ба/-па/-ма inside a verbal suffix (албаган, жазбай).
+    r("MA", 30, Any, 2, NEEDS_VERBAL | VERBAL | VERB_ONLY),
+    // Passive -ыл (-л after vowels), -ын after л (кайтарылды, башталды, алынды).
+    r("Iл", 20, Consonant, 3, NEEDS_VERBAL | VERBAL | VERB_ONLY),
+    r("л", 20, Vowel, 3, NEEDS_VERBAL | VERBAL | VERB_ONLY),
+    r("Iн", 20, L, 2, NEEDS_VERBAL | VERBAL | VERB_ONLY),
+];
+
+/// Stem guard: enough letters, a vowel, and no bare consonant+vowel pair
+/// (`ка` from катар, `са` from сал), which would merge unrelated words.
+fn stem_ok(stem: &str, min: u8) -> bool {
+    let mut n = 0u8;
+    let mut has_vowel = false;
+    let mut last = '\0';
+    for c in stem.chars() {
+        n = n.saturating_add(1);
+        has_vowel |= is_vowel(c);
+        last = c;
+    }
+    n >= min.max(2) && has_vowel && (n > 2 || !is_vowel(last))
+}
+
+/// Last vowel of `s`, as a harmony class representative.
+fn last_vowel(s: &str) -> Option<char> {
+    s.chars().rev().find(|&c| is_vowel(c))
+}
+
+/// Russian word forms inside Kyrgyz text: Kyrgyz suffix rules would only mangle them.
+fn looks_russian(w: &str) -> bool {
+    if w.contains(['щ', 'ъ', 'ё']) {
+        return true;
+    }
+    // Kyrgyz has these endings only as verbal noun + dative (шайлоого).
+    if w.ends_with("оого") || w.ends_with("өөгө") {
+        return false;
+    }
+    [
+        "ого", "его", "ому", "ему", "ыми", "ими", "ями", "ться", "ется", "ются", "ость",
+    ]
+    .iter()
+    .any(|e| w.ends_with(e))
+}
+
+/// One right-to-left pass over suffixes below `max_slot`; returns the flags of
+/// all suffixes stripped (0 if none).
+fn strip_pass(stem: &mut String, max_slot: u8) -> u8 {
+    let mut slot = max_slot;
+    let mut all_flags = 0u8;
+    let mut outer_flags: Option<u8> = None;
+    loop {
+        let mut best: Option<(usize, &Rule)> = None;
+        for rule in RULES.iter().filter(|r| r.slot < slot) {
+            let Some(start) = suffix_start(stem, rule.pat) else {
+                continue;
+            };
+            if best.is_some_and(|(b, _)| b <= start) {
+                continue;
+            }
+            if rule.flags & NEEDS_VERBAL != 0 && outer_flags.is_none_or(|f| f & VERBAL == 0) {
+                continue;
+            }
+            if rule.flags & NEEDS_PERSON != 0 && slot != 90 {
+                continue;
+            }
+            let rest = &stem[..start];
+            if !fits(rule.before, rest) {
+                continue;
+            }
+            if stem_ok(rest, rule.min) {
+                best = Some((start, rule));
+            }
+        }
+        let Some((start, rule)) = best else {
+            return all_flags;
+        };
+        let vowel_initial = stem[start..].chars().next().is_some_and(is_vowel);
+        stem.truncate(start);
+        if rule.flags & RESTORE_VOWEL != 0 {
+            // каттоо → катта, токтоо → токто, иштөө → иште, сүйлөө → сүйлө.
+            let v = match last_vowel(stem) {
+                Some('о' | 'ё') => 'о',
+                Some('ө' | 'ү') => 'ө',
+                Some('е' | 'и' | 'э' | 'і' | 'ә') => 'е',
+                _ => 'а',
+            };
+            stem.push(v);
+        } else if vowel_initial {
+            devoice_end(stem);
+        }
+        slot = rule.slot;
+        outer_flags = Some(rule.flags);
+        // Keep a bit set even for flagless suffixes so the caller sees a change.
+        all_flags |= rule.flags | 128;
+    }
+}
+
+fn drop_final_high_vowel(stem: &mut String) {
+    let mut it = stem.char_indices().rev();
+    if let (Some((i, v)), Some((_, c))) = (it.next(), it.next())
+        && matches!(v, 'ы' | 'и' | 'у' | 'ү')
+        && !is_vowel(c)
+        && stem_ok(&stem[..i], 2)
+    {
+        stem.truncate(i);
+    }
+}
+
+/// Verbal noun (dictionary form) of a word read as a verb root: жаз → жазуу,
+/// сакта → сактоо, иште → иштөө, оку → окуу. For query expansion: UD and the
+/// stemmer's input text have bare roots, users type the -уу form, and a bare
+/// root such as `сакта` otherwise looks like сак + locative.
+pub fn verbal_noun(root: &str) -> String {
+    let mut s = String::with_capacity(root.len() + 4);
+    s.push_str(root);
+    let front = matches!(
+        last_vowel(root),
+        Some('е' | 'и' | 'э' | 'ө' | 'ү' | 'і' | 'ә')
+    );
+    match root.chars().next_back() {
+        Some('а' | 'о' | 'я') => {
+            s.pop();
+            s.push_str("оо");
+        }
+        Some('е' | 'ө' | 'э') => {
+            s.pop();
+            s.push_str("өө");
+        }
+        Some('ы' | 'у') => s.push('у'),
+        Some('и' | 'ү') => s.push('ү'),
+        Some(_) => s.push_str(if front { "үү" } else { "уу" }),
+        None => {}
+    }
+    s
+}
+
+/// к and п turn into г and б before a vowel suffix (аймагы, китеби); undo that.
+fn devoice_end(stem: &mut String) {
+    let new = match stem.chars().next_back() {
+        Some('г') => 'к',
+        Some('б') => 'п',
+        _ => return,
+    };
+    stem.pop();
+    stem.push(new);
+}
+
+/// Derivational base of a stem, for query expansion only: drops the
+/// abstract/relational -лык (and an agent -чы before it), so a query
+/// `транспорттук` also looks for `транспорт`. `None` if there is nothing to drop.
+pub fn derivation_base(stem: &str) -> Option<&str> {
+    const LYK: [(&str, Before); 3] = [("лIк", VowelJR), ("дIк", Voiced), ("тIк", Voiceless)];
+    let mut end = None;
+    for (pat, before) in LYK {
+        if let Some(start) = suffix_start(stem, pat) {
+            let rest = &stem[..start];
+            if fits(before, rest) && stem_ok(rest, 3) {
+                end = Some(start);
+                break;
+            }
+        }
+    }
+    let mut base = &stem[..end?];
+    if let Some(start) = suffix_start(base, "чI")
+        && stem_ok(&base[..start], 3)
+    {
+        base = &base[..start];
+    }
+    Some(base)
+}
+
+/// Stems one lowercased, normalised word. Never panics; returns the input
+/// (minus ь ъ) for words it has no rules for.
+pub fn stem(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    stem_into(word, &mut out);
+    out
+}
+
+/// Writes the stem of `word` into `out` (cleared first), to reuse one buffer per token stream.
+pub fn stem_into(word: &str, out: &mut String) {
+    out.clear();
+    // Soft and hard signs only mark Russian palatalisation (апрель/апрелге, объект).
+    out.extend(word.chars().filter(|&c| c != 'ь' && c != 'ъ'));
+    let n = out.chars().count();
+    if !(3..=40).contains(&n)
+        || !out
+            .chars()
+            .any(|c| matches!(c, 'а'..='я' | 'ө' | 'ү' | 'ң'))
+    {
+        return;
+    }
+    if looks_russian(word) {
+        return;
+    }
+    // Each pass strips at least one letter, so this ends; the cap bounds the work.
+    let mut max_slot = u8::MAX;
+    for _ in 0..4 {
+        let flags = strip_pass(out, max_slot);
+        if flags == 0 {
+            break;
+        }
+        if flags & VERB_ONLY != 0 {
+            max_slot = 46;
+        }
+    }
+    if max_slot == 46 {
+        // A verb stem ending in a high vowel (оку from окуп, окуган) loses it, as
+        // the bare word does through the possessive rule and окуу through the
+        // verbal noun: all of them meet at ок.
+        drop_final_high_vowel(out);
+    }
+    devoice_end(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(words: &[&str]) {
+        let s0 = stem(words[0]);
+        for w in words {
+            assert_eq!(stem(w), s0, "{w} vs {}", words[0]);
+        }
+    }
+
+    #[test]
+    fn verb_oku_family_meets() {
+        same(&["окуу", "окуучулар", "окуп", "окуган", "оку"]);
+    }
+
+    #[test]
+    fn noun_kitep_family_meets() {
+        same(&["китеп", "китеби", "китептер", "китептерибизден", "китебин"]);
+    }
+
+    #[test]
+    fn verbal_noun_meets_root_and_forms() {
+        same(&[
+            "жазуу",
+            "жаз",
+            "жазды",
+            "жазган",
+            "жазып",
+            "жазылды",
+            "жазбаган",
+        ]);
+        same(&["каттоо", "каттоону", "каттады", "катталды", "каттаган"]);
+        same(&["иштөө", "иштеп", "иштейт", "иштеген"]);
+        // A bare root ending like a case form is reached through its verbal noun.
+        assert_eq!(verbal_noun("катта"), "каттоо");
+        assert_eq!(stem(&verbal_noun("катта")), stem("каттады"));
+        assert_eq!(stem(&verbal_noun("иште")), stem("иштеп"));
+        assert_eq!(verbal_noun("жаз"), "жазуу");
+        assert_eq!(verbal_noun("кел"), "келүү");
+        assert_eq!(verbal_noun("оку"), "окуу");
+        assert_eq!(verbal_noun(""), "");
+    }
+
+    #[test]
+    fn case_possessive_plural() {
+        same(&["аймак", "аймагы", "аймагында", "аймактар", "аймактардын"]);
+        same(&["шаар", "шаардагы", "шаарга", "шаардын", "шаарлар"]);
+        same(&["бала", "баласы", "баласын", "балага", "балалар"]);
+        same(&["мектеп", "мектептерге", "мектебинин"]);
+    }
+
+    #[test]
+    fn derivation() {
+        same(&["акы", "акысыз"]);
+        same(&["билим", "билимдүү"]);
+        same(&["бүгүн", "бүгүнкү"]);
+        same(&["негиз", "негизги"]);
+    }
+
+    #[test]
+    fn derivation_base_for_queries() {
+        assert_eq!(derivation_base(&stem("транспорттук")), Some("транспорт"));
+        assert_eq!(derivation_base(&stem("министрлиги")), Some("министр"));
+        assert_eq!(derivation_base(&stem("жакырчылыкты")), Some("жакыр"));
+        assert_eq!(derivation_base("китеп"), None);
+        assert_eq!(derivation_base("ык"), None);
+    }
+
+    #[test]
+    fn short_words_are_kept() {
+        assert_eq!(stem("жыл"), "жыл");
+        assert_eq!(stem("суу"), "суу");
+        assert_eq!(stem("ал"), "ал");
+        assert_eq!(stem("ай"), "ай");
+        assert_ne!(stem("айыл"), stem("ай"));
+    }
+
+    #[test]
+    fn loanwords_and_russian() {
+        same(&["апрель", "апрелге"]);
+        same(&["комиссия", "комиссиянын", "комиссиясы"]);
+        assert_eq!(stem("государственного"), "государственного");
+        assert_eq!(stem("covid"), "covid");
+    }
+
+    #[test]
+    fn folded_input_still_stems() {
+        assert_eq!(stem("кундор"), stem("кун"));
+        assert_eq!(stem("мектептерди"), stem("мектеп"));
+    }
+
+    #[test]
+    fn never_panics() {
+        for w in [
+            "",
+            "а",
+            "ң",
+            "ыы",
+            "1234",
+            "ъъъъ",
+            "👍👍",
+            "аааааааааааааааааааааааааааааааааааааааааааааааа",
+        ] {
+            let _ = stem(w);
+        }
+        let long: String = "лар".repeat(10_000);
+        let _ = stem(&long);
+    }
+}

@@ -1,0 +1,100 @@
+//! Tajik light stemmer: strips the object marker -ро, plural -ҳо/-он, possessive and comparative endings, with a minimum stem length.
+
+/// (suffix, slot). Longest match wins; slots decrease inward
+/// (object marker > possessive > plural > comparative).
+static SUFFIXES: &[(&str, u8)] = &[
+    ("ро", 90),
+    // Possessive enclitics (китобам, китобашон) and the izofa/indefinite -и/-е.
+    ("амон", 70),
+    ("атон", 70),
+    ("ашон", 70),
+    ("ам", 70),
+    ("ат", 70),
+    ("аш", 70),
+    ("и", 65),
+    ("е", 65),
+    ("ӣ", 65),
+    // Plural.
+    ("ҳои", 60),
+    ("ҳо", 60),
+    ("ён", 60),
+    ("гон", 60),
+    ("он", 60),
+    // Comparative and superlative.
+    ("тарин", 50),
+    ("тар", 50),
+];
+
+#[inline]
+fn is_vowel(c: char) -> bool {
+    matches!(
+        c,
+        'а' | 'е' | 'ё' | 'и' | 'ӣ' | 'о' | 'у' | 'ӯ' | 'э' | 'ю' | 'я'
+    )
+}
+
+/// Three letters with a vowel, so short roots (ман, шаб, дар) stay whole.
+fn stem_ok(s: &str) -> bool {
+    s.chars().count() >= 3 && s.chars().any(is_vowel)
+}
+
+/// Stems one lowercased Tajik word. Never panics.
+pub fn stem(word: &str) -> String {
+    if word.chars().count() > 40 {
+        return word.to_string();
+    }
+    let mut end = word.len();
+    let mut slot = u8::MAX;
+    loop {
+        let cur = &word[..end];
+        let best = SUFFIXES
+            .iter()
+            .filter(|(suf, s)| {
+                *s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
+            })
+            .max_by_key(|(suf, _)| suf.len());
+        match best {
+            Some((suf, s)) => {
+                end -= suf.len();
+                slot = *s;
+            }
+            None => break,
+        }
+    }
+    word[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nouns_meet() {
+        for w in [
+            "китоб",
+            "китобҳо",
+            "китобро",
+            "китобҳоро",
+            "китобам",
+            "китобашон",
+        ] {
+            assert_eq!(stem(w), "китоб", "{w}");
+        }
+        assert_eq!(stem("мактабҳо"), "мактаб");
+        assert_eq!(stem("мактаби"), "мактаб");
+    }
+
+    #[test]
+    fn comparative() {
+        assert_eq!(stem("калонтар"), "калон");
+        assert_eq!(stem("калонтарин"), "калон");
+    }
+
+    #[test]
+    fn short_and_odd_words() {
+        assert_eq!(stem("дар"), "дар");
+        assert_eq!(stem("ман"), "ман");
+        assert_eq!(stem(""), "");
+        let _ = stem(&"ҳо".repeat(1000));
+    }
+}

@@ -1,0 +1,361 @@
+//! The library index on disk: opened or created (rebuilt when the schema version changed), and
+//! books added, replaced or deleted one at a time, each change committed whole or not at all.
+
+use crate::analyzers::{self, FieldKind};
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::{Error, Result, langid};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tantivy::schema::Facet;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+const VERSION_FILE: &str = "kitep-index.json";
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// One passage as `kitep build` writes it in `passages.jsonl`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct PassageRecord {
+    pub book: String,
+    #[serde(default)]
+    pub work: Option<String>,
+    #[serde(default)]
+    pub edition: Option<String>,
+    pub chapter: String,
+    #[serde(default)]
+    pub chapter_index: usize,
+    #[serde(default)]
+    pub chapter_title: String,
+    #[serde(default)]
+    pub anchor: String,
+    #[serde(default)]
+    pub heading_path: Vec<String>,
+    #[serde(default)]
+    pub lang: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct GlossaryRecord {
+    pub term: String,
+    pub lang: String,
+    #[serde(default)]
+    pub equivalents: Vec<(String, String)>,
+}
+
+/// A book's metadata as `kitep build` writes it in `book.json` (unknown keys are ignored).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct BookRecord {
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub language: String,
+    pub work: Option<String>,
+    pub edition: Option<String>,
+    pub description: Option<String>,
+    pub keywords: Vec<String>,
+    pub grades: Vec<u8>,
+    pub subject: Option<String>,
+    pub material: Option<String>,
+    pub license: Option<String>,
+    pub publisher: Option<String>,
+    pub year: Option<i32>,
+    pub contributors: Vec<serde_json::Value>,
+    pub cover: Option<String>,
+    pub collections: Vec<String>,
+    pub glossary: Vec<GlossaryRecord>,
+}
+
+impl BookRecord {
+    pub fn authors(&self) -> Vec<String> {
+        self.contributors
+            .iter()
+            .filter(|c| c.get("role").and_then(|r| r.as_str()) == Some("author"))
+            .filter_map(|c| c.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .collect()
+    }
+
+    /// Facets: `/lang/ky`, `/grade/5`, `/subject/…`, `/material/…`, `/license/…`, `/collection/…`.
+    pub fn facets(&self) -> Vec<Facet> {
+        let mut out = vec![Facet::from_path(["lang", &self.language])];
+        for g in &self.grades {
+            out.push(Facet::from_path(["grade", &g.to_string()]));
+        }
+        for (name, v) in [
+            ("subject", &self.subject),
+            ("material", &self.material),
+            ("license", &self.license),
+        ] {
+            if let Some(v) = v {
+                out.push(Facet::from_path([name, v.as_str()]));
+            }
+        }
+        for c in &self.collections {
+            out.push(Facet::from_path(["collection", c.as_str()]));
+        }
+        out
+    }
+}
+
+/// A built book read back from a `kitep build` output folder.
+#[derive(Debug, Clone)]
+pub struct BuiltBook {
+    pub record: BookRecord,
+    pub passages: Vec<PassageRecord>,
+}
+
+impl BuiltBook {
+    pub fn load(dir: &Path) -> Result<BuiltBook> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read_to_string(&p).map_err(|e| {
+                Error::Input(format!(
+                    "{}: {e} (is this a `kitep build` output folder?)",
+                    p.display()
+                ))
+            })
+        };
+        let record: BookRecord = serde_json::from_str(&read("book.json")?)
+            .map_err(|e| Error::Input(format!("{}: {e}", dir.join("book.json").display())))?;
+        let mut passages = Vec::new();
+        for (i, line) in read("passages.jsonl")?.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let p: PassageRecord = serde_json::from_str(line).map_err(|e| {
+                Error::Input(format!(
+                    "{}:{}: {e}",
+                    dir.join("passages.jsonl").display(),
+                    i + 1
+                ))
+            })?;
+            passages.push(p);
+        }
+        Ok(BuiltBook { record, passages })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct VersionFile {
+    schema_version: u32,
+}
+
+/// An open library index.
+pub struct Library {
+    pub index: Index,
+    pub fields: Fields,
+    pub reader: IndexReader,
+    pub dir: Option<PathBuf>,
+    /// Whether opening found an old schema and started afresh (the caller reindexes).
+    pub rebuilt: bool,
+}
+
+impl Library {
+    /// Opens the index in `dir`, creating it if needed. An index written with another schema
+    /// version is moved aside and a new one created (`rebuilt` tells the caller to reindex).
+    pub fn open(dir: &Path) -> Result<Library> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
+        let version_path = dir.join(VERSION_FILE);
+        let current = std::fs::read_to_string(&version_path)
+            .ok()
+            .and_then(|s| serde_json::from_str::<VersionFile>(&s).ok());
+        let has_index = dir.join("meta.json").exists();
+        let mut rebuilt = false;
+        if has_index && current.as_ref().map(|v| v.schema_version) != Some(SCHEMA_VERSION) {
+            // Keep nothing of the old layout: the index is derived data, rebuilt from built books.
+            for entry in std::fs::read_dir(dir)
+                .map_err(|e| Error::Input(e.to_string()))?
+                .flatten()
+            {
+                let p = entry.path();
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+            }
+            rebuilt = true;
+        }
+        let (schema, fields) = schema::build();
+        let index = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir)?
+        } else {
+            let index = Index::create_in_dir(dir, schema)?;
+            std::fs::write(
+                &version_path,
+                serde_json::to_string(&VersionFile {
+                    schema_version: SCHEMA_VERSION,
+                })
+                .expect("serialises"),
+            )
+            .map_err(|e| Error::Input(format!("{}: {e}", version_path.display())))?;
+            index
+        };
+        Self::finish(index, fields, Some(dir.to_path_buf()), rebuilt)
+    }
+
+    /// An index in memory (evaluations, tests).
+    pub fn in_memory() -> Result<Library> {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_ram(schema);
+        Self::finish(index, fields, None, false)
+    }
+
+    fn finish(
+        index: Index,
+        fields: Fields,
+        dir: Option<PathBuf>,
+        rebuilt: bool,
+    ) -> Result<Library> {
+        analyzers::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Library {
+            index,
+            fields,
+            reader,
+            dir,
+            rebuilt,
+        })
+    }
+
+    /// The one writer of this index. A second process gets a clear "locked" error.
+    pub fn writer(&self) -> Result<LibraryWriter<'_>> {
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => Error::Locked,
+                other => Error::Tantivy(other),
+            })?;
+        Ok(LibraryWriter {
+            library: self,
+            writer,
+        })
+    }
+
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+pub struct LibraryWriter<'a> {
+    library: &'a Library,
+    writer: IndexWriter,
+}
+
+impl LibraryWriter<'_> {
+    /// Replaces everything indexed for this book (a new version) with these passages.
+    pub fn replace_book(&mut self, book: &BuiltBook) -> Result<usize> {
+        let f = &self.library.fields;
+        let slug = &book.record.slug;
+        if slug.is_empty() {
+            return Err(Error::Input("book.json has no slug".into()));
+        }
+        self.delete_book(slug);
+        let facets = book.record.facets();
+        let year = book.record.year.unwrap_or(0).max(0) as u64;
+        let title_key = book.record.title.to_lowercase();
+        let common = |doc: &mut TantivyDocument, kind: &str| {
+            doc.add_text(f.kind, kind);
+            doc.add_text(f.book, slug);
+            if let Some(w) = &book.record.work {
+                doc.add_text(f.work, w);
+            }
+            for facet in &facets {
+                doc.add_facet(f.facets, facet.clone());
+            }
+            doc.add_u64(f.year, year);
+            doc.add_text(f.title_key, &title_key);
+        };
+        // The book itself: title, subtitle, authors, keywords and description are searchable.
+        let mut doc = TantivyDocument::default();
+        common(&mut doc, "book");
+        doc.add_text(f.lang, &book.record.language);
+        doc.add_text(
+            f.meta,
+            serde_json::to_string(&book.record).expect("serialises"),
+        );
+        let mut meta_text = vec![book.record.title.clone()];
+        meta_text.extend(book.record.subtitle.iter().cloned());
+        meta_text.extend(book.record.authors());
+        meta_text.extend(book.record.keywords.iter().cloned());
+        meta_text.extend(book.record.description.iter().cloned());
+        let meta_text = meta_text.join("\n");
+        add_analyzed(&mut doc, f, &book.record.language, &meta_text);
+        doc.add_text(f.text, &meta_text);
+        self.writer.add_document(doc)?;
+        for p in &book.passages {
+            let mut doc = TantivyDocument::default();
+            common(&mut doc, "passage");
+            let lang = passage_language(p, &book.record.language);
+            doc.add_text(f.lang, &lang);
+            doc.add_text(f.chapter, &p.chapter);
+            doc.add_u64(f.chapter_index, p.chapter_index as u64);
+            doc.add_text(f.chapter_title, &p.chapter_title);
+            doc.add_text(f.anchor, &p.anchor);
+            doc.add_text(f.heading, p.heading_path.join(" › "));
+            doc.add_text(f.text, &p.text);
+            add_analyzed(&mut doc, f, &lang, &p.text);
+            self.writer.add_document(doc)?;
+        }
+        for g in &book.record.glossary {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.kind, "glossary");
+            doc.add_text(f.book, slug);
+            doc.add_text(f.meta, serde_json::to_string(g).expect("serialises"));
+            self.writer.add_document(doc)?;
+        }
+        Ok(book.passages.len())
+    }
+
+    pub fn delete_book(&mut self, slug: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.library.fields.book, slug));
+    }
+
+    /// Makes every change since the last commit visible at once; before it, readers see the old index.
+    pub fn commit(mut self) -> Result<()> {
+        self.writer.commit()?;
+        let _ = self.writer.garbage_collect_files().wait();
+        self.writer.wait_merging_threads()?;
+        self.library.reload()
+    }
+
+    /// Adds a bare passage (evaluation collections: one sentence a passage).
+    pub fn add_plain(&mut self, book: &str, id: &str, lang: &str, text: &str) -> Result<()> {
+        let f = &self.library.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.kind, "passage");
+        doc.add_text(f.book, book);
+        doc.add_text(f.anchor, id);
+        doc.add_text(f.lang, lang);
+        doc.add_text(f.text, text);
+        add_analyzed(&mut doc, f, lang, text);
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+}
+
+fn add_analyzed(doc: &mut TantivyDocument, f: &Fields, lang: &str, text: &str) {
+    for kind in FieldKind::for_language(lang) {
+        doc.add_text(f.analyzed(*kind), text);
+    }
+}
+
+/// Declared metadata wins; a passage without a language gets one from the identifier.
+fn passage_language(p: &PassageRecord, book_lang: &str) -> String {
+    let declared = if p.lang.is_empty() {
+        book_lang
+    } else {
+        p.lang.as_str()
+    };
+    if !declared.is_empty() && declared != langid::UNDETERMINED {
+        return declared.to_string();
+    }
+    langid::detect(&p.text).lang.to_string()
+}

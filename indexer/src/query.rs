@@ -1,0 +1,432 @@
+//! From what a reader typed to a tantivy query, without tantivy's query parser: words, "phrases"
+//! and -exclusions only, every clause built by us, so no syntax can reach a field that is not
+//! public and no input can make the parser panic or loop. The clauses follow SEARCH-DESIGN.md.
+
+use crate::analysis::{fold, kyrgyz, normalize, translit};
+use crate::analyzers::{self, FieldKind, russian_stem};
+use crate::library::GlossaryRecord;
+use crate::schema::Fields;
+use std::collections::HashSet;
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+/// At most this many words are searched; the rest of a very long query is ignored (and said so).
+pub const MAX_TERMS: usize = 32;
+/// Characters read from a query; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+
+/// The reader's query, understood.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedQuery {
+    pub words: Vec<String>,
+    pub phrases: Vec<Vec<String>>,
+    pub excluded: Vec<String>,
+    /// Something was cut (too long, too many words).
+    pub truncated: bool,
+}
+
+impl ParsedQuery {
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.phrases.is_empty()
+    }
+}
+
+/// Splits a query into words, quoted phrases and `-excluded` words. Never fails.
+pub fn parse(input: &str) -> ParsedQuery {
+    let mut q = ParsedQuery::default();
+    let mut text: String = input.chars().take(MAX_QUERY_CHARS).collect();
+    if text.len() < input.len() {
+        q.truncated = true;
+    }
+    text = normalize::normalize(&text);
+    let mut count = 0;
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('"') {
+            let (inside, next) = after.split_once('"').unwrap_or((after, ""));
+            let words = split_words(inside);
+            if words.len() > 1 && count + words.len() <= MAX_TERMS {
+                count += words.len();
+                q.phrases.push(words);
+            } else {
+                push_words(inside, &mut q, false, &mut count);
+            }
+            rest = next;
+            continue;
+        }
+        let end = rest.find([' ', '"', '\t', '\n']).unwrap_or(rest.len());
+        let (chunk, next) = rest.split_at(end);
+        match chunk.strip_prefix('-') {
+            Some(ex) if !ex.is_empty() => push_words(ex, &mut q, true, &mut count),
+            _ => push_words(chunk, &mut q, false, &mut count),
+        }
+        rest = next.trim_start_matches([' ', '\t', '\n']);
+    }
+    q
+}
+
+fn push_words(chunk: &str, q: &mut ParsedQuery, excluded: bool, count: &mut usize) {
+    for w in split_words(chunk) {
+        if *count >= MAX_TERMS {
+            q.truncated = true;
+            return;
+        }
+        *count += 1;
+        if excluded {
+            q.excluded.push(w);
+        } else {
+            q.words.push(w);
+        }
+    }
+}
+
+fn split_words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.len() <= analyzers::MAX_TOKEN_BYTES)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Clauses collected for one query, deduplicated by (field, term): the first one wins.
+struct Clauses<'a> {
+    fields: &'a Fields,
+    seen: HashSet<(FieldKind, String, bool)>,
+    out: Vec<(Occur, Box<dyn Query>)>,
+}
+
+impl Clauses<'_> {
+    fn term(&mut self, kind: FieldKind, term: &str, boost: f32) {
+        if term.is_empty() || !self.seen.insert((kind, term.to_string(), false)) {
+            return;
+        }
+        let t = Term::from_field_text(self.fields.analyzed(kind), term);
+        let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+        self.out
+            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+    }
+
+    fn prefix(&mut self, kind: FieldKind, prefix: &str, boost: f32) {
+        if !self.seen.insert((kind, prefix.to_string(), true)) {
+            return;
+        }
+        let pattern = format!("{}.*", regex_escape(prefix));
+        if let Ok(q) = RegexQuery::from_pattern(&pattern, self.fields.analyzed(kind)) {
+            let q: Box<dyn Query> = Box::new(q);
+            self.out
+                .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        }
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"@<>".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Which language clause sets a query gets.
+pub fn languages_for(lang: Option<&str>) -> Vec<&'static str> {
+    match lang.map(analyzers::primary) {
+        Some("ky") => vec!["ky"],
+        Some("ru") => vec!["ru"],
+        Some("en") => vec!["en"],
+        Some("kk") => vec!["kk"],
+        Some("uz") => vec!["uz"],
+        Some("tg") => vec!["tg"],
+        Some(_) => vec!["other"],
+        None => vec!["ky", "ru", "en", "kk", "uz", "tg", "other"],
+    }
+}
+
+/// The scoring query for the words of a parsed query, in the given languages, with glossary
+/// equivalents of matching terms added at half weight (cross-language search).
+pub fn build(
+    fields: &Fields,
+    q: &ParsedQuery,
+    langs: &[&str],
+    glossary: &[GlossaryRecord],
+) -> Option<Box<dyn Query>> {
+    let mut c = Clauses {
+        fields,
+        seen: HashSet::new(),
+        out: Vec::new(),
+    };
+    let n = q.words.len();
+    for (i, w) in q.words.iter().enumerate() {
+        let last = i + 1 == n;
+        for lang in langs {
+            word_clauses(&mut c, lang, w, last, 1.0);
+        }
+        for (lang, equivalent) in glossary_equivalents(glossary, w) {
+            for word in split_words(&normalize::normalize(&equivalent)) {
+                word_clauses(&mut c, &lang, &word, false, 0.5);
+            }
+        }
+    }
+    for phrase in &q.phrases {
+        for lang in langs {
+            phrase_clause(&mut c, lang, phrase);
+        }
+    }
+    if c.out.is_empty() {
+        return None;
+    }
+    let mut clauses = c.out;
+    let positive: Box<dyn Query> = Box::new(BooleanQuery::new(std::mem::take(&mut clauses)));
+    if q.excluded.is_empty() {
+        return Some(positive);
+    }
+    let mut all = vec![(Occur::Must, positive)];
+    for ex in &q.excluded {
+        let mut seen = HashSet::new();
+        for lang in langs {
+            for kind in FieldKind::for_language(lang) {
+                for term in analyzers::terms(*kind, ex) {
+                    if seen.insert((*kind, term.clone())) {
+                        let t = Term::from_field_text(fields.analyzed(*kind), &term);
+                        all.push((
+                            Occur::MustNot,
+                            Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Some(Box::new(BooleanQuery::new(all)))
+}
+
+fn word_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f32) {
+    match lang {
+        "ky" => kyrgyz_clauses(c, t, last, weight),
+        "ru" => russian_clauses(c, t, last, weight),
+        "en" => {
+            c.term(FieldKind::EnStem, &analyzers::english_stem(t), weight);
+            c.term(FieldKind::Other, t, weight);
+        }
+        "kk" => c.term(FieldKind::KkStem, &crate::analysis::kazakh::stem(t), weight),
+        "uz" => {
+            for term in analyzers::terms(FieldKind::UzStem, t) {
+                c.term(FieldKind::UzStem, &term, weight);
+            }
+        }
+        "tg" => c.term(FieldKind::TgStem, &crate::analysis::tajik::stem(t), weight),
+        _ => c.term(FieldKind::Other, t, weight),
+    }
+}
+
+fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
+    let (cands, latin) = if translit::is_latin_word(t) {
+        c.term(FieldKind::KyText, t, w);
+        (translit::to_cyrillic_variants(t), true)
+    } else {
+        (vec![t.to_string()], false)
+    };
+    for cand in &cands {
+        let stem = kyrgyz::stem(cand);
+        if !latin {
+            c.term(FieldKind::KyText, cand, w);
+            c.term(FieldKind::KyStem, &stem, w);
+            c.term(
+                FieldKind::KyStem,
+                &kyrgyz::stem(&kyrgyz::verbal_noun(cand)),
+                0.5 * w,
+            );
+            if let Some(b) = kyrgyz::derivation_base(&stem) {
+                c.term(FieldKind::KyStem, b, 0.5 * w);
+            }
+        }
+        let ff = fold::fold(cand);
+        let bf = if latin || !fold::needs_fold(cand) {
+            1.0
+        } else {
+            0.5
+        } * w;
+        let folded_stem = kyrgyz::stem(&ff);
+        c.term(FieldKind::KyFold, &fold::loose(&folded_stem), bf);
+        c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), bf);
+        c.term(
+            FieldKind::KyFold,
+            &fold::loose(&kyrgyz::stem(&kyrgyz::verbal_noun(&ff))),
+            bf * 0.5,
+        );
+        if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
+            c.term(FieldKind::KyFold, &fold::loose(b), bf * 0.5);
+        }
+        if last {
+            let lf = fold::loose(&ff);
+            if lf.chars().count() >= 3 {
+                c.prefix(FieldKind::KyLoose, &lf, 0.3 * w);
+            }
+            let ls = fold::loose(&folded_stem);
+            if ls.chars().count() >= 4 {
+                c.prefix(FieldKind::KyLoose, &ls, 0.3 * w);
+            }
+        }
+    }
+}
+
+fn russian_clauses(c: &mut Clauses<'_>, word: &str, last: bool, w: f32) {
+    let t = normalize::russian_yo(word);
+    let stem = russian_stem(&t);
+    c.term(FieldKind::RuText, &t, w);
+    c.term(FieldKind::RuStem, &stem, w);
+    for f in russian_forms(&t) {
+        c.term(FieldKind::RuStem, &russian_stem(&f), 0.5 * w);
+    }
+    if last && stem.chars().count() >= 3 {
+        c.prefix(FieldKind::RuStem, &stem, 0.3 * w);
+    }
+}
+
+/// A few inflected forms of a Russian word read as a lemma, so that nouns whose nominative Snowball
+/// stems differently from their other cases still meet them (киев/киеве, конец/конца, имя/имени).
+fn russian_forms(t: &str) -> Vec<String> {
+    let chars: Vec<char> = t.chars().collect();
+    let n = chars.len();
+    if n < 3 || !chars.iter().all(|c| ('а'..='я').contains(c)) {
+        return Vec::new();
+    }
+    let head = |k: usize| chars[..n - k].iter().collect::<String>();
+    let last = chars[n - 1];
+    let is_vowel = |c: char| "аеёиоуыэюя".contains(c);
+    let mut out = Vec::new();
+    if t.ends_with("мя") {
+        out.push(format!("{}ени", head(1)));
+    }
+    match last {
+        'а' | 'я' => {
+            let h = head(1);
+            for e in ["ы", "и", "е", "у"] {
+                out.push(format!("{h}{e}"));
+            }
+        }
+        'о' | 'е' => {
+            let h = head(1);
+            out.push(format!("{h}а"));
+            out.push(format!("{h}ом"));
+        }
+        'й' if n > 3 && (t.ends_with("ый") || t.ends_with("ий") || t.ends_with("ой")) => {
+            let h = head(2);
+            for e in ["ого", "ая", "ые"] {
+                out.push(format!("{h}{e}"));
+            }
+            out.push(format!("{}я", head(1)));
+        }
+        'ь' => {
+            let h = head(1);
+            out.push(format!("{h}и"));
+            out.push(format!("{h}я"));
+        }
+        c if !is_vowel(c) && c != 'й' && c != 'ъ' => {
+            for e in ["а", "е", "ом", "ы"] {
+                out.push(format!("{t}{e}"));
+            }
+            // A fleeting vowel: конец → конца, кубок → кубка.
+            if n >= 4
+                && matches!(chars[n - 2], 'о' | 'е')
+                && !is_vowel(chars[n - 3])
+                && "кцлнр".contains(c)
+            {
+                let without: String = chars[..n - 2].iter().chain(std::iter::once(&c)).collect();
+                out.push(format!("{without}а"));
+                out.push(format!("{without}ом"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String]) {
+    let kind = FieldKind::stemmed(lang);
+    let terms: Vec<Term> = words
+        .iter()
+        .filter_map(|w| analyzers::terms(kind, w).into_iter().next())
+        .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
+        .collect();
+    if terms.len() < 2 {
+        return;
+    }
+    let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
+    c.out
+        .push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
+}
+
+/// Equivalents (language, word) of glossary terms that the word matches, by stem in the term's language.
+pub fn glossary_equivalents(glossary: &[GlossaryRecord], word: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for g in glossary {
+        let kind = FieldKind::stemmed(&g.lang);
+        let term_stems = analyzers::terms(kind, &g.term);
+        let word_stems = analyzers::terms(kind, word);
+        if !term_stems.is_empty()
+            && term_stems.len() == 1
+            && word_stems.first() == term_stems.first()
+        {
+            out.extend(g.equivalents.iter().cloned());
+        }
+        // The other direction: the word is one of the equivalents.
+        for (lang, eq) in &g.equivalents {
+            let k = FieldKind::stemmed(lang);
+            let eq_stems = analyzers::terms(k, eq);
+            if eq_stems.len() == 1 && analyzers::terms(k, word).first() == eq_stems.first() {
+                out.push((g.lang.clone(), g.term.clone()));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_words_phrases_and_exclusions() {
+        let q = parse("китеп \"окуу китеби\" -сөздүк field:value");
+        assert_eq!(q.words, vec!["китеп", "field", "value"]);
+        assert_eq!(
+            q.phrases,
+            vec![vec!["окуу".to_string(), "китеби".to_string()]]
+        );
+        assert_eq!(q.excluded, vec!["сөздүк"]);
+    }
+
+    #[test]
+    fn hostile_queries_parse_to_something_or_nothing() {
+        for q in [
+            "- *",
+            "a:(^",
+            "\"unclosed",
+            "((((",
+            "!!!",
+            ":::",
+            "x IN [\u{1}",
+            "*\u{b}",
+            "title:((A OR B) NOT (C OR D))",
+        ] {
+            let _ = parse(q);
+        }
+        assert!(parse("- *").is_empty());
+        assert!(parse("!!!").is_empty());
+        let long = parse(&"сөз ".repeat(5_000));
+        assert_eq!(long.words.len(), MAX_TERMS);
+        assert!(long.truncated);
+    }
+
+    #[test]
+    fn russian_forms_cover_fleeting_vowels() {
+        assert!(russian_forms("конец").contains(&"конца".to_string()));
+        assert!(russian_forms("имя").contains(&"имени".to_string()));
+        assert!(russian_forms("abc").is_empty());
+    }
+}

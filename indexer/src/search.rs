@@ -1,0 +1,486 @@
+//! Running a search: passages scored, grouped by book with their best passages, highlighted
+//! snippets, facet counts over the matching books, filters, sorting and paging.
+
+use crate::analyzers::{self, FieldKind};
+use crate::library::{BookRecord, GlossaryRecord, Library};
+use crate::query::{self, ParsedQuery};
+use crate::{Result, langid};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+/// Passages scored per search; books are grouped from these.
+const CANDIDATES: usize = 400;
+pub const MAX_PER_PAGE: usize = 50;
+pub const MAX_PAGE: usize = 100;
+const PASSAGES_PER_BOOK: usize = 3;
+const SNIPPET_CHARS: usize = 220;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Title,
+    Date,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    /// The query's language; detected when None (and all languages are searched if unsure).
+    pub lang: Option<String>,
+    /// Facet filters such as ("grade", "5"), ("lang", "ky").
+    pub filters: Vec<(String, String)>,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PassageHit {
+    pub chapter: String,
+    pub chapter_index: u64,
+    pub chapter_title: String,
+    pub anchor: String,
+    pub heading: String,
+    /// HTML: escaped text with `<mark>` around matching words.
+    pub snippet: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BookHit {
+    pub book: BookRecord,
+    pub score: f32,
+    pub passages: Vec<PassageHit>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SearchResults {
+    pub query: String,
+    pub query_lang: Option<String>,
+    pub total_books: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub books: Vec<BookHit>,
+    /// facet name → (value, number of matching books).
+    pub facets: BTreeMap<String, Vec<(String, usize)>>,
+    pub notices: Vec<String>,
+}
+
+/// Searches the library. Any input gives results or an empty answer with notices; never a panic.
+pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
+    let searcher = library.reader.searcher();
+    let parsed = query::parse(&req.query);
+    let per_page = req.per_page.clamp(1, MAX_PER_PAGE);
+    let page = req.page.clamp(1, MAX_PAGE);
+    let mut results = SearchResults {
+        query: req.query.clone(),
+        page,
+        per_page,
+        ..Default::default()
+    };
+    if parsed.truncated {
+        results.notices.push(format!(
+            "only the first {} words are searched",
+            query::MAX_TERMS
+        ));
+    }
+    if parsed.is_empty() {
+        return Ok(results);
+    }
+    let detected = req.lang.clone().or_else(|| {
+        let d = langid::detect(&parsed.words.join(" "));
+        (d.confidence >= 0.8 && d.lang != langid::UNDETERMINED).then(|| d.lang.to_string())
+    });
+    results.query_lang = detected.clone();
+    // A detected (not declared) language is a hint: Kyrgyz and Russian are always searched too,
+    // because short queries are often ambiguous between them.
+    let langs: Vec<&str> = match (&req.lang, &detected) {
+        (Some(l), _) => query::languages_for(Some(l)),
+        (None, Some(d)) => {
+            let mut v = query::languages_for(Some(d));
+            for extra in ["ky", "ru"] {
+                if !v.contains(&extra) {
+                    v.push(extra);
+                }
+            }
+            v
+        }
+        (None, None) => query::languages_for(None),
+    };
+    let glossary = load_glossary(library, &searcher)?;
+    let Some(text_query) = query::build(&library.fields, &parsed, &langs, &glossary) else {
+        return Ok(results);
+    };
+    let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+    for (name, value) in &req.filters {
+        if !matches!(
+            name.as_str(),
+            "lang" | "grade" | "subject" | "material" | "license" | "collection"
+        ) || value.is_empty()
+        {
+            results
+                .notices
+                .push(format!("unknown filter '{name}' ignored"));
+            continue;
+        }
+        let facet = Facet::from_path([name.as_str(), value.as_str()]);
+        let t = Term::from_facet(library.fields.facets, &facet);
+        must.push((
+            Occur::Must,
+            Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+        ));
+    }
+    let full = BooleanQuery::new(must);
+    let top = searcher.search(&full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+
+    // Group by book, keeping score order.
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<(f32, DocAddress)>> = HashMap::new();
+    let mut book_docs: HashMap<String, f32> = HashMap::new();
+    for (score, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let kind = text(&doc, library.fields.kind);
+        let book = text(&doc, library.fields.book);
+        if !groups.contains_key(&book) && !book_docs.contains_key(&book) {
+            order.push(book.clone());
+        }
+        if kind == "book" {
+            book_docs.entry(book).or_insert(score);
+        } else if kind == "passage" {
+            groups.entry(book).or_default().push((score, addr));
+        }
+    }
+    let mut books: Vec<BookHit> = Vec::new();
+    let highlight = HighlightTerms::new(&parsed, &langs);
+    for slug in order {
+        let Some(record) = book_record(library, &searcher, &slug)? else {
+            continue;
+        };
+        let passages = groups.remove(&slug).unwrap_or_default();
+        let best = passages
+            .first()
+            .map(|p| p.0)
+            .unwrap_or(0.0)
+            .max(book_docs.get(&slug).copied().unwrap_or(0.0));
+        let mut hits = Vec::new();
+        for (score, addr) in passages.into_iter().take(PASSAGES_PER_BOOK) {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let f = &library.fields;
+            let lang = text(&doc, f.lang);
+            hits.push(PassageHit {
+                chapter: text(&doc, f.chapter),
+                chapter_index: doc
+                    .get_first(f.chapter_index)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+                chapter_title: text(&doc, f.chapter_title),
+                anchor: text(&doc, f.anchor),
+                heading: text(&doc, f.heading),
+                snippet: snippet(&text(&doc, f.text), &highlight, &lang),
+                score,
+            });
+        }
+        books.push(BookHit {
+            book: record,
+            score: best,
+            passages: hits,
+        });
+    }
+    match req.sort {
+        Sort::Relevance => {}
+        Sort::Title => books.sort_by(|a, b| {
+            a.book
+                .title
+                .to_lowercase()
+                .cmp(&b.book.title.to_lowercase())
+        }),
+        Sort::Date => books.sort_by_key(|b| std::cmp::Reverse(b.book.year)),
+    }
+    results.facets = facet_counts(&books);
+    results.total_books = books.len();
+    results.books = books
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    Ok(results)
+}
+
+fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The book document's metadata.
+pub fn book_record(
+    library: &Library,
+    searcher: &Searcher,
+    slug: &str,
+) -> Result<Option<BookRecord>> {
+    let f = &library.fields;
+    let q = BooleanQuery::new(vec![
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.book, slug),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>,
+        ),
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.kind, "book"),
+                IndexRecordOption::Basic,
+            )),
+        ),
+    ]);
+    let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+    let Some((_, addr)) = top.first() else {
+        return Ok(None);
+    };
+    let doc: TantivyDocument = searcher.doc(*addr)?;
+    Ok(serde_json::from_str(&text(&doc, f.meta)).ok())
+}
+
+/// Every glossary entry of every indexed book.
+pub fn load_glossary(library: &Library, searcher: &Searcher) -> Result<Vec<GlossaryRecord>> {
+    let f = &library.fields;
+    let q = TermQuery::new(
+        Term::from_field_text(f.kind, "glossary"),
+        IndexRecordOption::Basic,
+    );
+    let top = searcher.search(&q, &TopDocs::with_limit(10_000).order_by_score())?;
+    let mut out = Vec::with_capacity(top.len());
+    for (_, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        if let Ok(g) = serde_json::from_str(&text(&doc, f.meta)) {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+fn facet_counts(books: &[BookHit]) -> BTreeMap<String, Vec<(String, usize)>> {
+    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for b in books {
+        let mut seen = HashSet::new();
+        for facet in b.book.facets() {
+            let path = facet.to_path();
+            if let [name, value] = path.as_slice()
+                && seen.insert((name.to_string(), value.to_string()))
+            {
+                *counts
+                    .entry(name.to_string())
+                    .or_default()
+                    .entry(value.to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(k, v)| {
+            let mut v: Vec<(String, usize)> = v.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            (k, v)
+        })
+        .collect()
+}
+
+/// The query's terms per field kind, to recognise matching words in a passage.
+pub struct HighlightTerms {
+    terms: HashMap<FieldKind, HashSet<String>>,
+    prefixes: Vec<String>,
+}
+
+impl HighlightTerms {
+    pub fn new(q: &ParsedQuery, langs: &[&str]) -> Self {
+        let mut terms: HashMap<FieldKind, HashSet<String>> = HashMap::new();
+        let mut words: Vec<&String> = q.words.iter().collect();
+        words.extend(q.phrases.iter().flatten());
+        let mut prefixes = Vec::new();
+        for w in words {
+            let mut variants = vec![w.clone()];
+            if crate::analysis::translit::is_latin_word(w) {
+                variants.extend(crate::analysis::translit::to_cyrillic_variants(w));
+            }
+            for v in &variants {
+                for lang in langs {
+                    for kind in [FieldKind::stemmed(lang), FieldKind::KyFold] {
+                        terms
+                            .entry(kind)
+                            .or_default()
+                            .extend(analyzers::terms(kind, v));
+                    }
+                }
+                let folded =
+                    crate::analysis::fold::loose(&crate::analysis::fold::fold(&v.to_lowercase()));
+                if folded.chars().count() >= 4 {
+                    prefixes.push(folded);
+                }
+            }
+        }
+        HighlightTerms { terms, prefixes }
+    }
+
+    fn matches(&self, word: &str, lang: &str) -> bool {
+        let mut kinds = vec![FieldKind::stemmed(lang)];
+        if analyzers::primary(lang) == "ky" {
+            kinds.push(FieldKind::KyFold);
+        }
+        for kind in kinds {
+            if let Some(set) = self.terms.get(&kind)
+                && analyzers::terms(kind, word).iter().any(|t| set.contains(t))
+            {
+                return true;
+            }
+        }
+        let loose =
+            crate::analysis::fold::loose(&crate::analysis::fold::fold(&word.to_lowercase()));
+        self.prefixes.iter().any(|p| loose.starts_with(p.as_str()))
+    }
+}
+
+/// A window of about `SNIPPET_CHARS` characters (not bytes) with the most matching words,
+/// HTML-escaped, matches wrapped in `<mark>`.
+pub fn snippet(text: &str, terms: &HighlightTerms, lang: &str) -> String {
+    let words: Vec<(usize, usize)> = word_spans(text);
+    let matched: Vec<bool> = words
+        .iter()
+        .map(|(s, e)| terms.matches(&text[*s..*e], lang))
+        .collect();
+    let char_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let total_chars = char_at.len();
+    // Best window start: the word index whose window holds the most matches.
+    let mut best = (0usize, 0usize);
+    for (i, (s, _)) in words.iter().enumerate() {
+        if !matched[i] {
+            continue;
+        }
+        let start_char = char_index(&char_at, *s);
+        let count = words
+            .iter()
+            .enumerate()
+            .skip(i)
+            .take_while(|(_, (ws, _))| char_index(&char_at, *ws) < start_char + SNIPPET_CHARS)
+            .filter(|(j, _)| matched[*j])
+            .count();
+        if count > best.1 {
+            best = (i, count);
+        }
+    }
+    // Start a little before the first match, at a word boundary.
+    let first_match_char = words
+        .get(best.0)
+        .map(|(s, _)| char_index(&char_at, *s))
+        .unwrap_or(0);
+    let from_char = first_match_char.saturating_sub(40);
+    let from = words
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| char_index(&char_at, *s) <= from_char)
+        .max()
+        .unwrap_or(0);
+    let from = if from_char == 0 { 0 } else { from };
+    let to_char = (char_index(&char_at, from) + SNIPPET_CHARS).min(total_chars);
+    let to = if to_char >= total_chars {
+        text.len()
+    } else {
+        words
+            .iter()
+            .map(|(_, e)| *e)
+            .filter(|e| char_index(&char_at, *e) <= to_char)
+            .max()
+            .unwrap_or(text.len())
+    };
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let mut pos = from;
+    for (i, (s, e)) in words.iter().enumerate() {
+        if *s < from || *e > to {
+            continue;
+        }
+        if matched[i] {
+            escape(&mut out, &text[pos..*s]);
+            out.push_str("<mark>");
+            escape(&mut out, &text[*s..*e]);
+            out.push_str("</mark>");
+            pos = *e;
+        }
+    }
+    escape(&mut out, &text[pos.min(to)..to]);
+    if to < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn char_index(char_at: &[usize], byte: usize) -> usize {
+    char_at.partition_point(|b| *b < byte)
+}
+
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() || c == '\u{301}' || c == '\u{AD}' {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            spans.push((s, i));
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
+fn escape(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_count_characters_and_escape() {
+        let q = query::parse("китеп");
+        let h = HighlightTerms::new(&q, &["ky"]);
+        let text = format!(
+            "{} Бул китептерибизден бири <b>. {}",
+            "сөз ".repeat(100),
+            "сөз ".repeat(100)
+        );
+        let s = snippet(&text, &h, "ky");
+        assert!(s.contains("<mark>китептерибизден</mark>"), "{s}");
+        assert!(s.contains("&lt;b&gt;"));
+        assert!(
+            s.chars().count() < SNIPPET_CHARS + 80,
+            "{}",
+            s.chars().count()
+        );
+        assert!(s.starts_with('…') && s.ends_with('…'));
+    }
+}

@@ -1,0 +1,183 @@
+//! The search commands of `kitep`: index, search, analyze, detect-lang, eval. Printing only; the
+//! work is in the `indexer` crate.
+
+use anyhow::{Context, Result};
+use indexer::analyzers::{self, FieldKind};
+use indexer::{BuiltBook, Library, SearchRequest, langid};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn index(builds: &[PathBuf], index: &Path) -> Result<ExitCode> {
+    let library = Library::open(index)
+        .with_context(|| format!("opening the index in {}", index.display()))?;
+    if library.rebuilt {
+        eprintln!(
+            "the index had an older schema; it was emptied and is rebuilt from the books given"
+        );
+    }
+    let bar = indicatif::ProgressBar::new(builds.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+        bar.set_style(style);
+    }
+    let mut writer = library.writer()?;
+    let mut passages = 0;
+    for dir in builds {
+        let book = BuiltBook::load(dir)?;
+        bar.set_message(book.record.slug.clone());
+        passages += writer.replace_book(&book)?;
+        bar.inc(1);
+    }
+    writer.commit()?;
+    bar.finish_and_clear();
+    println!(
+        "Indexed {} books, {passages} passages into {}",
+        builds.len(),
+        index.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn search(
+    index: &Path,
+    lang: Option<String>,
+    json: bool,
+    filters: &[String],
+    page: usize,
+    query: &str,
+) -> Result<ExitCode> {
+    if !index.join("meta.json").exists() {
+        anyhow::bail!(
+            "{} is not an index (create one with `kitep index BUILD_DIR... --index {}`)",
+            index.display(),
+            index.display()
+        );
+    }
+    let library = Library::open(index)?;
+    let mut parsed_filters = Vec::new();
+    for f in filters {
+        let (k, v) = f
+            .split_once('=')
+            .with_context(|| format!("filter '{f}' must look like name=value (e.g. grade=5)"))?;
+        parsed_filters.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let req = SearchRequest {
+        query: query.to_string(),
+        lang,
+        filters: parsed_filters,
+        page,
+        per_page: 10,
+        ..Default::default()
+    };
+    let results = indexer::search(&library, &req)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &results)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for n in &results.notices {
+        writeln!(out, "note: {n}")?;
+    }
+    if results.books.is_empty() {
+        writeln!(
+            out,
+            "Nothing found for «{query}». Try fewer words, or the word's dictionary form."
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "{} books for «{query}»", results.total_books)?;
+    for b in &results.books {
+        writeln!(
+            out,
+            "\n{} ({}, {}) score {:.2}",
+            b.book.title, b.book.slug, b.book.language, b.score
+        )?;
+        for p in &b.passages {
+            let snippet = p.snippet.replace("<mark>", "[").replace("</mark>", "]");
+            writeln!(
+                out,
+                "  {}#{}  {}\n    {}",
+                p.chapter,
+                p.anchor,
+                p.heading,
+                unescape(&snippet)
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Lines of stdin as text; invalid UTF-8 is replaced rather than refused, so every line gets an answer.
+fn stdin_lines() -> impl Iterator<Item = String> {
+    std::io::stdin()
+        .lock()
+        .split(b'\n')
+        .map_while(|l| l.ok())
+        .map(|bytes| {
+            let s = String::from_utf8_lossy(&bytes).into_owned();
+            s.strip_suffix('\r').map(str::to_string).unwrap_or(s)
+        })
+}
+
+pub fn analyze(lang: &str) -> Result<ExitCode> {
+    let kind = FieldKind::stemmed(lang);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin_lines() {
+        writeln!(out, "{}", analyzers::terms(kind, &line).join(" "))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn detect_lang() -> Result<ExitCode> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin_lines() {
+        writeln!(out, "{}", langid::detect(&line).lang)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn eval_retrieval(
+    lang: &str,
+    docs: &Path,
+    queries: &Path,
+    qrels: &Path,
+    run: Option<&Path>,
+) -> Result<ExitCode> {
+    let metrics = indexer::eval::retrieval(lang, docs, queries, qrels, run)?;
+    println!(
+        "{:<14} {:>7} {:>10} {:>8} {:>8}",
+        "variant", "queries", "Recall@10", "MRR@10", "nDCG@10"
+    );
+    for (variant, m) in metrics {
+        println!(
+            "{variant:<14} {:>7} {:>10.3} {:>8.3} {:>8.3}",
+            m.queries, m.recall_at_10, m.mrr_at_10, m.ndcg_at_10
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn eval_stemmer(files: &[PathBuf], lang: Option<&str>) -> Result<ExitCode> {
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let result = indexer::eval::stemmer(&paths, lang)?;
+    println!(
+        "{:<10} {:>6} {:>10} {:>8} {:>6}",
+        "class", "forms", "precision", "recall", "F1"
+    );
+    for (class, c) in result {
+        println!(
+            "{class:<10} {:>6} {:>10.3} {:>8.3} {:>6.3}",
+            c.forms, c.precision, c.recall, c.f1
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

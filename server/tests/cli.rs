@@ -1,0 +1,280 @@
+//! The `kitep` command as users and outside checks call it: exact command forms, exit codes, output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kitep() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kitep"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn sample(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/books")
+        .join(name)
+}
+
+#[test]
+fn new_skeleton_builds_clean_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("my-book");
+    let kitep = env!("CARGO_BIN_EXE_kitep");
+    let status = std::process::Command::new(kitep)
+        .arg("new")
+        .arg(&book)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tmp.path().join("out");
+    let run = std::process::Command::new(kitep)
+        .arg("build")
+        .arg(&book)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+    assert!(out.join("my-book.epub").is_file());
+    assert!(out.join("html/index.html").is_file());
+    assert!(out.join("passages.jsonl").is_file());
+    // A second `new` into the same folder refuses to overwrite.
+    let again = std::process::Command::new(kitep)
+        .arg("new")
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    // --format chooses a subset.
+    let out2 = tmp.path().join("out2");
+    let run = std::process::Command::new(kitep)
+        .args(["build", "--format", "passages"])
+        .arg(&book)
+        .arg("-o")
+        .arg(&out2)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    assert!(
+        out2.join("passages.jsonl").is_file()
+            && !out2.join("my-book.epub").exists()
+            && !out2.join("html").exists()
+    );
+}
+
+#[test]
+fn check_exits_with_1_on_errors_and_0_on_a_clean_book() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    assert!(kitep().arg("new").arg(&book).status().unwrap().success());
+    let clean = kitep().arg("check").arg(&book).output().unwrap();
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    std::fs::write(
+        book.join("src/02-features.md"),
+        "# Broken\n\n![x](images/none.png)\n",
+    )
+    .unwrap();
+    let broken = kitep().arg("check").arg(&book).output().unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stdout(&broken).contains("src/02-features.md:3: error: image 'images/none.png' not found"),
+        "{}",
+        stdout(&broken)
+    );
+}
+
+#[test]
+fn index_then_search_the_sample_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut built = Vec::new();
+    for name in ["fractions-5-ky", "fractions-5-ru", "water-cycle-en"] {
+        let out = tmp.path().join("build").join(name);
+        let run = kitep()
+            .arg("build")
+            .arg(sample(name))
+            .arg("-o")
+            .arg(&out)
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        built.push(out);
+    }
+    let index = tmp.path().join("index");
+    let run = kitep()
+        .arg("index")
+        .args(&built)
+        .arg("--index")
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Typed on a phone keyboard without ө ү: "болчоктор" finds the Kyrgyz fractions book.
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "болчоктор"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        json["books"][0]["book"]["slug"], "fractions-5-ky",
+        "{json:#}"
+    );
+    let snippet = json["books"][0]["passages"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>"), "{snippet}");
+    // The Russian word for fraction finds the Russian edition, and through the glossary the Kyrgyz one too.
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "дробь"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let slugs: Vec<&str> = json["books"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["book"]["slug"].as_str())
+        .collect();
+    assert!(
+        slugs.contains(&"fractions-5-ru") && slugs.contains(&"fractions-5-ky"),
+        "{slugs:?}"
+    );
+    // Text output for people.
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .arg("glacier")
+        .output()
+        .unwrap();
+    assert!(stdout(&run).contains("water-cycle-en"), "{}", stdout(&run));
+}
+
+#[test]
+fn hostile_queries_get_answers_not_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    assert!(
+        kitep()
+            .arg("build")
+            .arg(sample("ky-reader-3"))
+            .arg("-o")
+            .arg(&out)
+            .arg("-q")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let index = tmp.path().join("index");
+    assert!(
+        kitep()
+            .arg("index")
+            .arg(&out)
+            .arg("--index")
+            .arg(&index)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let long = "китеп ".repeat(2_000);
+    let many_or = (0..3_000)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    for q in [
+        "\"unbalanced",
+        "((([[",
+        "status:draft",
+        "email:*",
+        "- *",
+        "a:(^",
+        "!!!",
+        "mixed kitep китеп",
+        long.as_str(),
+        many_or.as_str(),
+        "*\u{b}",
+        "x IN [\u{1}",
+    ] {
+        let run = kitep()
+            .args(["search", "--index"])
+            .arg(&index)
+            .args(["--json", q])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{q:.40}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let _: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    }
+}
+
+#[test]
+fn analyze_and_detect_lang_read_lines_from_stdin() {
+    use std::io::Write;
+    let mut child = kitep()
+        .args(["analyze", "--lang", "ky"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("окуучулар окуп\n\nкитептерибизден\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "one output line per input line: {lines:?}");
+    assert_eq!(lines[1], "");
+    // Inflected forms share one stem: окуучулар and окуп with окуу; китептерибизден with китеп.
+    let words: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!(words[0], words[1]);
+    assert!(
+        !lines[2].is_empty() && "китеп".starts_with(lines[2].as_str()),
+        "{lines:?}"
+    );
+
+    let mut child = kitep()
+        .arg("detect-lang")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input =
+        "Балдар мектепке барышты.\nДети пошли в школу.\nБалалар мектепке барды және кітап оқыды.\n"
+            .as_bytes()
+            .to_vec();
+    input.extend_from_slice(b"\xff\xfe\n");
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let langs: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(&langs[..3], ["ky", "ru", "kk"]);
+    assert_eq!(langs.len(), 4, "invalid UTF-8 still gets a line");
+}
