@@ -125,7 +125,7 @@ pub fn words(kind: FieldKind, text: &str) -> (String, Vec<(usize, usize)>) {
     let mut spans = Vec::new();
     let mut start: Option<usize> = None;
     for (i, c) in norm.char_indices() {
-        if c.is_alphanumeric() {
+        if normalize::is_word_char(c) {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
             spans.push((s, i));
@@ -161,12 +161,95 @@ pub fn word_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Words repeat (Zipf): each thread remembers the terms of the words it has analysed.
+const CACHE_LIMIT: usize = 200_000;
+
+thread_local! {
+    static CACHE: std::cell::RefCell<Vec<std::collections::HashMap<String, Vec<String>>>> =
+        std::cell::RefCell::new(vec![std::collections::HashMap::new(); FieldKind::ALL.len()]);
+}
+
+/// `word_terms`, remembered per thread.
+pub fn word_terms_cached(kind: FieldKind, word: &str, out: &mut Vec<String>) {
+    let slot = FieldKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let map = &mut cache[slot];
+        if let Some(terms) = map.get(word) {
+            out.extend(terms.iter().cloned());
+            return;
+        }
+        let mut terms = Vec::with_capacity(1);
+        word_terms(kind, word, &mut terms);
+        out.extend(terms.iter().cloned());
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(word.to_string(), terms);
+    });
+}
+
 /// All terms of a text for a field, in order (what `kitep analyze` prints).
 pub fn terms(kind: FieldKind, text: &str) -> Vec<String> {
     let (norm, spans) = words(kind, text);
     let mut out = Vec::with_capacity(spans.len());
     for (s, e) in spans {
-        word_terms(kind, &norm[s..e], &mut out);
+        word_terms_cached(kind, &norm[s..e], &mut out);
+    }
+    out
+}
+
+/// A normalised text and the byte ranges of its words.
+type Normalized = (String, Vec<(usize, usize)>);
+
+/// Fields whose words are normalised the same way share one pass over the text.
+fn normalization_mode(kind: FieldKind) -> u8 {
+    match kind {
+        FieldKind::RuText | FieldKind::RuStem => 1,
+        FieldKind::UzStem => 2,
+        _ => 0,
+    }
+}
+
+/// The tokens of a text for several fields, normalising it once per normalisation mode.
+pub fn tokens_for(kinds: &[FieldKind], text: &str) -> Vec<Vec<Token>> {
+    let mut done: Vec<(u8, Normalized)> = Vec::new();
+    kinds
+        .iter()
+        .map(|&kind| {
+            let mode = normalization_mode(kind);
+            if !done.iter().any(|(m, _)| *m == mode) {
+                done.push((mode, words(kind, text)));
+            }
+            let (_, (norm, spans)) = done.iter().find(|(m, _)| *m == mode).expect("just added");
+            tokens_from(kind, norm, spans)
+        })
+        .collect()
+}
+
+/// The tokens of a text for a field, ready for tantivy (stacked terms share a position).
+pub fn tokens(kind: FieldKind, text: &str) -> Vec<Token> {
+    let (norm, spans) = words(kind, text);
+    tokens_from(kind, &norm, &spans)
+}
+
+fn tokens_from(kind: FieldKind, norm: &str, spans: &[(usize, usize)]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(spans.len());
+    let mut buf = Vec::with_capacity(2);
+    for (position, &(s, e)) in spans.iter().enumerate() {
+        buf.clear();
+        word_terms_cached(kind, &norm[s..e], &mut buf);
+        for term in buf.drain(..) {
+            if !term.is_empty() {
+                out.push(Token {
+                    offset_from: s,
+                    offset_to: e,
+                    position,
+                    text: term,
+                    position_length: 1,
+                });
+            }
+        }
     }
     out
 }
@@ -196,25 +279,7 @@ impl Tokenizer for KitepTokenizer {
     type TokenStream<'a> = KitepTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> KitepTokenStream<'a> {
-        self.tokens.clear();
-        let (norm, spans) = words(self.kind, text);
-        let mut buf = Vec::with_capacity(2);
-        for (position, (s, e)) in spans.into_iter().enumerate() {
-            buf.clear();
-            word_terms(self.kind, &norm[s..e], &mut buf);
-            for term in buf.drain(..) {
-                if term.is_empty() {
-                    continue;
-                }
-                self.tokens.push(Token {
-                    offset_from: s,
-                    offset_to: e,
-                    position,
-                    text: term,
-                    position_length: 1,
-                });
-            }
-        }
+        self.tokens = tokens(self.kind, text);
         KitepTokenStream {
             tokens: &mut self.tokens,
             index: 0,

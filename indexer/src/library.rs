@@ -7,6 +7,7 @@ use crate::{Error, Result, langid};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tantivy::schema::Facet;
+use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 const VERSION_FILE: &str = "kitep-index.json";
@@ -140,6 +141,14 @@ struct VersionFile {
     schema_version: u32,
 }
 
+/// Book metadata and glossaries of one index generation, loaded once and shared by searches.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub generation: u64,
+    pub books: std::collections::HashMap<String, BookRecord>,
+    pub glossary: Vec<GlossaryRecord>,
+}
+
 /// An open library index.
 pub struct Library {
     pub index: Index,
@@ -148,6 +157,7 @@ pub struct Library {
     pub dir: Option<PathBuf>,
     /// Whether opening found an old schema and started afresh (the caller reindexes).
     pub rebuilt: bool,
+    catalog: std::sync::Mutex<Option<std::sync::Arc<Catalog>>>,
 }
 
 impl Library {
@@ -212,6 +222,7 @@ impl Library {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .doc_store_cache_num_blocks(256)
             .try_into()?;
         Ok(Library {
             index,
@@ -219,6 +230,7 @@ impl Library {
             reader,
             dir,
             rebuilt,
+            catalog: std::sync::Mutex::new(None),
         })
     }
 
@@ -235,6 +247,45 @@ impl Library {
             library: self,
             writer,
         })
+    }
+
+    /// The books and glossaries of the searcher's generation (reloaded after each commit).
+    pub fn catalog(&self, searcher: &tantivy::Searcher) -> Result<std::sync::Arc<Catalog>> {
+        let generation = searcher.generation().generation_id();
+        let mut slot = self.catalog.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = slot.as_ref()
+            && c.generation == generation
+        {
+            return Ok(c.clone());
+        }
+        let f = &self.fields;
+        let mut catalog = Catalog {
+            generation,
+            ..Default::default()
+        };
+        for kind in ["book", "glossary"] {
+            let q = tantivy::query::TermQuery::new(
+                Term::from_field_text(f.kind, kind),
+                tantivy::schema::IndexRecordOption::Basic,
+            );
+            for addr in searcher.search(&q, &tantivy::collector::DocSetCollector)? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let meta = doc
+                    .get_first(f.meta)
+                    .and_then(|v| tantivy::schema::Value::as_str(&v))
+                    .unwrap_or("");
+                if kind == "book" {
+                    if let Ok(b) = serde_json::from_str::<BookRecord>(meta) {
+                        catalog.books.insert(b.slug.clone(), b);
+                    }
+                } else if let Ok(g) = serde_json::from_str::<GlossaryRecord>(meta) {
+                    catalog.glossary.push(g);
+                }
+            }
+        }
+        let catalog = std::sync::Arc::new(catalog);
+        *slot = Some(catalog.clone());
+        Ok(catalog)
     }
 
     pub fn reload(&self) -> Result<()> {
@@ -341,9 +392,18 @@ impl LibraryWriter<'_> {
     }
 }
 
+/// Analysed here, once per normalisation and with the word cache, and handed to tantivy
+/// pre-tokenized: the analysis then runs beside tantivy's indexing thread instead of inside it.
 fn add_analyzed(doc: &mut TantivyDocument, f: &Fields, lang: &str, text: &str) {
-    for kind in FieldKind::for_language(lang) {
-        doc.add_text(f.analyzed(*kind), text);
+    let kinds = FieldKind::for_language(lang);
+    for (kind, tokens) in kinds.iter().zip(analyzers::tokens_for(kinds, text)) {
+        doc.add_pre_tokenized_text(
+            f.analyzed(*kind),
+            PreTokenizedString {
+                text: String::new(),
+                tokens,
+            },
+        );
     }
 }
 

@@ -7,8 +7,9 @@ use crate::analyzers::{self, FieldKind, russian_stem};
 use crate::library::GlossaryRecord;
 use crate::schema::Fields;
 use std::collections::HashSet;
+use std::ops::Bound;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 /// At most this many words are searched; the rest of a very long query is ignored (and said so).
@@ -106,28 +107,24 @@ impl Clauses<'_> {
             .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
     }
 
+    /// Every term starting with `prefix`, scored as a constant (`boost`): a term range, which
+    /// walks the term dictionary without building an automaton.
     fn prefix(&mut self, kind: FieldKind, prefix: &str, boost: f32) {
         if !self.seen.insert((kind, prefix.to_string(), true)) {
             return;
         }
-        let pattern = format!("{}.*", regex_escape(prefix));
-        if let Ok(q) = RegexQuery::from_pattern(&pattern, self.fields.analyzed(kind)) {
-            let q: Box<dyn Query> = Box::new(q);
-            self.out
-                .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
-        }
+        let field = self.fields.analyzed(kind);
+        let lower = Term::from_field_text(field, prefix);
+        let mut upper_text = prefix.to_string();
+        upper_text.push(char::MAX);
+        let upper = Term::from_field_text(field, &upper_text);
+        let q: Box<dyn Query> = Box::new(RangeQuery::new(
+            Bound::Included(lower),
+            Bound::Excluded(upper),
+        ));
+        self.out
+            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
     }
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~\"@<>".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Which language clause sets a query gets.

@@ -9,7 +9,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug)]
 pub struct Fields {
@@ -41,8 +41,9 @@ impl Fields {
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let kind = b.add_text_field("kind", STRING | STORED);
-    let book = b.add_text_field("book", STRING | STORED);
+    // Fast fields: results are grouped by book without loading stored documents.
+    let kind = b.add_text_field("kind", STRING | STORED | FAST);
+    let book = b.add_text_field("book", STRING | STORED | FAST);
     let work = b.add_text_field("work", STRING | STORED);
     let lang = b.add_text_field("lang", STRING | STORED);
     let chapter = b.add_text_field("chapter", STORED);

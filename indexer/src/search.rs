@@ -2,18 +2,19 @@
 //! snippets, facet counts over the matching books, filters, sorting and paging.
 
 use crate::analyzers::{self, FieldKind};
-use crate::library::{BookRecord, GlossaryRecord, Library};
+use crate::library::{BookRecord, Library};
 use crate::query::{self, ParsedQuery};
 use crate::{Result, langid};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tantivy::collector::TopDocs;
+use tantivy::columnar::StrColumn;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, TantivyDocument, Term};
 
 /// Passages scored per search; books are grouped from these.
-const CANDIDATES: usize = 400;
+const CANDIDATES: usize = 200;
 pub const MAX_PER_PAGE: usize = 50;
 pub const MAX_PAGE: usize = 100;
 const PASSAGES_PER_BOOK: usize = 3;
@@ -73,6 +74,9 @@ pub struct SearchResults {
     pub notices: Vec<String>,
 }
 
+/// A book with its score and its matching passages (score, address), best first.
+type Group = (BookRecord, f32, Vec<(f32, DocAddress)>);
+
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
 pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     let searcher = library.reader.searcher();
@@ -114,8 +118,8 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
         }
         (None, None) => query::languages_for(None),
     };
-    let glossary = load_glossary(library, &searcher)?;
-    let Some(text_query) = query::build(&library.fields, &parsed, &langs, &glossary) else {
+    let catalog = library.catalog(&searcher)?;
+    let Some(text_query) = query::build(&library.fields, &parsed, &langs, &catalog.glossary) else {
         return Ok(results);
     };
     let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
@@ -140,39 +144,57 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     let full = BooleanQuery::new(must);
     let top = searcher.search(&full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
 
-    // Group by book, keeping score order.
+    // Group by book in score order, reading kind and book from fast fields (no stored documents).
+    let mut columns: HashMap<u32, (Option<StrColumn>, Option<StrColumn>)> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, Vec<(f32, DocAddress)>> = HashMap::new();
-    let mut book_docs: HashMap<String, f32> = HashMap::new();
+    let mut groups: HashMap<String, (f32, Vec<(f32, DocAddress)>)> = HashMap::new();
+    let mut buf = String::new();
     for (score, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let kind = text(&doc, library.fields.kind);
-        let book = text(&doc, library.fields.book);
-        if !groups.contains_key(&book) && !book_docs.contains_key(&book) {
-            order.push(book.clone());
+        let (kind_col, book_col) = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
+                v.insert((ff.str("kind")?, ff.str("book")?))
+            }
+        };
+        let kind = str_value(kind_col.as_ref(), addr.doc_id, &mut buf);
+        let book = str_value(book_col.as_ref(), addr.doc_id, &mut buf);
+        if kind != "book" && kind != "passage" {
+            continue;
         }
-        if kind == "book" {
-            book_docs.entry(book).or_insert(score);
-        } else if kind == "passage" {
-            groups.entry(book).or_default().push((score, addr));
+        let entry = groups.entry(book.clone()).or_insert_with(|| {
+            order.push(book.clone());
+            (score, Vec::new())
+        });
+        if kind == "passage" {
+            entry.1.push((score, addr));
         }
     }
-    let mut books: Vec<BookHit> = Vec::new();
+    let mut grouped: Vec<Group> = order
+        .into_iter()
+        .filter_map(|slug| {
+            let (score, passages) = groups.remove(&slug)?;
+            let record = catalog.books.get(&slug)?.clone();
+            Some((record, score, passages))
+        })
+        .collect();
+    match req.sort {
+        Sort::Relevance => {}
+        Sort::Title => grouped.sort_by_key(|g| g.0.title.to_lowercase()),
+        Sort::Date => grouped.sort_by_key(|b| std::cmp::Reverse(b.0.year)),
+    }
+    results.facets = facet_counts(grouped.iter().map(|g| &g.0));
+    results.total_books = grouped.len();
     let highlight = HighlightTerms::new(&parsed, &langs);
-    for slug in order {
-        let Some(record) = book_record(library, &searcher, &slug)? else {
-            continue;
-        };
-        let passages = groups.remove(&slug).unwrap_or_default();
-        let best = passages
-            .first()
-            .map(|p| p.0)
-            .unwrap_or(0.0)
-            .max(book_docs.get(&slug).copied().unwrap_or(0.0));
+    let f = &library.fields;
+    for (record, score, passages) in grouped
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+    {
         let mut hits = Vec::new();
         for (score, addr) in passages.into_iter().take(PASSAGES_PER_BOOK) {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let f = &library.fields;
             let lang = text(&doc, f.lang);
             hits.push(PassageHit {
                 chapter: text(&doc, f.chapter),
@@ -187,30 +209,23 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
                 score,
             });
         }
-        books.push(BookHit {
+        results.books.push(BookHit {
             book: record,
-            score: best,
+            score,
             passages: hits,
         });
     }
-    match req.sort {
-        Sort::Relevance => {}
-        Sort::Title => books.sort_by(|a, b| {
-            a.book
-                .title
-                .to_lowercase()
-                .cmp(&b.book.title.to_lowercase())
-        }),
-        Sort::Date => books.sort_by_key(|b| std::cmp::Reverse(b.book.year)),
-    }
-    results.facets = facet_counts(&books);
-    results.total_books = books.len();
-    results.books = books
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
     Ok(results)
+}
+
+fn str_value(col: Option<&StrColumn>, doc: u32, buf: &mut String) -> String {
+    buf.clear();
+    if let Some(col) = col
+        && let Some(ord) = col.term_ords(doc).next()
+    {
+        let _ = col.ord_to_str(ord, buf);
+    }
+    buf.clone()
 }
 
 fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
@@ -220,60 +235,13 @@ fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
         .to_string()
 }
 
-/// The book document's metadata.
-pub fn book_record(
-    library: &Library,
-    searcher: &Searcher,
-    slug: &str,
-) -> Result<Option<BookRecord>> {
-    let f = &library.fields;
-    let q = BooleanQuery::new(vec![
-        (
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.book, slug),
-                IndexRecordOption::Basic,
-            )) as Box<dyn Query>,
-        ),
-        (
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.kind, "book"),
-                IndexRecordOption::Basic,
-            )),
-        ),
-    ]);
-    let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
-    let Some((_, addr)) = top.first() else {
-        return Ok(None);
-    };
-    let doc: TantivyDocument = searcher.doc(*addr)?;
-    Ok(serde_json::from_str(&text(&doc, f.meta)).ok())
-}
-
-/// Every glossary entry of every indexed book.
-pub fn load_glossary(library: &Library, searcher: &Searcher) -> Result<Vec<GlossaryRecord>> {
-    let f = &library.fields;
-    let q = TermQuery::new(
-        Term::from_field_text(f.kind, "glossary"),
-        IndexRecordOption::Basic,
-    );
-    let top = searcher.search(&q, &TopDocs::with_limit(10_000).order_by_score())?;
-    let mut out = Vec::with_capacity(top.len());
-    for (_, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        if let Ok(g) = serde_json::from_str(&text(&doc, f.meta)) {
-            out.push(g);
-        }
-    }
-    Ok(out)
-}
-
-fn facet_counts(books: &[BookHit]) -> BTreeMap<String, Vec<(String, usize)>> {
+fn facet_counts<'a>(
+    books: impl Iterator<Item = &'a BookRecord>,
+) -> BTreeMap<String, Vec<(String, usize)>> {
     let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for b in books {
         let mut seen = HashSet::new();
-        for facet in b.book.facets() {
+        for facet in b.facets() {
             let path = facet.to_path();
             if let [name, value] = path.as_slice()
                 && seen.insert((name.to_string(), value.to_string()))
@@ -300,6 +268,8 @@ fn facet_counts(books: &[BookHit]) -> BTreeMap<String, Vec<(String, usize)>> {
 pub struct HighlightTerms {
     terms: HashMap<FieldKind, HashSet<String>>,
     prefixes: Vec<String>,
+    /// Words already judged (passages repeat their words; analysing each once is most of the cost).
+    memo: std::cell::RefCell<HashMap<(String, String), bool>>,
 }
 
 impl HighlightTerms {
@@ -329,10 +299,24 @@ impl HighlightTerms {
                 }
             }
         }
-        HighlightTerms { terms, prefixes }
+        HighlightTerms {
+            terms,
+            prefixes,
+            memo: Default::default(),
+        }
     }
 
     fn matches(&self, word: &str, lang: &str) -> bool {
+        let key = (word.to_string(), lang.to_string());
+        if let Some(m) = self.memo.borrow().get(&key) {
+            return *m;
+        }
+        let m = self.judge(word, lang);
+        self.memo.borrow_mut().insert(key, m);
+        m
+    }
+
+    fn judge(&self, word: &str, lang: &str) -> bool {
         let mut kinds = vec![FieldKind::stemmed(lang)];
         if analyzers::primary(lang) == "ky" {
             kinds.push(FieldKind::KyFold);

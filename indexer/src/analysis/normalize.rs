@@ -73,18 +73,50 @@ pub fn normalize(text: &str) -> String {
 pub fn normalize_into(text: &str, out: &mut String) {
     // Decompose first so that a stress mark on г or к cannot compose into a
     // Macedonian letter, drop the marks, then recompose (й and ё come back).
-    let cleaned: String = text.nfd().filter(|&c| !is_dropped(c)).nfc().collect();
+    // Most text is already NFC with nothing to drop: skip the two normalisation passes then.
+    let cleaned: std::borrow::Cow<str> = if !text.chars().any(is_dropped)
+        && unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfd().filter(|&c| !is_dropped(c)).nfc().collect())
+    };
     let mut word = String::new();
     for c in cleaned.chars() {
-        if c.is_alphanumeric() {
+        if is_word_char(c) {
             word.push(c);
         } else {
             flush_word(&word, out);
             word.clear();
-            out.extend(c.to_lowercase());
+            push_lower(c, out);
         }
     }
     flush_word(&word, out);
+}
+
+/// `char::is_alphanumeric`, with fast answers for ASCII and the Cyrillic block (most of our text).
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if ('\u{400}'..='\u{4FF}').contains(&c) {
+        !('\u{482}'..='\u{489}').contains(&c)
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// Lowercase, with fast paths for ASCII and the basic Cyrillic capitals.
+fn push_lower(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if ('А'..='Я').contains(&c) {
+        out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c));
+    } else if ('а'..='я').contains(&c) {
+        out.push(c);
+    } else {
+        out.extend(c.to_lowercase());
+    }
 }
 
 /// Lowercases one word, first mapping Latin look-alikes to Cyrillic when the
@@ -102,7 +134,7 @@ fn flush_word(word: &str, out: &mut String) {
         } else {
             c
         };
-        out.extend(c.to_lowercase());
+        push_lower(c, out);
     }
 }
 

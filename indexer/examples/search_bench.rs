@@ -1,0 +1,249 @@
+//! Search benchmark: indexing throughput with all our analyzers against bare tantivy with its
+//! default analyzer on the same text, side by side; then query latency (p50, p99) of full searches
+//! (grouping, snippets) over a large index of Kyrgyz and Russian passages.
+//!
+//! The corpus is assembled at run time from the shared treebank sentences (../shared/data, read,
+//! never copied) and the sample library. Run:
+//! `cargo run --release -p indexer --example search_bench -- [--passages 1000000] [--throughput 100000] [--queries 2000]`
+
+use indexer::library::{BookRecord, PassageRecord};
+use indexer::{BuiltBook, Library, SearchRequest};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tantivy::schema::{STORED, Schema, TEXT};
+use tantivy::{Index, TantivyDocument};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[(self.next() % v.len() as u64) as usize]
+    }
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn sentences(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the benchmark reads ../shared/data)",
+                path.display()
+            )
+        })
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, s)| s.to_string()))
+        .collect()
+}
+
+/// Sentences of the sample books in one language (plain lines of their Markdown).
+fn book_sentences(root: &Path, lang: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for book in std::fs::read_dir(root.join("corpus/books"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let toml = std::fs::read_to_string(book.path().join("book.toml")).unwrap_or_default();
+        if !toml.contains(&format!("language = \"{lang}\"")) {
+            continue;
+        }
+        for f in std::fs::read_dir(book.path().join("src"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            out.extend(
+                text.lines()
+                    .filter(|l| l.split_whitespace().count() > 5 && !l.contains(['$', '|', '<']))
+                    .map(str::to_string),
+            );
+        }
+    }
+    out
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let data = std::env::var("KITEP_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("../shared/data"));
+    let n_passages = arg("--passages", 1_000_000);
+    let n_throughput = arg("--throughput", 100_000);
+    let n_queries = arg("--queries", 2_000);
+    let mut ky = sentences(&data.join("retrieval/ky_ktmu_train.docs.tsv"));
+    ky.extend(book_sentences(&root, "ky"));
+    let mut ru = sentences(&data.join("retrieval/ru_gsd_dev.docs.tsv"));
+    ru.extend(book_sentences(&root, "ru"));
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut passage = |i: usize| -> (String, &'static str) {
+        let (pool, lang) = if i.is_multiple_of(2) {
+            (&ky, "ky")
+        } else {
+            (&ru, "ru")
+        };
+        let text = (0..3)
+            .map(|_| rng.pick(pool).as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (text, lang)
+    };
+
+    // 1. Throughput, side by side on the same passages, one indexing thread each.
+    let sample: Vec<(String, &str)> = (0..n_throughput).map(&mut passage).collect();
+    let bytes: usize = sample.iter().map(|(t, _)| t.len()).sum();
+    let bare_secs = {
+        let mut b = Schema::builder();
+        let body = b.add_text_field("body", TEXT | STORED);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 64 << 20).unwrap();
+        let t = Instant::now();
+        for (text, _) in &sample {
+            let mut d = TantivyDocument::default();
+            d.add_text(body, text);
+            w.add_document(d).unwrap();
+        }
+        w.commit().unwrap();
+        t.elapsed().as_secs_f64()
+    };
+    let ours_secs = {
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer().unwrap();
+        let t = Instant::now();
+        for (i, (text, lang)) in sample.iter().enumerate() {
+            w.add_plain("bench", &i.to_string(), lang, text).unwrap();
+        }
+        w.commit().unwrap();
+        t.elapsed().as_secs_f64()
+    };
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "indexing {} passages ({mb:.1} MB, half Kyrgyz, half Russian), one thread each:",
+        sample.len()
+    );
+    println!(
+        "  bare tantivy, default analyzer, 1 field:   {:8.0} passages/s  {:6.2} MB/s",
+        sample.len() as f64 / bare_secs,
+        mb / bare_secs
+    );
+    println!(
+        "  kitep, all analyzers (4 ky / 2 ru fields): {:8.0} passages/s  {:6.2} MB/s",
+        sample.len() as f64 / ours_secs,
+        mb / ours_secs
+    );
+    println!(
+        "  ratio: {:.0} % of bare tantivy (goal >= 50 %)",
+        100.0 * bare_secs / ours_secs
+    );
+    drop(sample);
+
+    // 2. Query latency over a large on-disk index, books of 200 passages.
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(dir.path()).unwrap();
+    let t = Instant::now();
+    {
+        let mut w = lib.writer().unwrap();
+        let per_book = 200;
+        for b in 0..n_passages.div_ceil(per_book) {
+            let lang = if b.is_multiple_of(2) { "ky" } else { "ru" };
+            let record = BookRecord {
+                slug: format!("book-{b}"),
+                title: format!("Book {b}"),
+                language: lang.to_string(),
+                grades: vec![(b % 11 + 1) as u8],
+                subject: Some(["mathematics", "reading", "science"][b % 3].to_string()),
+                ..Default::default()
+            };
+            let passages = (0..per_book.min(n_passages - b * per_book))
+                .map(|i| {
+                    let (text, _) = passage(b * 2 + (b % 2));
+                    PassageRecord {
+                        book: record.slug.clone(),
+                        work: None,
+                        edition: None,
+                        chapter: format!("ch{}", i / 20),
+                        chapter_index: i / 20,
+                        chapter_title: String::new(),
+                        anchor: format!("s{i}"),
+                        heading_path: Vec::new(),
+                        lang: lang.to_string(),
+                        text,
+                    }
+                })
+                .collect();
+            w.replace_book(&BuiltBook { record, passages }).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    println!(
+        "built an index of {n_passages} passages in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    // Queries: one to three words taken from the pools, half Kyrgyz, half Russian.
+    let mut qrng = Rng(0x2545_F491_4F6C_DD1D);
+    let queries: Vec<String> = (0..n_queries)
+        .map(|i| {
+            let pool = if i.is_multiple_of(2) { &ky } else { &ru };
+            let words: Vec<&str> = qrng
+                .pick(pool)
+                .split_whitespace()
+                .filter(|w| w.chars().count() > 3)
+                .collect();
+            let n = 1 + (qrng.next() % 3) as usize;
+            words.iter().take(n).copied().collect::<Vec<_>>().join(" ")
+        })
+        .filter(|q| !q.is_empty())
+        .collect();
+    for q in queries.iter().take(50) {
+        let _ = indexer::search(
+            &lib,
+            &SearchRequest {
+                query: q.clone(),
+                per_page: 10,
+                ..Default::default()
+            },
+        );
+    }
+    let mut lat: Vec<f64> = Vec::with_capacity(queries.len());
+    for q in &queries {
+        let t = Instant::now();
+        let r = indexer::search(
+            &lib,
+            &SearchRequest {
+                query: q.clone(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(r);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "query latency over {n_passages} passages, {} queries (full search: grouping, snippets, facets):",
+        lat.len()
+    );
+    println!(
+        "  p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms   (goal p50 <= 2 ms, p99 <= 10 ms)",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99)
+    );
+}
