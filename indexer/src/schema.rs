@@ -9,7 +9,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug)]
 pub struct Fields {
@@ -58,10 +58,25 @@ pub fn build() -> (Schema, Fields) {
     let title_key = b.add_text_field("title_key", STRING | FAST);
     let mut analyzed = HashMap::new();
     for k in FieldKind::ALL {
+        // Positions only where phrases are matched (the stemmed fields): less to write and read.
+        let record = if matches!(
+            k,
+            FieldKind::KyStem
+                | FieldKind::RuStem
+                | FieldKind::EnStem
+                | FieldKind::KkStem
+                | FieldKind::UzStem
+                | FieldKind::TgStem
+                | FieldKind::Other
+        ) {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::WithFreqs
+        };
         let options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(k.name())
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(record),
         );
         analyzed.insert(k, b.add_text_field(k.name(), options));
     }
