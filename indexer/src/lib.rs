@@ -9,6 +9,7 @@ pub mod library;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod vocabulary;
 
 pub use library::{BuiltBook, Library};
 pub use search::{SearchRequest, SearchResults, Sort, search};
@@ -23,6 +24,8 @@ pub enum Error {
     Locked,
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("index read error: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

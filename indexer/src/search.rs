@@ -72,13 +72,50 @@ pub struct SearchResults {
     /// facet name → (value, number of matching books).
     pub facets: BTreeMap<String, Vec<(String, usize)>>,
     pub notices: Vec<String>,
+    /// When nothing matched as typed: the closest words the library has (results are for it).
+    pub did_you_mean: Option<String>,
 }
 
 /// A book with its score and its matching passages (score, address), best first.
 type Group = (BookRecord, f32, Vec<(f32, DocAddress)>);
 
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
+/// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
+/// and the results for the corrected query are returned with `did_you_mean` set.
 pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
+    let results = run(library, req)?;
+    if results.total_books > 0 {
+        return Ok(results);
+    }
+    let parsed = query::parse(&req.query);
+    let mut changed = false;
+    let mut corrected = Vec::with_capacity(parsed.words.len());
+    for w in &parsed.words {
+        match crate::vocabulary::correction(library, w)? {
+            Some(c) => {
+                changed = true;
+                corrected.push(c);
+            }
+            None => corrected.push(w.clone()),
+        }
+    }
+    if !changed {
+        return Ok(results);
+    }
+    let suggestion = corrected.join(" ");
+    let mut retry = run(
+        library,
+        &SearchRequest {
+            query: suggestion.clone(),
+            ..req.clone()
+        },
+    )?;
+    retry.query = req.query.clone();
+    retry.did_you_mean = Some(suggestion);
+    Ok(retry)
+}
+
+fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     let searcher = library.reader.searcher();
     let parsed = query::parse(&req.query);
     let per_page = req.per_page.clamp(1, MAX_PER_PAGE);

@@ -55,6 +55,9 @@ enum Command {
         filters: Vec<String>,
         #[arg(long, default_value_t = 1)]
         page: usize,
+        /// Print completions of the query (as typed in a search box) instead of results.
+        #[arg(long)]
+        suggest: bool,
         /// The query (several words may follow).
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         query: Vec<String>,
@@ -143,11 +146,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Index { builds, index } => search_cli::index(&builds, &index),
         Command::Search {
             index,
+            suggest: true,
+            query,
+            ..
+        } => search_cli::suggest(&index, &query.join(" ")),
+        Command::Search {
+            index,
             lang,
             json,
             filters,
             page,
             query,
+            ..
         } => search_cli::search(&index, lang, json, &filters, page, &query.join(" ")),
         Command::Analyze { lang } => search_cli::analyze(&lang),
         Command::DetectLang => search_cli::detect_lang(),

@@ -79,6 +79,12 @@ pub fn search(
     for n in &results.notices {
         writeln!(out, "note: {n}")?;
     }
+    if let Some(d) = &results.did_you_mean {
+        writeln!(
+            out,
+            "Nothing matched «{query}» as typed; showing results for «{d}»."
+        )?;
+    }
     if results.books.is_empty() {
         writeln!(
             out,
@@ -104,6 +110,14 @@ pub fn search(
                 unescape(&snippet)
             )?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn suggest(index: &Path, prefix: &str) -> Result<ExitCode> {
+    let library = Library::open(index)?;
+    for word in indexer::vocabulary::suggest(&library, prefix, 10)? {
+        println!("{word}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -163,6 +163,28 @@ fn index_then_search_the_sample_library() {
         slugs.contains(&"fractions-5-ru") && slugs.contains(&"fractions-5-ky"),
         "{slugs:?}"
     );
+    // A typo (one letter wrong) still finds the book, and says what it searched for.
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "glaciar"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["did_you_mean"], "glacier", "{json:#}");
+    assert_eq!(json["books"][0]["book"]["slug"], "water-cycle-en");
+    // Completions for a search box.
+    let run = kitep()
+        .args(["search", "--suggest", "--index"])
+        .arg(&index)
+        .arg("бөлч")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&run).lines().any(|l| l.starts_with("бөлчөк")),
+        "{}",
+        stdout(&run)
+    );
     // Text output for people.
     let run = kitep()
         .args(["search", "--index"])

@@ -1,0 +1,127 @@
+//! The index's own words: prefix suggestions for a search box, and "did you mean" corrections
+//! for words the library does not contain (edit distance by word length, as readers make typos).
+
+use crate::Result;
+use crate::analysis::normalize;
+use crate::analyzers::FieldKind;
+use crate::library::Library;
+use std::collections::HashMap;
+
+/// Fields whose terms are whole words as written (normalised), so they can be shown to readers.
+const WORD_FIELDS: [FieldKind; 3] = [FieldKind::KyText, FieldKind::RuText, FieldKind::Other];
+/// Terms read at most per field and segment when looking for corrections.
+const MAX_SCAN: usize = 50_000;
+
+/// Words of the library that start with `prefix`, most frequent first.
+pub fn suggest(library: &Library, prefix: &str, limit: usize) -> Result<Vec<String>> {
+    let prefix = normalize::normalize(prefix.trim());
+    if prefix.chars().count() < 2 || prefix.contains(char::is_whitespace) {
+        return Ok(Vec::new());
+    }
+    let counts = scan(library, &prefix, |_| true)?;
+    let mut words: Vec<(String, u64)> = counts.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(words.into_iter().take(limit).map(|(w, _)| w).collect())
+}
+
+/// The most frequent library word within the allowed edit distance of `word`, if `word` itself is
+/// not in the library: one edit for words of 4–8 letters, two from 9 letters.
+pub fn correction(library: &Library, word: &str) -> Result<Option<String>> {
+    let word = normalize::normalize(word);
+    let len = word.chars().count();
+    let max = max_edits(len);
+    if max == 0 {
+        return Ok(None);
+    }
+    let first: String = word.chars().take(1).collect();
+    let counts = scan(library, &first, |candidate| {
+        let clen = candidate.chars().count();
+        clen + max >= len && clen <= len + max
+    })?;
+    if counts.contains_key(&word) {
+        return Ok(None);
+    }
+    let best = counts
+        .into_iter()
+        .filter_map(|(c, df)| {
+            let d = levenshtein(&word, &c);
+            (d > 0 && d <= max).then_some((d, std::cmp::Reverse(df), c))
+        })
+        .min();
+    Ok(best.map(|(_, _, c)| c))
+}
+
+/// Edit distance allowed for a word of `len` letters.
+pub fn max_edits(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// Terms starting with `prefix` in the word fields, with their document frequencies summed.
+fn scan(
+    library: &Library,
+    prefix: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<HashMap<String, u64>> {
+    let searcher = library.reader.searcher();
+    let mut upper = prefix.to_string();
+    upper.push(char::MAX);
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for kind in WORD_FIELDS {
+        let field = library.fields.analyzed(kind);
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(upper.as_bytes())
+                .into_stream()?;
+            let mut scanned = 0;
+            while stream.advance() && scanned < MAX_SCAN {
+                scanned += 1;
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if keep(term) {
+                    *counts.entry(term.to_string()).or_default() += stream.value().doc_freq as u64;
+                }
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Levenshtein distance over characters.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(levenshtein("китеп", "китеп"), 0);
+        assert_eq!(levenshtein("китеп", "кетеп"), 1);
+        assert_eq!(levenshtein("окуучу", "окучу"), 1);
+        assert_eq!(max_edits(3), 0);
+        assert_eq!(max_edits(5), 1);
+        assert_eq!(max_edits(10), 2);
+    }
+}
