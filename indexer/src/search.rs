@@ -433,14 +433,14 @@ pub fn snippet(text: &str, terms: &HighlightTerms, lang: &str) -> String {
             continue;
         }
         if matched[i] {
-            escape(&mut out, &text[pos..*s]);
+            formats::doc::escape_text(&mut out, &text[pos..*s]);
             out.push_str("<mark>");
-            escape(&mut out, &text[*s..*e]);
+            formats::doc::escape_text(&mut out, &text[*s..*e]);
             out.push_str("</mark>");
             pos = *e;
         }
     }
-    escape(&mut out, &text[pos.min(to)..to]);
+    formats::doc::escape_text(&mut out, &text[pos.min(to)..to]);
     if to < text.len() {
         out.push('…');
     }
@@ -465,20 +465,6 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
         spans.push((s, text.len()));
     }
     spans
-}
-
-fn escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
