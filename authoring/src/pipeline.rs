@@ -156,6 +156,22 @@ pub fn build(
     opts: &BuildOptions,
     progress: Progress<'_>,
 ) -> Result<BuildReport, BuildError> {
+    build_with(book_dir, out_dir, opts, progress, &|_, _, _| Ok(()))
+}
+
+/// More output written beside the standard one, in the same staging folder (the portal's pages).
+pub type ExtraOutput<'a> =
+    &'a (dyn Fn(&CompiledBook, &AssetSet, &Path) -> Result<(), String> + Sync);
+
+/// [`build`], plus `extra` called on the compiled book to write more files into the output before
+/// it is moved into place (so they appear together or not at all).
+pub fn build_with(
+    book_dir: &Path,
+    out_dir: &Path,
+    opts: &BuildOptions,
+    progress: Progress<'_>,
+    extra: ExtraOutput<'_>,
+) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     progress(0, 3, "compiling");
     let (book, assets) = compile_book(book_dir, opts.max_image_width)?;
@@ -175,7 +191,10 @@ pub fn build(
     let staging = out_dir.join(format!(".kitep-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| out_err(&staging.display().to_string(), e))?;
-    let result = render_into(&book, &assets, &staging, opts, started);
+    let result = render_into(&book, &assets, &staging, opts, started).and_then(|r| {
+        extra(&book, &assets, &staging).map_err(BuildError::Output)?;
+        Ok(r)
+    });
     let mut report = match result {
         Ok(r) => r,
         Err(e) => {

@@ -65,6 +65,8 @@ pub struct BookRecord {
     pub cover: Option<String>,
     pub collections: Vec<String>,
     pub glossary: Vec<GlossaryRecord>,
+    /// The published version (set by the portal; absent in `kitep build` output).
+    pub version: Option<String>,
 }
 
 impl BookRecord {

@@ -161,6 +161,15 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     };
     let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
     for (name, value) in &req.filters {
+        if name == "book" && !value.is_empty() {
+            // Search within one book: its passages only.
+            let t = Term::from_field_text(library.fields.book, value);
+            must.push((
+                Occur::Must,
+                Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+            ));
+            continue;
+        }
         if !matches!(
             name.as_str(),
             "lang" | "grade" | "subject" | "material" | "license" | "collection"

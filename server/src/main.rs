@@ -69,6 +69,25 @@ enum Command {
     },
     /// Print the language of each line of stdin (ky, ru, kk, …).
     DetectLang,
+    /// Run the school library portal (publishes the sample library on first start).
+    Serve {
+        /// Where the catalog, index and built books live (created if missing).
+        #[arg(long, env = "KITEP_DATA", default_value = "kitep-data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "KITEP_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The catalog database: sqlite://PATH (default: DATA/catalog.db) or postgres://…
+        #[arg(long, env = "KITEP_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Book folders, or library folders of books (with an optional library.toml), to publish;
+        /// unchanged books are skipped. Default: the sample library, on first start only.
+        #[arg(long, env = "KITEP_BOOKS", num_args = 1.., value_delimiter = ',')]
+        books: Vec<PathBuf>,
+        /// The portal's public address, for the sitemap and OPDS search (default: http://ADDR).
+        #[arg(long, env = "KITEP_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
     /// Evaluate search quality on test collections.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -133,6 +152,29 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Serve {
+            data,
+            addr,
+            database_url,
+            books,
+            public_url,
+        } => {
+            let database_url = database_url.unwrap_or_else(|| {
+                format!("sqlite://{}", data.join("catalog.db").to_string_lossy())
+            });
+            let public_url = public_url
+                .unwrap_or_else(|| format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_string();
+            serve(server::Config {
+                data_dir: data,
+                addr,
+                database_url,
+                books,
+                public_url,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::New { dir } => {
             let files = authoring::new::new_book(&dir).map_err(anyhow::Error::msg)?;
             println!(
@@ -290,4 +332,62 @@ fn print_summary(r: &BuildReport, out: &std::path::Path) {
         r.warnings,
         r.elapsed_ms as f64 / 1000.0
     );
+}
+
+/// `kitep serve`: logs to stderr (no IP addresses, no query text), runs until Ctrl-C or SIGTERM.
+fn serve(config: server::Config) -> Result<()> {
+    let level = std::env::var("KITEP_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let addr = config.addr.clone();
+        let started = std::time::Instant::now();
+        let state = server::open(config).await?;
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| {
+                format!("listening on {addr} (is another portal running? use --addr)")
+            })?;
+        tracing::info!(
+            books = state.snapshot().books.len(),
+            database = state.db.backend(),
+            ready_ms = started.elapsed().as_millis() as u64,
+            "Kitepkana serves http://{}",
+            listener.local_addr().map(|a| a.to_string()).unwrap_or(addr)
+        );
+        server::run(state.clone(), listener, shutdown_signal()).await?;
+        state.db.close().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
 }

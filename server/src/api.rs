@@ -1,0 +1,344 @@
+//! The JSON API for other software, described by an OpenAPI document at `/api/openapi.json`.
+
+use crate::i18n::{M, t, tf};
+use crate::pages::{MAX_PAGE, search_input, url_encode};
+use crate::state::{Book, Snapshot};
+use crate::web::{Params, Segs, Shared, Ui};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/api", get(|| async { crate::pages::redirect_to("/api/") }))
+        .route("/api/", get(index))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/search", get(search))
+        .route("/api/suggest", get(suggest))
+        .route("/api/books", get(books))
+        .route("/api/books/{slug}", get(book))
+        .route("/api/collections", get(collections))
+        .route("/api/collections/{slug}", get(collection))
+}
+
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"error": {"status": status.as_u16(), "message": message}}).to_string(),
+    )
+        .into_response()
+}
+
+fn ok(v: Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, no-cache"),
+        ],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+fn summary(b: &Book) -> Value {
+    let r = &b.record;
+    json!({
+        "slug": b.slug,
+        "title": r.title,
+        "subtitle": r.subtitle,
+        "language": r.language,
+        "work": b.work(),
+        "authors": r.authors(),
+        "grades": r.grades,
+        "subject": r.subject,
+        "material": r.material,
+        "license": r.license,
+        "publisher": r.publisher,
+        "year": r.year,
+        "version": b.version,
+        "published_at": authoring::pipeline::format_utc(b.published_at.max(0) as u64),
+        "links": {
+            "self": format!("/api/books/{}", url_encode(&b.slug)),
+            "html": format!("/books/{}", url_encode(&b.slug)),
+            "epub": b.epub_file.as_ref().map(|_| format!("/books/{}/download", url_encode(&b.slug))),
+            "cover": b.cover_url(),
+            "thumbnail": b.thumbnail_url(),
+        },
+    })
+}
+
+fn detail(snap: &Snapshot, b: &Book) -> Value {
+    let mut v = summary(b);
+    let r = &b.record;
+    v["description"] = json!(r.description);
+    v["keywords"] = json!(r.keywords);
+    v["contributors"] = json!(r.contributors);
+    v["words"] = json!(b.manifest.words);
+    v["epub_bytes"] = json!(b.epub_bytes);
+    v["chapters"] = b
+        .manifest
+        .chapters
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "title": c.title,
+                "words": c.words,
+                "read": format!("/read/{}/{}", url_encode(&b.slug), url_encode(&c.name)),
+            })
+        })
+        .collect();
+    v["editions"] = snap
+        .editions_of(b)
+        .iter()
+        .map(|e| json!({"slug": e.slug, "language": e.record.language, "title": e.record.title, "self": format!("/api/books/{}", url_encode(&e.slug))}))
+        .collect();
+    v["collections"] = snap
+        .collections_of(&b.slug)
+        .iter()
+        .map(|c| json!(c.slug))
+        .collect();
+    v
+}
+
+async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    let snap = state.snapshot();
+    let list: Vec<_> = match params.0.iter().find(|(k, _)| k != "page") {
+        None => snap.books.clone(),
+        Some((k, v)) => match snap.filter(k, v) {
+            Some(l) => l,
+            None => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{}: {k}", t(ui.lang, M::BadRequestTitle)),
+                );
+            }
+        },
+    };
+    ok(json!({"total": list.len(), "books": list.iter().map(|b| summary(b)).collect::<Vec<_>>()}))
+}
+
+async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+    let snap = state.snapshot();
+    match segs.0.first().and_then(|s| snap.book(s)) {
+        Some(b) => ok(detail(&snap, b)),
+        None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+    }
+}
+
+fn collection_json(snap: &Snapshot, c: &crate::state::Collection, with_books: bool) -> Value {
+    let mut v = json!({
+        "slug": c.slug,
+        "titles": c.titles,
+        "descriptions": c.descriptions,
+        "books": snap.books_in(c).iter().map(|b| b.slug.clone()).collect::<Vec<_>>(),
+        "links": {"self": format!("/api/collections/{}", url_encode(&c.slug)), "html": format!("/collections/{}", url_encode(&c.slug))},
+    });
+    if with_books {
+        v["books"] = snap.books_in(c).iter().map(|b| summary(b)).collect();
+    }
+    v
+}
+
+async fn collections(State(state): State<Shared>) -> Response {
+    let snap = state.snapshot();
+    ok(
+        json!({"collections": snap.collections.iter().map(|c| collection_json(&snap, c, false)).collect::<Vec<_>>()}),
+    )
+}
+
+async fn collection(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+    let snap = state.snapshot();
+    match segs.0.first().and_then(|s| snap.collection(s)) {
+        Some(c) => ok(collection_json(&snap, c, true)),
+        None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+    }
+}
+
+async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    let input = match search_input(&params) {
+        Ok(i) => i,
+        Err(max) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &tf(ui.lang, M::BadPage, &[("max", &max)]),
+            );
+        }
+    };
+    let per_page = match params.get("per_page").map(|p| p.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=50).contains(&n) => n,
+        Some(_) => {
+            return json_error(StatusCode::BAD_REQUEST, "per_page must be from 1 to 50");
+        }
+    };
+    if input.q.trim().is_empty() {
+        return json_error(StatusCode::BAD_REQUEST, t(ui.lang, M::EmptyQuery));
+    }
+    match crate::pages::run_search(&state, &input, per_page).await {
+        Ok(r) => {
+            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+            // Deep links into the reader for each passage.
+            if let Some(books) = v.get_mut("books").and_then(Value::as_array_mut) {
+                for b in books {
+                    let slug = b["book"]["slug"].as_str().unwrap_or("").to_string();
+                    if let Some(ps) = b.get_mut("passages").and_then(Value::as_array_mut) {
+                        for p in ps {
+                            let link = format!(
+                                "/read/{}/{}#{}",
+                                url_encode(&slug),
+                                url_encode(p["chapter"].as_str().unwrap_or("")),
+                                formats::url::encode_href(p["anchor"].as_str().unwrap_or(""))
+                            );
+                            p["link"] = json!(link);
+                        }
+                    }
+                }
+            }
+            ok(v)
+        }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                t(ui.lang, M::ServerErrorBody),
+            )
+        }
+    }
+}
+
+async fn suggest(State(state): State<Shared>, params: Params) -> Response {
+    let q: String = params.get("q").unwrap_or("").chars().take(100).collect();
+    let st = state.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        indexer::vocabulary::suggest(&st.library, &q, 10).unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    ok(json!({"suggestions": list}))
+}
+
+async fn index(ui: Ui) -> Response {
+    let rows = [
+        (
+            "/api/search?q=…",
+            "search: books with their best passages, facets, did-you-mean",
+        ),
+        ("/api/suggest?q=…", "completions for a search box"),
+        (
+            "/api/books",
+            "all books (filters: grade, subject, lang, collection)",
+        ),
+        (
+            "/api/books/{slug}",
+            "one book: metadata, chapters, other language editions",
+        ),
+        ("/api/collections", "collections"),
+        ("/api/collections/{slug}", "one collection and its books"),
+        ("/opds/", "OPDS 1.2 catalog (Atom)"),
+        ("/opds/v2/", "OPDS 2.0 catalog (JSON)"),
+    ];
+    let mut m = String::from(
+        "<h1>API</h1><p><a href=\"/api/openapi.json\">OpenAPI 3.1</a></p><table><thead><tr><th scope=\"col\">GET</th><th scope=\"col\">…</th></tr></thead><tbody>",
+    );
+    for (path, what) in rows {
+        m.push_str(&format!(
+            "<tr><td><code>{}</code></td><td lang=\"en\">{}</td></tr>",
+            formats::doc::escaped(path),
+            formats::doc::escaped(what)
+        ));
+    }
+    m.push_str("</tbody></table>");
+    crate::pages::simple_page(&ui, "API", m)
+}
+
+async fn openapi(State(state): State<Shared>) -> Response {
+    ok(openapi_doc(&state.config.public_url))
+}
+
+pub fn openapi_doc(base: &str) -> Value {
+    let q = |name: &str, desc: &str, required: bool| json!({"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": "string"}});
+    let slug =
+        json!({"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}});
+    let err = json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kitepkana portal API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Search and browse a Kitepkana school library. Read-only; no authentication; no personal data.",
+            "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search passages, grouped by book",
+                "parameters": [
+                    q("q", "the query: words, \"phrases\", -excluded", true),
+                    q("page", "1-based page (at most 50)", false),
+                    q("per_page", "books per page, 1 to 50", false),
+                    q("qlang", "the query's language (detected when absent)", false),
+                    q("lang", "filter: book language", false),
+                    q("grade", "filter: grade", false),
+                    q("subject", "filter: subject", false),
+                    q("material", "filter: material type", false),
+                    q("license", "filter: licence", false),
+                    q("collection", "filter: collection slug", false),
+                    q("book", "search within one book (slug)", false),
+                ],
+                "responses": {"200": {"description": "results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}}, "400": err},
+            }},
+            "/api/suggest": {"get": {
+                "summary": "Word completions for a prefix",
+                "parameters": [q("q", "prefix", true)],
+                "responses": {"200": {"description": "suggestions", "content": {"application/json": {"schema": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}}}}},
+            }},
+            "/api/books": {"get": {
+                "summary": "Books, optionally filtered by one of grade, subject, lang, collection",
+                "parameters": [q("grade", "", false), q("subject", "", false), q("lang", "", false), q("collection", "", false)],
+                "responses": {"200": {"description": "books", "content": {"application/json": {"schema": {"type": "object", "properties": {"total": {"type": "integer"}, "books": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}}}}}}}, "400": err},
+            }},
+            "/api/books/{slug}": {"get": {
+                "summary": "One book with chapters and other language editions",
+                "parameters": [slug],
+                "responses": {"200": {"description": "book", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}}}, "404": err},
+            }},
+            "/api/collections": {"get": {
+                "summary": "Collections",
+                "responses": {"200": {"description": "collections", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+            "/api/collections/{slug}": {"get": {
+                "summary": "One collection with its books",
+                "parameters": [slug],
+                "responses": {"200": {"description": "collection", "content": {"application/json": {"schema": {"type": "object"}}}}, "404": err},
+            }},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
+            "Book": {"type": "object", "properties": {
+                "slug": {"type": "string"}, "title": {"type": "string"}, "language": {"type": "string"},
+                "work": {"type": "string"}, "authors": {"type": "array", "items": {"type": "string"}},
+                "grades": {"type": "array", "items": {"type": "integer"}}, "subject": {"type": ["string", "null"]},
+                "license": {"type": ["string", "null"]}, "version": {"type": "string"}, "links": {"type": "object"},
+            }},
+            "SearchResults": {"type": "object", "properties": {
+                "query": {"type": "string"}, "total_books": {"type": "integer"}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "did_you_mean": {"type": ["string", "null"]},
+                "facets": {"type": "object"},
+                "books": {"type": "array", "items": {"type": "object", "properties": {
+                    "book": {"type": "object"}, "score": {"type": "number"},
+                    "passages": {"type": "array", "items": {"type": "object", "properties": {
+                        "chapter": {"type": "string"}, "anchor": {"type": "string"}, "heading": {"type": "string"},
+                        "snippet": {"type": "string", "description": "HTML: escaped text with <mark> around matches"},
+                        "link": {"type": "string"},
+                    }}},
+                }}},
+            }},
+        }},
+        "x-max-page": MAX_PAGE,
+    })
+}

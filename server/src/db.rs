@@ -1,0 +1,421 @@
+//! The catalog database: SQLite (embedded, the default) or PostgreSQL, with the same SQL and the
+//! same behaviour. Queries are built at run time (no database is needed to compile), and each
+//! query is written once and run on whichever pool is open.
+
+use anyhow::{Context, Result, bail};
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Migrations, in order. Each runs once, inside a transaction, on either database.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_catalog.sql"))];
+
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same expression on the open pool, whichever database it is.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            Db::Sqlite($pool) => $body,
+            Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A new version of an edition, with everything the catalog keeps of it.
+#[derive(Debug, Clone, Default)]
+pub struct NewVersion {
+    pub id: String,
+    pub slug: String,
+    pub work: String,
+    pub language: String,
+    pub published_at: i64,
+    pub source_hash: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub subject: Option<String>,
+    pub material: Option<String>,
+    pub licence: Option<String>,
+    pub organisation: Option<String>,
+    pub year: Option<i64>,
+    pub words: i64,
+    pub epub_file: Option<String>,
+    pub epub_bytes: i64,
+    pub grades: Vec<i64>,
+    /// (name, title) in reading order.
+    pub chapters: Vec<(String, String)>,
+    pub passages: Vec<PassageRow>,
+    /// (path, bytes).
+    pub assets: Vec<(String, i64)>,
+    /// The indexer's book record (JSON) and the build's `book.json`.
+    pub record: String,
+    pub manifest: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PassageRow {
+    pub chapter_position: i64,
+    pub anchor: String,
+    pub heading: String,
+    pub language: String,
+    pub body: String,
+}
+
+/// The current version of one edition, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub id: String,
+    pub slug: String,
+    pub published_at: i64,
+    pub source_hash: String,
+    pub epub_file: Option<String>,
+    pub epub_bytes: i64,
+    pub record: String,
+    pub manifest: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CollectionRow {
+    pub slug: String,
+    /// JSON objects: language code → text.
+    pub titles: String,
+    pub descriptions: String,
+    pub books: Vec<String>,
+}
+
+impl Db {
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("the SQLite URL {url}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await
+                .with_context(|| format!("opening the SQLite catalog {url}"))?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            bail!(
+                "--database-url {}: use sqlite://PATH or postgres://USER@HOST/DB",
+                redact(url)
+            )
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Brings the schema up to date; each migration and its record commit together.
+    pub async fn migrate(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::raw_sql(
+                "CREATE TABLE IF NOT EXISTS kitep_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .execute(pool)
+            .await?;
+            for (version, sql) in MIGRATIONS {
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM kitep_migrations WHERE version = $1")
+                        .bind(version)
+                        .fetch_optional(pool)
+                        .await?;
+                if done.is_some() {
+                    continue;
+                }
+                let mut tx = pool.begin().await?;
+                sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
+                sqlx::query("INSERT INTO kitep_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(version)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Stores a version and makes it the edition's current one, in one transaction.
+    pub async fn publish(&self, v: &NewVersion) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for (table, column, value) in [
+                ("languages", "code", Some(&v.language)),
+                ("subjects", "code", v.subject.as_ref()),
+                ("licences", "code", v.licence.as_ref()),
+                ("organisations", "name", v.organisation.as_ref()),
+            ] {
+                if let Some(value) = value {
+                    sqlx::query(&format!(
+                        "INSERT INTO {table} ({column}) VALUES ($1) ON CONFLICT ({column}) DO NOTHING"
+                    ))
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            sqlx::query("INSERT INTO works (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                .bind(&v.work)
+                .bind(v.published_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO editions (slug, work_id, language, current_version, created_at, updated_at)
+                 VALUES ($1, $2, $3, NULL, $4, $4)
+                 ON CONFLICT (slug) DO UPDATE SET work_id = excluded.work_id, language = excluded.language",
+            )
+            .bind(&v.slug)
+            .bind(&v.work)
+            .bind(&v.language)
+            .bind(v.published_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO versions (id, edition_slug, published_at, source_hash, title, subtitle, subject,
+                   material, licence, organisation, year, words, epub_file, epub_bytes, record, manifest)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            )
+            .bind(&v.id)
+            .bind(&v.slug)
+            .bind(v.published_at)
+            .bind(&v.source_hash)
+            .bind(&v.title)
+            .bind(&v.subtitle)
+            .bind(&v.subject)
+            .bind(&v.material)
+            .bind(&v.licence)
+            .bind(&v.organisation)
+            .bind(v.year)
+            .bind(v.words)
+            .bind(&v.epub_file)
+            .bind(v.epub_bytes)
+            .bind(&v.record)
+            .bind(&v.manifest)
+            .execute(&mut *tx)
+            .await?;
+            for g in &v.grades {
+                sqlx::query("INSERT INTO version_grades (version_id, grade) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(&v.id)
+                    .bind(g)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (i, (name, title)) in v.chapters.iter().enumerate() {
+                sqlx::query("INSERT INTO chapters (version_id, position, name, title) VALUES ($1, $2, $3, $4)")
+                    .bind(&v.id)
+                    .bind(i as i64)
+                    .bind(name)
+                    .bind(title)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (i, p) in v.passages.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO passages (version_id, position, chapter_position, anchor, heading, language, body)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&v.id)
+                .bind(i as i64)
+                .bind(p.chapter_position)
+                .bind(&p.anchor)
+                .bind(&p.heading)
+                .bind(&p.language)
+                .bind(&p.body)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (path, bytes) in &v.assets {
+                sqlx::query("INSERT INTO assets (version_id, path, bytes) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(&v.id)
+                    .bind(path)
+                    .bind(bytes)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE editions SET current_version = $1, updated_at = $2 WHERE slug = $3")
+                .bind(&v.id)
+                .bind(v.published_at)
+                .bind(&v.slug)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every edition's current version.
+    pub async fn current_versions(&self) -> Result<Vec<StoredVersion>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "SELECT v.id, v.edition_slug, v.published_at, v.source_hash, v.epub_file, v.epub_bytes, v.record, v.manifest
+                 FROM editions e JOIN versions v ON v.id = e.current_version
+                 ORDER BY v.published_at DESC, e.slug",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<StoredVersion, sqlx::Error> {
+                Ok(StoredVersion {
+                    id: r.try_get(0)?,
+                    slug: r.try_get(1)?,
+                    published_at: r.try_get(2)?,
+                    source_hash: r.try_get(3)?,
+                    epub_file: r.try_get(4)?,
+                    epub_bytes: r.try_get(5)?,
+                    record: r.try_get(6)?,
+                    manifest: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// The versions of an edition, newest first: (id, published_at).
+    pub async fn versions_of(&self, slug: &str) -> Result<Vec<(String, i64)>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query("SELECT id, published_at FROM versions WHERE edition_slug = $1 ORDER BY published_at DESC, id DESC")
+                .bind(slug)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Passages stored for a version, in order: (chapter position, anchor, body).
+    pub async fn passages_of(&self, version: &str) -> Result<Vec<(i64, String, String)>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query("SELECT chapter_position, anchor, body FROM passages WHERE version_id = $1 ORDER BY position")
+                .bind(version)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Replaces the collections and their books (the librarian's curation file).
+    pub async fn set_collections(&self, collections: &[CollectionRow]) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM collection_items").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM collections").execute(&mut *tx).await?;
+            for (i, c) in collections.iter().enumerate() {
+                sqlx::query("INSERT INTO collections (slug, position, titles, descriptions) VALUES ($1, $2, $3, $4)")
+                    .bind(&c.slug)
+                    .bind(i as i64)
+                    .bind(&c.titles)
+                    .bind(&c.descriptions)
+                    .execute(&mut *tx)
+                    .await?;
+                for (j, b) in c.books.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO collection_items (collection_slug, edition_slug, position) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&c.slug)
+                    .bind(b)
+                    .bind(j as i64)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn collections(&self) -> Result<Vec<CollectionRow>> {
+        let out = on_pool!(self, pool => {
+            let mut out: Vec<CollectionRow> = sqlx::query("SELECT slug, titles, descriptions FROM collections ORDER BY position")
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(CollectionRow {
+                        slug: r.try_get(0)?,
+                        titles: r.try_get(1)?,
+                        descriptions: r.try_get(2)?,
+                        books: Vec::new(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let items = sqlx::query("SELECT collection_slug, edition_slug FROM collection_items ORDER BY collection_slug, position")
+                .fetch_all(pool)
+                .await?;
+            for r in items {
+                let c: String = r.try_get(0)?;
+                let b: String = r.try_get(1)?;
+                if let Some(col) = out.iter_mut().find(|x| x.slug == c) {
+                    col.books.push(b);
+                }
+            }
+            out
+        });
+        Ok(out)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            super::redact("postgres://kitep:secret@db/kitep"),
+            "postgres://kitep:***@db/kitep"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

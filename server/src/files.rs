@@ -1,0 +1,206 @@
+//! Serving bytes the way browsers and e-readers expect: content types, strong ETags with
+//! `If-None-Match` → 304, single byte ranges (`Range: bytes=…` → 206, or 416), and cache headers.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+/// FNV-1a, 64 bits: a fast, stable fingerprint for ETags and change detection (not for security).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub fn etag_of(bytes: &[u8]) -> String {
+    let mut h = Fnv::default();
+    h.write(bytes);
+    format!("\"{:016x}\"", h.finish())
+}
+
+pub fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "epub" => "application/epub+zip",
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "json" => "application/json",
+        "jsonl" => "application/jsonl",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether the request's `If-None-Match` already names this ETag.
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
+        })
+}
+
+/// How long a response may be cached.
+#[derive(Debug, Clone, Copy)]
+pub enum Caching {
+    /// Versioned URLs: never change.
+    Immutable,
+    /// Revalidate every time (cheap with the ETag).
+    Revalidate,
+}
+
+impl Caching {
+    fn header(self) -> &'static str {
+        match self {
+            Caching::Immutable => "public, max-age=31536000, immutable",
+            Caching::Revalidate => "public, no-cache",
+        }
+    }
+}
+
+/// A file's bytes as a response, honouring `If-None-Match` and `Range`.
+pub fn serve_bytes(
+    headers: &HeaderMap,
+    bytes: Vec<u8>,
+    content_type: &str,
+    etag: String,
+    caching: Caching,
+    download_name: Option<&str>,
+) -> Response {
+    let mut b = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, caching.header())
+        .header(header::ACCEPT_RANGES, "bytes");
+    if let Some(name) = download_name {
+        b = b.header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", name.replace(['"', '\\'], "")),
+        );
+    }
+    if not_modified(headers, &etag) {
+        return b
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_default();
+    }
+    let b = b.header(header::CONTENT_TYPE, content_type);
+    let len = bytes.len() as u64;
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    // A range applies only if If-Range (when sent) still names this version.
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    match range.filter(|_| if_range_ok).map(|r| parse_range(r, len)) {
+        None | Some(RangeSpec::Ignore) => b
+            .status(StatusCode::OK)
+            .body(Body::from(bytes))
+            .unwrap_or_default(),
+        Some(RangeSpec::Unsatisfiable) => b
+            .status(StatusCode::RANGE_NOT_SATISFIABLE)
+            .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+            .body(Body::empty())
+            .unwrap_or_default(),
+        Some(RangeSpec::Bytes(start, end)) => {
+            let part = bytes[start as usize..=end as usize].to_vec();
+            b.status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+                .body(Body::from(part))
+                .unwrap_or_default()
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum RangeSpec {
+    /// Malformed or several ranges: send the whole file (allowed by RFC 9110).
+    Ignore,
+    Unsatisfiable,
+    Bytes(u64, u64),
+}
+
+fn parse_range(value: &str, len: u64) -> RangeSpec {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeSpec::Ignore;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Ignore;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeSpec::Ignore;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        // Suffix: the last N bytes.
+        let Ok(n) = b.parse::<u64>() else {
+            return RangeSpec::Ignore;
+        };
+        if n == 0 || len == 0 {
+            return RangeSpec::Unsatisfiable;
+        }
+        return RangeSpec::Bytes(len.saturating_sub(n), len - 1);
+    }
+    let Ok(start) = a.parse::<u64>() else {
+        return RangeSpec::Ignore;
+    };
+    let end = if b.is_empty() {
+        len.saturating_sub(1)
+    } else {
+        match b.parse::<u64>() {
+            Ok(e) if e >= start => e.min(len.saturating_sub(1)),
+            _ => return RangeSpec::Ignore,
+        }
+    };
+    if start >= len {
+        return RangeSpec::Unsatisfiable;
+    }
+    RangeSpec::Bytes(start, end)
+}
+
+pub fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), RangeSpec::Bytes(0, 9));
+        assert_eq!(parse_range("bytes=90-", 100), RangeSpec::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=-10", 100), RangeSpec::Bytes(90, 99));
+        assert_eq!(parse_range("bytes=50-1000", 100), RangeSpec::Bytes(50, 99));
+        assert_eq!(parse_range("bytes=100-", 100), RangeSpec::Unsatisfiable);
+        assert_eq!(parse_range("bytes=9-3", 100), RangeSpec::Ignore);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), RangeSpec::Ignore);
+        assert_eq!(parse_range("items=0-1", 100), RangeSpec::Ignore);
+        assert_eq!(
+            parse_range("bytes=-99999999999999999999", 100),
+            RangeSpec::Ignore
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The interface in Kyrgyz, Russian and English: every message in all three (the compiler checks
+//! none is missing), plural forms by each language's rules, chosen from a cookie or Accept-Language.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ky,
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Ky, Lang::Ru, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ky => "ky",
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's own name, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Ky => "Кыргызча",
+            Lang::Ru => "Русский",
+            Lang::En => "English",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "ky" | "ky-kg" | "kir" => Some(Lang::Ky),
+            "ru" | "ru-ru" | "ru-kg" | "rus" => Some(Lang::Ru),
+            "en" | "en-us" | "en-gb" | "eng" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The best of our languages for an Accept-Language header (q-values honoured).
+    pub fn negotiate(header: &str) -> Option<Lang> {
+        let mut best: Option<(f32, usize, Lang)> = None;
+        for (i, part) in header.split(',').take(32).enumerate() {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if !(q > 0.0) {
+                continue;
+            }
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::from_code(primary) else {
+                continue;
+            };
+            // Higher q wins; for equal q the earlier tag wins.
+            if best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && i < bi)) {
+                best = Some((q, i, lang));
+            }
+        }
+        best.map(|(_, _, l)| l)
+    }
+
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+macro_rules! messages {
+    ($($name:ident => [$ky:expr, $ru:expr, $en:expr],)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum M { $($name,)* }
+        impl M {
+            fn texts(self) -> [&'static str; 3] {
+                match self { $(M::$name => [$ky, $ru, $en],)* }
+            }
+        }
+    };
+}
+
+messages! {
+    SiteName => ["Китепкана", "Китепкана", "Kitepkana"],
+    Tagline => ["Мектептер үчүн санариптик китепкана", "Цифровая библиотека для школ", "A digital library for schools"],
+    SkipToContent => ["Негизги мазмунга өтүү", "Перейти к содержанию", "Skip to content"],
+    SearchLabel => ["Китепканадан издөө", "Поиск по библиотеке", "Search the library"],
+    SearchButton => ["Издөө", "Найти", "Search"],
+    SearchHint => ["ө, ү, ң тамгаларын о, у, н же латын тамгалары менен жазсаңыз да болот.", "Буквы ө, ү, ң можно набирать как о, у, н или латиницей.", "You may type ө, ү, ң as о, у, н, or in Latin letters."],
+    MainNav => ["Негизги меню", "Главное меню", "Main menu"],
+    NavHome => ["Башкы бет", "Главная", "Home"],
+    NavBooks => ["Бардык китептер", "Все книги", "All books"],
+    NavCollections => ["Жыйнактар", "Подборки", "Collections"],
+    NavAbout => ["Долбоор жөнүндө", "О проекте", "About"],
+    InterfaceLanguage => ["Интерфейстин тили", "Язык интерфейса", "Interface language"],
+    FooterPrivacy => ["Каттоосуз жана байкоосуз: cookie файлында тандалган тил гана сакталат.", "Без регистрации и слежки: в cookie хранится только выбранный язык.", "No accounts and no tracking: a cookie keeps only your language choice."],
+    FooterOpds => ["Электрондук китеп окуучулар үчүн каталог (OPDS)", "Каталог для читалок (OPDS)", "Catalog for e-reader apps (OPDS)"],
+    FooterApi => ["Программалар үчүн API", "API для программ", "API for software"],
+    HomeIntro => ["Окуу китептери, окуу куралдары жана мугалимдер үчүн колдонмолор — кыргыз, орус жана аймактын башка тилдеринде. Онлайн окуңуз же EPUB жүктөп алыңыз.", "Учебники, пособия и методические материалы — на кыргызском, русском и других языках региона. Читайте онлайн или скачивайте EPUB.", "Textbooks, readers and guides for teachers in Kyrgyz, Russian and the region's other languages. Read online or download EPUB."],
+    RecentlyAdded => ["Жаңы кошулгандар", "Недавно добавленные", "Recently added"],
+    BrowseByGrade => ["Класс боюнча", "По классам", "By grade"],
+    BrowseBySubject => ["Сабак боюнча", "По предметам", "By subject"],
+    BrowseByLanguage => ["Тил боюнча", "По языкам", "By language"],
+    Grade => ["{n}-класс", "{n} класс", "Grade {n}"],
+    Grades => ["Класстар", "Классы", "Grades"],
+    SearchTitle => ["Издөө", "Поиск", "Search"],
+    ResultsFor => ["«{q}» боюнча табылгандар", "Результаты по запросу «{q}»", "Results for “{q}”"],
+    NothingFound => ["«{q}» боюнча эч нерсе табылган жок", "По запросу «{q}» ничего не найдено", "Nothing found for “{q}”"],
+    NothingFoundHelp1 => ["Сөздүн жазылышын текшериңиз же азыраак сөз колдонуңуз.", "Проверьте написание или используйте меньше слов.", "Check the spelling, or use fewer words."],
+    NothingFoundHelp2 => ["Сөздү башка тилде издеп көрүңүз: китептер бир нече тилде бар.", "Попробуйте искать на другом языке: книги есть на нескольких языках.", "Try another language: books come in several languages."],
+    NothingFoundHelp3 => ["Чектөөлөрдү алып салыңыз же бардык китептерди караңыз.", "Уберите фильтры или посмотрите все книги.", "Remove the filters, or browse all books."],
+    EmptyQuery => ["Издөө үчүн сөз жазыңыз: мисалы, «бөлчөк» же «суу».", "Введите слово для поиска: например, «дробь» или «вода».", "Type a word to search for: for example “fraction” or “water”."],
+    DidYouMean => ["Балким, сиз муну издедиңиз:", "Возможно, вы имели в виду:", "Did you mean:"],
+    TryAlso => ["Ушуларды издеп көрүңүз:", "Попробуйте:", "Try:"],
+    Refine => ["Тактоо", "Уточнить", "Refine"],
+    Language => ["Тили", "Язык", "Language"],
+    Subject => ["Сабак", "Предмет", "Subject"],
+    Material => ["Түрү", "Тип", "Type"],
+    Licence => ["Лицензия", "Лицензия", "Licence"],
+    Collection => ["Жыйнак", "Подборка", "Collection"],
+    RemoveFilter => ["Чектөөнү алып салуу", "Убрать фильтр", "Remove filter"],
+    ActiveFilters => ["Тандалган чектөөлөр", "Выбранные фильтры", "Active filters"],
+    Previous => ["Мурунку", "Предыдущая", "Previous"],
+    Next => ["Кийинки", "Следующая", "Next"],
+    PageOf => ["{n}-бет, бардыгы {m}", "Страница {n} из {m}", "Page {n} of {m}"],
+    Pagination => ["Беттер", "Страницы", "Pages"],
+    Authors => ["Авторлору", "Авторы", "Authors"],
+    Publisher => ["Басып чыгаруучу", "Издатель", "Publisher"],
+    Year => ["Жылы", "Год", "Year"],
+    Contents => ["Мазмуну", "Содержание", "Contents"],
+    OtherEditions => ["Башка тилдерде", "На других языках", "In other languages"],
+    SideBySide => ["Катар окуу", "Читать параллельно", "Read side by side"],
+    SideBySideWith => ["{lang} тексти менен катар окуу", "Читать параллельно с текстом на языке: {lang}", "Read side by side with {lang}"],
+    DownloadEpub => ["EPUB жүктөп алуу", "Скачать EPUB", "Download EPUB"],
+    ReadOnline => ["Онлайн окуу", "Читать онлайн", "Read online"],
+    HowToCite => ["Кантип шилтеме берүү керек", "Как цитировать", "How to cite"],
+    InCollections => ["Жыйнактарда", "В подборках", "In collections"],
+    AboutBook => ["Китеп жөнүндө", "О книге", "About this book"],
+    SearchInBook => ["Ушул китептен издөө", "Поиск в этой книге", "Search in this book"],
+    PreviousChapter => ["Мурунку бөлүм", "Предыдущая глава", "Previous chapter"],
+    NextChapter => ["Кийинки бөлүм", "Следующая глава", "Next chapter"],
+    ChapterNav => ["Бөлүмдөр боюнча өтүү", "Переход по главам", "Chapter navigation"],
+    NoCounterpart => ["Бул басылышта мындай бөлүм жок.", "В этом издании нет такой главы.", "This edition has no such chapter."],
+    CloseSideBySide => ["Бир гана текстти окуу", "Читать один текст", "Read one text only"],
+    AllCollections => ["Бардык жыйнактар", "Все подборки", "All collections"],
+    NoBooks => ["Азырынча китептер жок.", "Пока нет книг.", "No books yet."],
+    AboutTitle => ["Китепкана жөнүндө", "О Китепкане", "About Kitepkana"],
+    About1 => ["Китепкана — Кыргызстандагы жана Борбордук Азиядагы мектептер үчүн ачык санариптик китепкана. Мугалимдер жана басмалар китептерди Markdown форматында жазышат; Китепкана аларды EPUB 3 жана веб-окурманга айлантат.", "Китепкана — открытая цифровая библиотека для школ Кыргызстана и Центральной Азии. Учителя и издательства пишут книги в Markdown; Китепкана превращает их в EPUB 3 и веб-читалку.", "Kitepkana is an open digital library for schools in Kyrgyzstan and Central Asia. Teachers and publishers write books in Markdown; Kitepkana turns them into EPUB 3 and a web reader."],
+    About2 => ["Издөө кыргыз тилинин сөз өзгөрүшүн түшүнөт: «китептерибизден» деп издесеңиз, «китеп» табылат. ө, ү, ң тамгаларын о, у, н же латын тамгалары менен жазсаңыз да болот.", "Поиск понимает кыргызские словоформы: запрос «китептерибизден» найдёт «китеп». Буквы ө, ү, ң можно набирать как о, у, н или латиницей.", "Search understands Kyrgyz word forms: “китептерибизден” finds “китеп”. You may type ө, ү, ң as о, у, н, or in Latin letters."],
+    About3 => ["Окуучулар каттоосуз окушат. Биз жеке маалымат чогултпайбыз: окуу тарыхы сакталбайт, журналдарда IP даректер жана издөө сөздөрү жок.", "Ученики читают без регистрации. Мы не собираем личные данные: история чтения не хранится, в журналах нет IP-адресов и поисковых запросов.", "Pupils read without accounts. We collect no personal data: no reading history is kept, and logs hold no IP addresses or search words."],
+    About4 => ["Китептерди KOReader, Thorium же Aldiko сыяктуу тиркемелерде OPDS каталогу аркылуу ачса болот: {url}", "Книги можно открыть в приложениях KOReader, Thorium или Aldiko через каталог OPDS: {url}", "E-reader apps such as KOReader, Thorium or Aldiko can browse and download the books through the OPDS catalog: {url}"],
+    NotFoundTitle => ["Барак табылган жок", "Страница не найдена", "Page not found"],
+    NotFoundBody => ["Мындай барак жок. Башкы бетке кайтыңыз же издөөнү колдонуңуз.", "Такой страницы нет. Вернитесь на главную или воспользуйтесь поиском.", "There is no such page. Go back to the home page, or search."],
+    BadRequestTitle => ["Туура эмес сурам", "Неверный запрос", "Bad request"],
+    BadAddress => ["Даректе туура эмес белгилер бар.", "В адресе есть недопустимые символы.", "The address has characters that are not allowed."],
+    BadPage => ["Беттин номери 1ден {max}ке чейин болушу керек.", "Номер страницы должен быть от 1 до {max}.", "The page number must be from 1 to {max}."],
+    ServerErrorTitle => ["Ката кетти", "Произошла ошибка", "Something went wrong"],
+    ServerErrorBody => ["Бир аздан кийин кайра аракет кылыңыз.", "Попробуйте ещё раз чуть позже.", "Please try again in a moment."],
+    MethodNotAllowed => ["Бул дарек муну кабыл албайт.", "Этот адрес такой запрос не принимает.", "This address does not accept that request."],
+    BookCover => ["{title} китебинин мукабасы", "Обложка книги «{title}»", "Cover of {title}"],
+    Words => ["{n} сөз", "слов: {n}", "{n} words"],
+    Version => ["Жарыяланган", "Опубликовано", "Published"],
+}
+
+pub fn t(lang: Lang, m: M) -> &'static str {
+    m.texts()[lang.idx()]
+}
+
+/// A message with `{name}` placeholders filled in (values are inserted as given: escape after).
+pub fn tf(lang: Lang, m: M, args: &[(&str, &str)]) -> String {
+    let mut s = t(lang, m).to_string();
+    for (k, v) in args {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
+/// "5 books" with the language's plural rules.
+pub fn books_count(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Ky => format!("{n} китеп"),
+        Lang::En => format!("{n} {}", if n == 1 { "book" } else { "books" }),
+        Lang::Ru => {
+            let word = match (n % 10, n % 100) {
+                (1, r) if r != 11 => "книга",
+                (2..=4, r) if !(12..=14).contains(&r) => "книги",
+                _ => "книг",
+            };
+            format!("{n} {word}")
+        }
+    }
+}
+
+/// A language code's name in the interface language.
+pub fn language_name(ui: Lang, code: &str) -> String {
+    let names: [&str; 3] = match code {
+        "ky" => ["кыргызча", "кыргызский", "Kyrgyz"],
+        "ru" => ["орусча", "русский", "Russian"],
+        "en" => ["англисче", "английский", "English"],
+        "uz" | "uz-Latn" | "uz-Cyrl" => ["өзбекче", "узбекский", "Uzbek"],
+        "kk" => ["казакча", "казахский", "Kazakh"],
+        "tg" => ["тажикче", "таджикский", "Tajik"],
+        "mn" => ["монголчо", "монгольский", "Mongolian"],
+        _ => return code.to_string(),
+    };
+    names[ui.idx()].to_string()
+}
+
+/// Subject and material codes, named in the interface language (unknown codes shown as they are).
+pub fn term_name(ui: Lang, code: &str) -> String {
+    let names: [&str; 3] = match code {
+        "mathematics" => ["математика", "математика", "mathematics"],
+        "reading" | "literature" => ["адабий окуу", "литературное чтение", "reading"],
+        "science" | "natural-science" => ["табият таануу", "естествознание", "science"],
+        "geography" => ["география", "география", "geography"],
+        "health" => ["ден соолук", "здоровье", "health"],
+        "pedagogy" | "teaching" => ["педагогика", "педагогика", "teaching"],
+        "informatics" => ["информатика", "информатика", "informatics"],
+        "textbook" => ["окуу китеби", "учебник", "textbook"],
+        "workbook" => ["дептер", "рабочая тетрадь", "workbook"],
+        "reader" => ["окуу үчүн китеп", "книга для чтения", "reader"],
+        "kyrgyz-language" => ["кыргыз тили", "кыргызский язык", "Kyrgyz language"],
+        "guide" | "teacher-guide" | "methodological-guide" => [
+            "мугалимге колдонмо",
+            "методическое пособие",
+            "teacher's guide",
+        ],
+        "other" => ["башка", "другое", "other"],
+        _ => return code.to_string(),
+    };
+    names[ui.idx()].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::negotiate("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
+        assert_eq!(Lang::negotiate("de, en;q=0.5, ky;q=0.7"), Some(Lang::Ky));
+        assert_eq!(Lang::negotiate("fr, de"), None);
+        assert_eq!(Lang::negotiate("en;q=0, ru;q=0.1"), Some(Lang::Ru));
+        assert_eq!(Lang::negotiate(";;;,q=,ky;q=abc"), Some(Lang::Ky));
+    }
+
+    #[test]
+    fn russian_plurals() {
+        assert_eq!(books_count(Lang::Ru, 1), "1 книга");
+        assert_eq!(books_count(Lang::Ru, 3), "3 книги");
+        assert_eq!(books_count(Lang::Ru, 11), "11 книг");
+        assert_eq!(books_count(Lang::Ru, 22), "22 книги");
+        assert_eq!(books_count(Lang::En, 1), "1 book");
+        assert_eq!(books_count(Lang::Ky, 2), "2 китеп");
+    }
+}

@@ -1,0 +1,588 @@
+//! OPDS catalogs for e-reader apps (KOReader, Thorium, Aldiko): OPDS 1.2 (Atom) under `/opds/`
+//! and OPDS 2.0 (JSON) under `/opds/v2/`, with the same feeds: new books, all books, collections,
+//! grades, subjects, languages, and search (OpenSearch description at `/opds/opensearch.xml`).
+
+use crate::i18n::{Lang, M, books_count, language_name, t, term_name, tf};
+use crate::pages::{SearchInput, run_search, url_encode};
+use crate::state::{Book, Snapshot};
+use crate::web::{Params, Segs, Shared, Ui};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use formats::doc::escaped as esc;
+use serde_json::{Value, json};
+use std::fmt::Write;
+use std::sync::Arc;
+
+const NAV: &str = "application/atom+xml;profile=opds-catalog;kind=navigation";
+const ACQ: &str = "application/atom+xml;profile=opds-catalog;kind=acquisition";
+const OPDS2: &str = "application/opds+json";
+const OPEN_ACCESS: &str = "http://opds-spec.org/acquisition/open-access";
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(
+            "/opds",
+            get(|| async { crate::pages::redirect_to("/opds/") }),
+        )
+        .route("/opds/", get(atom_root))
+        .route("/opds/opensearch.xml", get(opensearch))
+        .route("/opds/search", get(atom_search))
+        .route(
+            "/opds/v2",
+            get(|| async { crate::pages::redirect_to("/opds/v2/") }),
+        )
+        .route("/opds/v2/", get(json_root))
+        .route("/opds/v2/search", get(json_search))
+        .route("/opds/v2/{*rest}", get(json_feed))
+        .route("/opds/{*rest}", get(atom_feed))
+}
+
+struct NavEntry {
+    id: String,
+    title: String,
+    summary: String,
+    /// Path under the feed root (`new`, `grades/5`).
+    path: String,
+    acquisition: bool,
+}
+
+enum Feed {
+    Navigation(Vec<NavEntry>),
+    Books(Vec<Arc<Book>>),
+}
+
+struct FeedDoc {
+    id: String,
+    title: String,
+    path: String,
+    feed: Feed,
+}
+
+fn root_feed(l: Lang, snap: &Snapshot) -> FeedDoc {
+    let n = |id: &str, title: M, summary: String, path: &str, acquisition: bool| NavEntry {
+        id: format!("urn:kitepkana:{id}"),
+        title: t(l, title).to_string(),
+        summary,
+        path: path.to_string(),
+        acquisition,
+    };
+    FeedDoc {
+        id: "urn:kitepkana:root".into(),
+        title: t(l, M::SiteName).into(),
+        path: String::new(),
+        feed: Feed::Navigation(vec![
+            n(
+                "new",
+                M::RecentlyAdded,
+                books_count(l, snap.books.len()),
+                "new",
+                true,
+            ),
+            n(
+                "all",
+                M::NavBooks,
+                books_count(l, snap.books.len()),
+                "all",
+                true,
+            ),
+            n(
+                "collections",
+                M::NavCollections,
+                snap.collections.len().to_string(),
+                "collections",
+                false,
+            ),
+            n("grades", M::BrowseByGrade, String::new(), "grades", false),
+            n(
+                "subjects",
+                M::BrowseBySubject,
+                String::new(),
+                "subjects",
+                false,
+            ),
+            n(
+                "languages",
+                M::BrowseByLanguage,
+                String::new(),
+                "languages",
+                false,
+            ),
+        ]),
+    }
+}
+
+/// The feed at a path under the root, if there is one.
+fn feed_at(l: Lang, snap: &Snapshot, rest: &[String]) -> Option<FeedDoc> {
+    let parts: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let nav = |id: &str, title: String, entries: Vec<NavEntry>, path: &str| FeedDoc {
+        id: format!("urn:kitepkana:{id}"),
+        title,
+        path: path.to_string(),
+        feed: Feed::Navigation(entries),
+    };
+    let books = |id: String, title: String, list: Vec<Arc<Book>>, path: String| FeedDoc {
+        id: format!("urn:kitepkana:{id}"),
+        title,
+        path,
+        feed: Feed::Books(list),
+    };
+    let entry = |kind: &str, value: &str, title: String, n: usize| NavEntry {
+        id: format!("urn:kitepkana:{kind}:{value}"),
+        title,
+        summary: books_count(l, n),
+        path: format!("{kind}/{}", url_encode(value)),
+        acquisition: true,
+    };
+    Some(match parts.as_slice() {
+        [] => root_feed(l, snap),
+        ["new"] => books(
+            "new".into(),
+            t(l, M::RecentlyAdded).into(),
+            snap.books.iter().take(50).cloned().collect(),
+            "new".into(),
+        ),
+        ["all"] => {
+            let mut all = snap.books.clone();
+            all.sort_by(|a, b| a.record.title.cmp(&b.record.title));
+            books("all".into(), t(l, M::NavBooks).into(), all, "all".into())
+        }
+        ["collections"] => nav(
+            "collections",
+            t(l, M::NavCollections).into(),
+            snap.collections
+                .iter()
+                .map(|c| {
+                    entry(
+                        "collections",
+                        &c.slug,
+                        c.title(l.code()).into(),
+                        snap.books_in(c).len(),
+                    )
+                })
+                .collect(),
+            "collections",
+        ),
+        ["grades"] => nav(
+            "grades",
+            t(l, M::BrowseByGrade).into(),
+            snap.grades()
+                .into_iter()
+                .map(|(g, n)| {
+                    entry(
+                        "grades",
+                        &g.to_string(),
+                        tf(l, M::Grade, &[("n", &g.to_string())]),
+                        n,
+                    )
+                })
+                .collect(),
+            "grades",
+        ),
+        ["subjects"] => nav(
+            "subjects",
+            t(l, M::BrowseBySubject).into(),
+            snap.subjects()
+                .into_iter()
+                .map(|(s, n)| entry("subjects", &s, term_name(l, &s), n))
+                .collect(),
+            "subjects",
+        ),
+        ["languages"] => nav(
+            "languages",
+            t(l, M::BrowseByLanguage).into(),
+            snap.languages()
+                .into_iter()
+                .map(|(s, n)| entry("languages", &s, language_name(l, &s), n))
+                .collect(),
+            "languages",
+        ),
+        [kind, value] => {
+            let (key, title) = match *kind {
+                "collections" => (
+                    "collection",
+                    snap.collection(value)?.title(l.code()).to_string(),
+                ),
+                "grades" => ("grade", tf(l, M::Grade, &[("n", value)])),
+                "subjects" => ("subject", term_name(l, value)),
+                "languages" => ("lang", language_name(l, value)),
+                _ => return None,
+            };
+            let list = snap.filter(key, value)?;
+            if list.is_empty() && key != "collection" {
+                return None;
+            }
+            books(
+                format!("{kind}:{value}"),
+                title,
+                list,
+                format!("{kind}/{}", url_encode(value)),
+            )
+        }
+        _ => return None,
+    })
+}
+
+fn rfc3339(secs: i64) -> String {
+    authoring::pipeline::format_utc(secs.max(0) as u64)
+}
+
+fn updated(snap: &Snapshot) -> String {
+    rfc3339(snap.books.iter().map(|b| b.published_at).max().unwrap_or(0))
+}
+
+fn image_type(url: &str) -> &'static str {
+    crate::files::content_type(url)
+}
+
+// ---------- OPDS 1.2 (Atom) ----------
+
+fn atom_head(s: &mut String, id: &str, title: &str, self_href: &str, kind: &str, updated: &str) {
+    let _ = write!(
+        s,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:dc=\"http://purl.org/dc/terms/\" xmlns:opds=\"http://opds-spec.org/2010/catalog\" xmlns:opensearch=\"http://a9.com/-/spec/opensearch/1.1/\">\n<id>{}</id>\n<title>{}</title>\n<updated>{updated}</updated>\n<author><name>Kitepkana</name></author>\n<link rel=\"self\" href=\"{}\" type=\"{kind}\"/>\n<link rel=\"start\" href=\"/opds/\" type=\"{NAV}\"/>\n<link rel=\"up\" href=\"/opds/\" type=\"{NAV}\"/>\n<link rel=\"search\" href=\"/opds/opensearch.xml\" type=\"application/opensearchdescription+xml\"/>\n",
+        esc(id),
+        esc(title),
+        esc(self_href),
+    );
+}
+
+fn atom_book(s: &mut String, l: Lang, b: &Book) {
+    let r = &b.record;
+    let _ = write!(
+        s,
+        "<entry>\n<title>{}</title>\n<id>urn:kitepkana:book:{}</id>\n<updated>{}</updated>\n",
+        esc(&r.title),
+        esc(&b.slug),
+        rfc3339(b.published_at)
+    );
+    for a in r.authors() {
+        let _ = write!(s, "<author><name>{}</name></author>\n", esc(&a));
+    }
+    let _ = writeln!(s, "<dc:language>{}</dc:language>", esc(&r.language));
+    if let Some(p) = &r.publisher {
+        let _ = writeln!(s, "<dc:publisher>{}</dc:publisher>", esc(p));
+    }
+    if let Some(y) = r.year {
+        let _ = writeln!(s, "<dc:issued>{y}</dc:issued>");
+    }
+    if let Some(lic) = &r.license {
+        let _ = writeln!(s, "<dc:rights>{}</dc:rights>", esc(lic));
+    }
+    if let Some(sub) = &r.subject {
+        let _ = writeln!(
+            s,
+            "<category term=\"{}\" label=\"{}\"/>",
+            esc(sub),
+            esc(&term_name(l, sub))
+        );
+    }
+    for g in &r.grades {
+        let _ = writeln!(
+            s,
+            "<category scheme=\"urn:kitepkana:grade\" term=\"{g}\" label=\"{}\"/>",
+            esc(&tf(l, M::Grade, &[("n", &g.to_string())]))
+        );
+    }
+    if let Some(d) = &r.description {
+        let _ = writeln!(s, "<summary type=\"text\">{}</summary>", esc(d));
+    }
+    if let Some(c) = b.cover_url() {
+        let _ = writeln!(
+            s,
+            "<link rel=\"http://opds-spec.org/image\" href=\"{}\" type=\"{}\"/>",
+            esc(&c),
+            image_type(&c)
+        );
+    }
+    if let Some(c) = b.thumbnail_url() {
+        let _ = writeln!(
+            s,
+            "<link rel=\"http://opds-spec.org/image/thumbnail\" href=\"{}\" type=\"{}\"/>",
+            esc(&c),
+            image_type(&c)
+        );
+    }
+    if b.epub_file.is_some() {
+        let _ = writeln!(
+            s,
+            "<link rel=\"{OPEN_ACCESS}\" href=\"/books/{}/download\" type=\"application/epub+zip\" length=\"{}\"/>",
+            esc(&url_encode(&b.slug)),
+            b.epub_bytes
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<link rel=\"alternate\" href=\"/books/{}\" type=\"text/html\"/>\n</entry>",
+        esc(&url_encode(&b.slug))
+    );
+}
+
+fn atom(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> String {
+    let mut s = String::new();
+    let kind = match doc.feed {
+        Feed::Navigation(_) => NAV,
+        Feed::Books(_) => ACQ,
+    };
+    atom_head(
+        &mut s,
+        &doc.id,
+        &doc.title,
+        &format!("/opds/{}", doc.path),
+        kind,
+        &updated(snap),
+    );
+    match &doc.feed {
+        Feed::Navigation(entries) => {
+            for e in entries {
+                let rel = if e.path == "new" {
+                    "http://opds-spec.org/sort/new"
+                } else {
+                    "subsection"
+                };
+                let _ = write!(
+                    s,
+                    "<entry>\n<title>{}</title>\n<id>{}</id>\n<updated>{}</updated>\n<content type=\"text\">{}</content>\n<link rel=\"{rel}\" href=\"/opds/{}\" type=\"{}\"/>\n</entry>\n",
+                    esc(&e.title),
+                    esc(&e.id),
+                    updated(snap),
+                    esc(&e.summary),
+                    esc(&e.path),
+                    if e.acquisition { ACQ } else { NAV },
+                );
+            }
+        }
+        Feed::Books(list) => {
+            for b in list {
+                atom_book(&mut s, l, b);
+            }
+        }
+    }
+    s.push_str("</feed>\n");
+    s
+}
+
+fn xml_response(body: String, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn atom_root(State(state): State<Shared>, ui: Ui) -> Response {
+    let snap = state.snapshot();
+    let doc = root_feed(ui.lang, &snap);
+    xml_response(atom(ui.lang, &snap, &doc), NAV)
+}
+
+async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+    let snap = state.snapshot();
+    let rest = split_rest(&segs);
+    match feed_at(ui.lang, &snap, &rest) {
+        Some(doc) => {
+            let kind = if matches!(doc.feed, Feed::Books(_)) {
+                ACQ
+            } else {
+                NAV
+            };
+            xml_response(atom(ui.lang, &snap, &doc), kind)
+        }
+        None => crate::pages::not_found(&ui),
+    }
+}
+
+fn split_rest(segs: &Segs) -> Vec<String> {
+    segs.0
+        .first()
+        .map(|r| {
+            r.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Search results as books, in result order.
+async fn search_books(state: &Shared, q: &str) -> anyhow::Result<Vec<Arc<Book>>> {
+    if q.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let input = SearchInput {
+        q: q.chars().take(500).collect(),
+        filters: Vec::new(),
+        page: 1,
+        lang: None,
+    };
+    let results = run_search(state, &input, 50).await?;
+    let snap = state.snapshot();
+    Ok(results
+        .books
+        .iter()
+        .filter_map(|h| snap.book(&h.book.slug).cloned())
+        .collect())
+}
+
+async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    let q = params
+        .get("q")
+        .or_else(|| params.get("query"))
+        .unwrap_or("")
+        .to_string();
+    let list = match search_books(&state, &q).await {
+        Ok(l) => l,
+        Err(e) => return crate::pages::internal_error(ui.lang, &e),
+    };
+    let snap = state.snapshot();
+    let doc = FeedDoc {
+        id: "urn:kitepkana:search".into(),
+        title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
+        path: format!("search?q={}", url_encode(&q)),
+        feed: Feed::Books(list),
+    };
+    xml_response(atom(ui.lang, &snap, &doc), ACQ)
+}
+
+async fn opensearch(State(state): State<Shared>, ui: Ui) -> Response {
+    let base = esc(&state.config.public_url);
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<OpenSearchDescription xmlns=\"http://a9.com/-/spec/opensearch/1.1/\">\n<ShortName>{}</ShortName>\n<Description>{}</Description>\n<InputEncoding>UTF-8</InputEncoding>\n<OutputEncoding>UTF-8</OutputEncoding>\n<Url type=\"{ACQ}\" template=\"{base}/opds/search?q={{searchTerms}}\"/>\n<Url type=\"text/html\" template=\"{base}/search?q={{searchTerms}}\"/>\n</OpenSearchDescription>\n",
+        esc(t(ui.lang, M::SiteName)),
+        esc(t(ui.lang, M::SearchLabel)),
+    );
+    xml_response(body, "application/opensearchdescription+xml")
+}
+
+// ---------- OPDS 2.0 (JSON) ----------
+
+pub fn publication(l: Lang, b: &Book) -> Value {
+    let r = &b.record;
+    let mut images = Vec::new();
+    if let Some(c) = b.cover_url() {
+        images.push(json!({"href": c, "type": image_type(&c)}));
+    }
+    if let Some(c) = b.thumbnail_url() {
+        images.push(json!({"href": c, "type": image_type(&c), "rel": "http://opds-spec.org/image/thumbnail"}));
+    }
+    let mut links = vec![
+        json!({"rel": "alternate", "href": format!("/books/{}", url_encode(&b.slug)), "type": "text/html"}),
+    ];
+    if b.epub_file.is_some() {
+        links.push(json!({"rel": OPEN_ACCESS, "href": format!("/books/{}/download", url_encode(&b.slug)), "type": "application/epub+zip", "length": b.epub_bytes}));
+    }
+    let mut metadata = json!({
+        "@type": "http://schema.org/Book",
+        "identifier": format!("urn:kitepkana:book:{}", b.slug),
+        "title": r.title,
+        "language": r.language,
+        "modified": rfc3339(b.published_at),
+        "author": r.authors().into_iter().map(|a| json!({"name": a})).collect::<Vec<_>>(),
+    });
+    let m = metadata.as_object_mut().expect("object");
+    if let Some(s) = &r.subtitle {
+        m.insert("subtitle".into(), json!(s));
+    }
+    if let Some(d) = &r.description {
+        m.insert("description".into(), json!(d));
+    }
+    if let Some(p) = &r.publisher {
+        m.insert("publisher".into(), json!(p));
+    }
+    if let Some(y) = r.year {
+        m.insert("published".into(), json!(y.to_string()));
+    }
+    if let Some(s) = &r.subject {
+        m.insert(
+            "subject".into(),
+            json!([{"name": term_name(l, s), "code": s, "scheme": "urn:kitepkana:subject"}]),
+        );
+    }
+    json!({"metadata": metadata, "links": links, "images": images})
+}
+
+fn opds2(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> Value {
+    let mut out = json!({
+        "metadata": {"title": doc.title, "identifier": doc.id, "modified": updated(snap)},
+        "links": [
+            {"rel": "self", "href": format!("/opds/v2/{}", doc.path), "type": OPDS2},
+            {"rel": "start", "href": "/opds/v2/", "type": OPDS2},
+            {"rel": "search", "href": "/opds/v2/search{?query}", "type": OPDS2, "templated": true},
+        ],
+    });
+    match &doc.feed {
+        Feed::Navigation(entries) => {
+            out["navigation"] = entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "href": format!("/opds/v2/{}", e.path),
+                        "title": e.title,
+                        "type": OPDS2,
+                        "rel": if e.path == "new" { "http://opds-spec.org/sort/new" } else { "subsection" },
+                    })
+                })
+                .collect();
+        }
+        Feed::Books(list) => {
+            out["metadata"]["numberOfItems"] = json!(list.len());
+            out["publications"] = list.iter().map(|b| publication(l, b)).collect();
+        }
+    }
+    out
+}
+
+fn json_response(v: &Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, OPDS2),
+            (header::CACHE_CONTROL, "public, no-cache"),
+        ],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+async fn json_root(State(state): State<Shared>, ui: Ui) -> Response {
+    let snap = state.snapshot();
+    json_response(&opds2(ui.lang, &snap, &root_feed(ui.lang, &snap)))
+}
+
+async fn json_feed(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+    let snap = state.snapshot();
+    match feed_at(ui.lang, &snap, &split_rest(&segs)) {
+        Some(doc) => json_response(&opds2(ui.lang, &snap, &doc)),
+        None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+    }
+}
+
+async fn json_search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    let q = params
+        .get("query")
+        .or_else(|| params.get("q"))
+        .unwrap_or("")
+        .to_string();
+    let list = match search_books(&state, &q).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            return crate::api::json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                t(ui.lang, M::ServerErrorBody),
+            );
+        }
+    };
+    let snap = state.snapshot();
+    let doc = FeedDoc {
+        id: "urn:kitepkana:search".into(),
+        title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
+        path: format!("search?query={}", url_encode(&q)),
+        feed: Feed::Books(list),
+    };
+    json_response(&opds2(ui.lang, &snap, &doc))
+}

@@ -1,0 +1,315 @@
+//! What the portal serves from: the catalog database, the search index, the artifact store, and an
+//! in-memory snapshot of the published library that is swapped whole after each publish (readers
+//! see the old library or the new one, never half of each).
+
+use crate::artifacts::ArtifactStore;
+use crate::db::{Db, StoredVersion};
+use indexer::Library;
+use indexer::library::BookRecord;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub addr: String,
+    pub database_url: String,
+    /// Book folders or library folders (folders of books, with an optional `library.toml`).
+    pub books: Vec<PathBuf>,
+    /// The portal's address as others see it (sitemap, robots.txt, OPDS search template).
+    pub public_url: String,
+}
+
+/// `book.json` as the build writes it (the parts the portal uses).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    pub chapters: Vec<ChapterInfo>,
+    pub words: usize,
+    pub cover: Option<String>,
+    pub cover_thumbnail: Option<String>,
+    pub identifier: String,
+    pub isbn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ChapterInfo {
+    pub name: String,
+    pub title: String,
+    pub lang: Option<String>,
+    pub words: usize,
+    pub headings: Vec<HeadingInfo>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HeadingInfo {
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+/// One published edition, at its current version.
+#[derive(Debug, Clone)]
+pub struct Book {
+    pub slug: String,
+    pub version: String,
+    pub published_at: i64,
+    pub record: BookRecord,
+    pub manifest: Manifest,
+    pub epub_file: Option<String>,
+    pub epub_bytes: i64,
+}
+
+impl Book {
+    pub fn from_stored(v: &StoredVersion) -> Option<Book> {
+        let record: BookRecord = serde_json::from_str(&v.record).ok()?;
+        let manifest: Manifest = serde_json::from_str(&v.manifest).ok()?;
+        Some(Book {
+            slug: v.slug.clone(),
+            version: v.id.clone(),
+            published_at: v.published_at,
+            record,
+            manifest,
+            epub_file: v.epub_file.clone(),
+            epub_bytes: v.epub_bytes,
+        })
+    }
+
+    pub fn chapter(&self, name: &str) -> Option<(usize, &ChapterInfo)> {
+        self.manifest
+            .chapters
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name)
+    }
+
+    /// The cover thumbnail's URL (versioned, so cached for good).
+    pub fn thumbnail_url(&self) -> Option<String> {
+        self.manifest
+            .cover_thumbnail
+            .as_ref()
+            .map(|p| format!("/files/{}/{}/html/{}", self.slug, self.version, p))
+    }
+
+    pub fn cover_url(&self) -> Option<String> {
+        self.manifest
+            .cover
+            .as_ref()
+            .map(|p| format!("/files/{}/{}/html/{}", self.slug, self.version, p))
+    }
+
+    pub fn work(&self) -> &str {
+        self.record.work.as_deref().unwrap_or(&self.slug)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Collection {
+    pub slug: String,
+    pub titles: BTreeMap<String, String>,
+    pub descriptions: BTreeMap<String, String>,
+    pub books: Vec<String>,
+}
+
+/// Text in the reader's language, else English, Kyrgyz, Russian, else any.
+pub fn pick<'a>(texts: &'a BTreeMap<String, String>, lang: &str, fallback: &'a str) -> &'a str {
+    [lang, "en", "ky", "ru"]
+        .iter()
+        .find_map(|l| texts.get(*l))
+        .or_else(|| texts.values().next())
+        .map(String::as_str)
+        .unwrap_or(fallback)
+}
+
+impl Collection {
+    pub fn title(&self, lang: &str) -> &str {
+        pick(&self.titles, lang, &self.slug)
+    }
+    pub fn description(&self, lang: &str) -> &str {
+        pick(&self.descriptions, lang, "")
+    }
+}
+
+/// The published library at one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Newest first.
+    pub books: Vec<Arc<Book>>,
+    pub by_slug: HashMap<String, Arc<Book>>,
+    pub collections: Vec<Collection>,
+    /// Changes whenever anything published changes (ETags of pages that list books).
+    pub generation: u64,
+}
+
+impl Snapshot {
+    pub fn build(versions: &[StoredVersion], collections: Vec<Collection>) -> Snapshot {
+        let books: Vec<Arc<Book>> = versions
+            .iter()
+            .filter_map(Book::from_stored)
+            .map(Arc::new)
+            .collect();
+        let by_slug = books.iter().map(|b| (b.slug.clone(), b.clone())).collect();
+        let mut h = crate::files::Fnv::default();
+        for b in &books {
+            h.write(b.version.as_bytes());
+        }
+        for c in &collections {
+            h.write(c.slug.as_bytes());
+            for b in &c.books {
+                h.write(b.as_bytes());
+            }
+            for t in c.titles.values().chain(c.descriptions.values()) {
+                h.write(t.as_bytes());
+            }
+        }
+        Snapshot {
+            books,
+            by_slug,
+            collections,
+            generation: h.finish(),
+        }
+    }
+
+    pub fn book(&self, slug: &str) -> Option<&Arc<Book>> {
+        self.by_slug.get(slug)
+    }
+
+    /// The other language editions of the same work.
+    pub fn editions_of(&self, book: &Book) -> Vec<Arc<Book>> {
+        let mut out: Vec<Arc<Book>> = self
+            .books
+            .iter()
+            .filter(|b| b.slug != book.slug && b.work() == book.work())
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.record.language.cmp(&b.record.language));
+        out
+    }
+
+    pub fn collection(&self, slug: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.slug == slug)
+    }
+
+    pub fn collections_of(&self, slug: &str) -> Vec<&Collection> {
+        self.collections
+            .iter()
+            .filter(|c| c.books.iter().any(|b| b == slug))
+            .collect()
+    }
+
+    /// The books of a collection that are published, in the curator's order.
+    pub fn books_in(&self, c: &Collection) -> Vec<Arc<Book>> {
+        c.books
+            .iter()
+            .filter_map(|s| self.by_slug.get(s).cloned())
+            .collect()
+    }
+
+    /// Distinct values with their book counts, for browsing: grades, subjects, languages.
+    pub fn grades(&self) -> Vec<(u8, usize)> {
+        let mut m: BTreeMap<u8, usize> = BTreeMap::new();
+        for b in &self.books {
+            for g in &b.record.grades {
+                *m.entry(*g).or_default() += 1;
+            }
+        }
+        m.into_iter().collect()
+    }
+
+    pub fn subjects(&self) -> Vec<(String, usize)> {
+        count(self.books.iter().filter_map(|b| b.record.subject.clone()))
+    }
+
+    pub fn languages(&self) -> Vec<(String, usize)> {
+        count(self.books.iter().map(|b| b.record.language.clone()))
+    }
+
+    /// Books matching a browse filter: `grade`, `subject`, `lang`, `collection`.
+    pub fn filter(&self, key: &str, value: &str) -> Option<Vec<Arc<Book>>> {
+        let keep = |b: &Book| match key {
+            "grade" => value
+                .parse::<u8>()
+                .is_ok_and(|g| b.record.grades.contains(&g)),
+            "subject" => b.record.subject.as_deref() == Some(value),
+            "lang" => b.record.language == value,
+            _ => false,
+        };
+        if key == "collection" {
+            return self.collection(value).map(|c| self.books_in(c));
+        }
+        if !matches!(key, "grade" | "subject" | "lang") {
+            return None;
+        }
+        Some(self.books.iter().filter(|b| keep(b)).cloned().collect())
+    }
+}
+
+fn count(values: impl Iterator<Item = String>) -> Vec<(String, usize)> {
+    let mut m: BTreeMap<String, usize> = BTreeMap::new();
+    for v in values {
+        *m.entry(v).or_default() += 1;
+    }
+    m.into_iter().collect()
+}
+
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub library: Library,
+    pub store: Box<dyn ArtifactStore>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// One publish at a time.
+    pub publish_lock: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        db: Db,
+        library: Library,
+        store: Box<dyn ArtifactStore>,
+    ) -> AppState {
+        AppState {
+            config,
+            db,
+            library,
+            store,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            publish_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the catalog and makes it what the portal serves, together with the index's newest
+    /// commit.
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        let versions = self.db.current_versions().await?;
+        let collections = self
+            .db
+            .collections()
+            .await?
+            .into_iter()
+            .map(|c| Collection {
+                slug: c.slug,
+                titles: serde_json::from_str(&c.titles).unwrap_or_default(),
+                descriptions: serde_json::from_str(&c.descriptions).unwrap_or_default(),
+                books: c.books,
+            })
+            .collect();
+        let snap = Arc::new(Snapshot::build(&versions, collections));
+        let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        self.library.reload()?;
+        *slot = snap;
+        Ok(())
+    }
+}
