@@ -172,6 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 database_url,
                 books,
                 public_url,
+                header_timeout: server::serve::HEADER_TIMEOUT,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-/// A client must send its request headers within this time.
+/// A client must send its request headers within this time (default).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Open connections at most; more wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -71,6 +71,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    let header_timeout = state.config.header_timeout;
     let app = crate::web::router(state);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
@@ -97,7 +98,7 @@ pub async fn run(
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(header_timeout)
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
             let _ = conn.await;

@@ -20,6 +20,8 @@ pub struct Config {
     pub books: Vec<PathBuf>,
     /// The portal's address as others see it (sitemap, robots.txt, OPDS search template).
     pub public_url: String,
+    /// A client must send its request headers within this time.
+    pub header_timeout: std::time::Duration,
 }
 
 /// `book.json` as the build writes it (the parts the portal uses).

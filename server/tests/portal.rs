@@ -1,0 +1,848 @@
+//! The portal end to end: the router with a real catalog (SQLite here, PostgreSQL when
+//! `KITEP_TEST_POSTGRES_URL` names a server), publishing, pages, feeds, API and hostile requests;
+//! and over real HTTP for what only a socket shows (header timeout, compression).
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use server::publish::{self, Outcome};
+use server::{AppState, Config};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct Portal {
+    _dir: tempfile::TempDir,
+    state: Arc<AppState>,
+    app: Router,
+    _pg: Option<PgDatabase>,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+fn books_dir() -> PathBuf {
+    corpus::sample_books_dir()
+}
+
+/// Copies a folder (a book, to change it in a test).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A small library folder: the two editions of the fractions book, the Kyrgyz reader, and a
+/// library.toml with a collection.
+fn small_library(root: &Path) -> PathBuf {
+    let lib = root.join("library");
+    for b in ["fractions-5-ky", "fractions-5-ru", "ky-reader-3"] {
+        copy_dir(&books_dir().join(b), &lib.join(b));
+    }
+    std::fs::write(
+        lib.join("library.toml"),
+        r#"[[collection]]
+slug = "maths"
+title = { ky = "Математика", ru = "Математика", en = "Mathematics" }
+books = ["fractions-5-ky", "fractions-5-ru"]
+"#,
+    )
+    .unwrap();
+    lib
+}
+
+/// A fresh PostgreSQL database on the server named by `KITEP_TEST_POSTGRES_URL`, dropped after.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(admin: &str) -> PgDatabase {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "kitep_test_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let pool = sqlx::PgPool::connect(admin)
+            .await
+            .expect("PostgreSQL reachable");
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        PgDatabase {
+            admin: admin.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // A separate thread and runtime: the test's runtime may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for the catalog tests. In CI (`CI` set) it must be there.
+fn postgres_url() -> Option<String> {
+    match std::env::var("KITEP_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run the catalog tests on PostgreSQL: set KITEP_TEST_POSTGRES_URL"
+            );
+            eprintln!("KITEP_TEST_POSTGRES_URL not set: PostgreSQL catalog test skipped");
+            None
+        }
+    }
+}
+
+async fn portal_on(backend: Backend, books: Vec<PathBuf>) -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PgDatabase::create(&postgres_url().unwrap()).await),
+    };
+    let database_url = match &pg {
+        Some(p) => p.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("catalog.db").display()),
+    };
+    let books = if books.is_empty() {
+        vec![small_library(dir.path())]
+    } else {
+        books
+    };
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        addr: "127.0.0.1:0".into(),
+        database_url,
+        books,
+        public_url: "http://portal.test".into(),
+        header_timeout: Duration::from_millis(800),
+    };
+    let state = server::open(config).await.expect("portal opens");
+    let app = server::web::router(state.clone());
+    Portal {
+        _dir: dir,
+        state,
+        app,
+        _pg: pg,
+    }
+}
+
+async fn portal() -> Portal {
+    portal_on(Backend::Sqlite, Vec::new()).await
+}
+
+async fn request(app: &Router, req: Request<Body>) -> Resp {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+        .await
+        .unwrap()
+        .to_vec();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get_with(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut b = Request::builder().uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    request(app, b.body(Body::empty()).unwrap()).await
+}
+
+async fn get(app: &Router, uri: &str) -> Resp {
+    get_with(app, uri, &[]).await
+}
+
+fn enc(s: &str) -> String {
+    server::pages::url_encode(s)
+}
+
+/// The first `/read/…#anchor` link of a results page.
+fn first_passage_link(html: &str) -> String {
+    let start = html.find("href=\"/read/").expect("a passage link") + 6;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&")
+}
+
+async fn publishes_searches_and_reads(backend: Backend) {
+    let p = portal_on(backend, Vec::new()).await;
+    let app = &p.app;
+    let health = get(app, "/health").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(health.text().contains("\"books\":3"), "{}", health.text());
+
+    // A Kyrgyz word typed with о у н for ө ү ң finds the fractions book, with a highlight and a
+    // deep link that lands on an existing anchor of a chapter page.
+    let r = get(app, &format!("/search?q={}", enc("болчоктор"))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("class=\"hit\""), "no results: {html}");
+    assert!(html.contains("<mark>"), "no highlight");
+    let link = first_passage_link(&html);
+    assert!(link.starts_with("/read/fractions-5-"), "{link}");
+    let (path, anchor) = link.split_once('#').expect("deep link has an anchor");
+    let page = get(app, path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let anchor = anchor.replace("%20", " ");
+    assert!(
+        page.text().contains(&format!("id=\"{anchor}\"")),
+        "anchor {anchor} missing on {path}"
+    );
+
+    // Facets with counts, and a filter that narrows.
+    let r = get(app, &format!("/search?q={}&lang=ru", enc("дроби"))).await;
+    let html = r.text();
+    assert!(html.contains("/books/fractions-5-ru"));
+    assert!(!html.contains("href=\"/books/fractions-5-ky\""));
+
+    // Book page: the other edition, download, contents, how to cite.
+    let r = get(app, "/books/fractions-5-ky").await;
+    let html = r.text();
+    assert!(
+        html.contains("href=\"/books/fractions-5-ru\""),
+        "other edition"
+    );
+    assert!(html.contains("/books/fractions-5-ky/download"));
+    assert!(html.contains("?with=fractions-5-ru"), "side-by-side link");
+    assert!(
+        html.contains("http://portal.test/books/fractions-5-ky"),
+        "citation"
+    );
+
+    // Side by side: both editions' chapter, each with its language.
+    let r = get(app, "/read/fractions-5-ky/01-fraction?with=fractions-5-ru").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("<article lang=\"ky\""), "ky column");
+    assert!(html.contains("<article lang=\"ru\""), "ru column");
+    // No id appears twice on the page.
+    let mut ids: Vec<&str> = html
+        .split(" id=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate ids in the side-by-side page");
+
+    // Search within one book.
+    let r = get(app, &format!("/search?q={}&book=ky-reader-3", enc("бала"))).await;
+    assert!(!r.text().contains("href=\"/books/fractions-5-ky\""));
+
+    // Collections from library.toml.
+    let r = get(app, "/collections/maths").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("/books/fractions-5-ru"));
+    let r = get(app, &format!("/search?q={}&collection=maths", enc("китеп"))).await;
+    assert!(!r.text().contains("href=\"/books/ky-reader-3\""));
+
+    // Republishing unchanged books does nothing.
+    let dirs = p.state.config.books.clone();
+    let outcomes = publish::publish_all(&p.state, &dirs).await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Unchanged { .. })),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_catalog_publishes_searches_and_reads() {
+    publishes_searches_and_reads(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_catalog_publishes_searches_and_reads() {
+    if postgres_url().is_some() {
+        publishes_searches_and_reads(Backend::Postgres).await;
+    }
+}
+
+async fn new_versions_replace_old_ones_atomically(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("fractions-5-ky");
+    copy_dir(&books_dir().join("fractions-5-ky"), &book);
+    let p = portal_on(backend, vec![book.clone()]).await;
+    let app = &p.app;
+    let v1 = p
+        .state
+        .snapshot()
+        .book("fractions-5-ky")
+        .unwrap()
+        .version
+        .clone();
+    let word = "жылдызкурт";
+    let r = get(app, &format!("/search?q={word}")).await;
+    assert!(!r.text().contains("class=\"hit\""));
+
+    // A broken new version fails to publish and changes nothing.
+    let toml = std::fs::read_to_string(book.join("book.toml")).unwrap();
+    std::fs::write(
+        book.join("book.toml"),
+        format!("{toml}\nnot valid = = toml\n"),
+    )
+    .unwrap();
+    let err = publish::publish_all(&p.state, &[book.clone()]).await;
+    assert!(err.is_err());
+    assert!(format!("{:#}", err.unwrap_err()).contains("book.toml"));
+    assert_eq!(
+        p.state.snapshot().book("fractions-5-ky").unwrap().version,
+        v1
+    );
+    assert_eq!(
+        get(app, "/books/fractions-5-ky/download").await.status,
+        StatusCode::OK
+    );
+
+    // A good new version: searchable, served, and the previous version's files kept.
+    std::fs::write(book.join("book.toml"), &toml).unwrap();
+    let ch = book.join("src/01-fraction.md");
+    let text = std::fs::read_to_string(&ch).unwrap();
+    std::fs::write(
+        &ch,
+        format!("{text}\n\nБүгүн биз {word} жөнүндө окуйбуз.\n"),
+    )
+    .unwrap();
+    let out = publish::publish_all(&p.state, &[book.clone()])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], Outcome::Published { .. }));
+    let v2 = p
+        .state
+        .snapshot()
+        .book("fractions-5-ky")
+        .unwrap()
+        .version
+        .clone();
+    assert_ne!(v1, v2);
+    let r = get(app, &format!("/search?q={word}")).await;
+    assert!(r.text().contains("class=\"hit\""), "new text searchable");
+    assert_eq!(
+        p.state.store.versions("fractions-5-ky").unwrap().len(),
+        2,
+        "current and previous versions kept"
+    );
+    let old_epub = format!("/files/fractions-5-ky/{v1}/fractions-5-ky.epub");
+    assert_eq!(get(app, &old_epub).await.status, StatusCode::OK);
+
+    // A crash after the index commit but before the catalog's: the index has a version the
+    // catalog never committed, and its files are there. Start-up reconciliation restores both.
+    let built =
+        indexer::BuiltBook::load(&p.state.store.local_dir("fractions-5-ky", &v1).unwrap()).unwrap();
+    let mut ghost = built.clone();
+    ghost.record.version = Some("ghost".into());
+    {
+        let mut w = p.state.library.writer().unwrap();
+        w.replace_book(&ghost).unwrap();
+        w.commit().unwrap();
+    }
+    let staged = p.state.store.staging("ghost").unwrap();
+    std::fs::write(staged.join("x"), "half").unwrap();
+    p.state
+        .store
+        .commit(&staged, "fractions-5-ky", "ghost")
+        .unwrap();
+    let fixed = publish::reconcile(&p.state).await.unwrap();
+    assert_eq!(fixed, 1);
+    p.state.refresh().await.unwrap();
+    let r = get(app, &format!("/search?q={word}")).await;
+    assert!(
+        r.text().contains("class=\"hit\""),
+        "index back to the catalog's version"
+    );
+    assert!(
+        !p.state
+            .store
+            .versions("fractions-5-ky")
+            .unwrap()
+            .contains(&"ghost".to_string()),
+        "files of the uncommitted version removed"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_new_versions_replace_old_ones_atomically() {
+    new_versions_replace_old_ones_atomically(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_new_versions_replace_old_ones_atomically() {
+    if postgres_url().is_some() {
+        new_versions_replace_old_ones_atomically(Backend::Postgres).await;
+    }
+}
+
+#[tokio::test]
+async fn interface_language_from_browser_cookie_and_switcher() {
+    let p = portal().await;
+    let app = &p.app;
+    let r = get_with(app, "/", &[("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")]).await;
+    assert!(r.text().contains("<html lang=\"ru\""));
+    assert!(r.text().contains("Недавно добавленные"));
+    assert_eq!(r.header("set-cookie"), "", "no cookie unless asked");
+    let r = get_with(app, "/", &[("accept-language", "en")]).await;
+    assert!(r.text().contains("<html lang=\"en\""));
+    let r = get(app, "/").await;
+    assert!(r.text().contains("<html lang=\"ky\""), "Kyrgyz by default");
+
+    let r = get(app, &format!("/lang/en?back={}", enc("/books?grade=5"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/books?grade=5");
+    let cookie = r.header("set-cookie").to_string();
+    assert!(cookie.starts_with("kitep_lang=en;"), "{cookie}");
+    let r = get_with(
+        app,
+        "/about",
+        &[("cookie", "kitep_lang=en"), ("accept-language", "ru")],
+    )
+    .await;
+    assert!(r.text().contains("<html lang=\"en\""), "cookie wins");
+    // The switcher never sends anyone to another site.
+    for back in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = get(app, &format!("/lang/ru?back={}", enc(back))).await;
+        assert_eq!(r.header("location"), "/", "{back}");
+    }
+    // Errors in the reader's language.
+    let r = get_with(app, "/no/such/page", &[("accept-language", "ru")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("Страница не найдена"));
+}
+
+#[tokio::test]
+async fn hostile_requests_get_clear_errors_never_500() {
+    let p = portal().await;
+    let app = &p.app;
+    let long = "китеп ".repeat(2000);
+    let cases: Vec<(String, u16)> = vec![
+        ("/search?q=%ff%fe".into(), 400),
+        ("/search?q=%zz".into(), 400),
+        ("/search?q=%".into(), 400),
+        ("/books/%ff%fe".into(), 400),
+        ("/read/fractions-5-ky/%c3%28".into(), 400),
+        ("/search?q=x&page=0".into(), 400),
+        ("/search?q=x&page=-1".into(), 400),
+        ("/search?q=x&page=99999999999999999999999".into(), 400),
+        ("/search?q=x&page=1e9".into(), 400),
+        ("/api/search?q=x&page=100000".into(), 400),
+        ("/api/search?q=x&per_page=100000".into(), 400),
+        ("/api/search?q=%ff".into(), 400),
+        ("/api/books/nope".into(), 404),
+        ("/opds/v2/nope".into(), 404),
+        ("/opds/nope/deeper/still".into(), 404),
+        ("/books/nope".into(), 404),
+        ("/read/fractions-5-ky/nope".into(), 404),
+        ("/files/fractions-5-ky/x/..%2F..%2Fcatalog.db".into(), 404),
+        ("/files/..%2F..%2F/x/y".into(), 404),
+        ("/static/..%2FCargo.toml".into(), 404),
+        (format!("/search?q={}", enc(&long)), 200),
+        (
+            format!("/search?q={}", enc("\"unbalanced (( a:(^ - * field:secret")),
+            200,
+        ),
+        (format!("/search?q={}", enc("!!! ??? ...")), 200),
+        (format!("/search?q={}", enc(&"a OR ".repeat(3000))), 200),
+        (format!("/api/search?q={}", enc("китеп kitep книга")), 200),
+        ("/search?q=".into(), 200),
+    ];
+    for (uri, want) in &cases {
+        let r = get(app, uri).await;
+        assert_eq!(r.status.as_u16(), *want, "{uri}: {}", r.text());
+        if uri.starts_with("/api/") || uri.starts_with("/opds/v2") {
+            let v: serde_json::Value = serde_json::from_slice(&r.body)
+                .unwrap_or_else(|e| panic!("{uri}: JSON error body: {e}"));
+            if *want >= 400 {
+                assert!(v["error"]["message"].is_string(), "{uri}");
+            }
+        }
+    }
+    // Reflected markup is escaped.
+    let r = get(
+        app,
+        &format!(
+            "/search?q={}",
+            enc("<script>alert(1)</script>\"><img src=x>")
+        ),
+    )
+    .await;
+    let html = r.text();
+    assert!(!html.contains("<script>alert"), "reflected script");
+    assert!(!html.contains("<img src=x>"));
+    assert!(html.contains("&lt;script&gt;"));
+    // Bodies are refused, methods other than GET/HEAD too.
+    let r = request(
+        app,
+        Request::builder()
+            .method("POST")
+            .uri("/search")
+            .header("content-length", "10000000")
+            .body(Body::from(vec![b'a'; 100]))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = request(
+        app,
+        Request::builder()
+            .method("DELETE")
+            .uri("/books/fractions-5-ky")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = request(
+        app,
+        Request::builder()
+            .method("HEAD")
+            .uri("/books/fractions-5-ky")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_response_has_security_headers_and_no_tracking() {
+    let p = portal().await;
+    for uri in [
+        "/",
+        "/search?q=китеп",
+        "/books/fractions-5-ky",
+        "/read/fractions-5-ky/01-fraction",
+        "/api/books",
+        "/opds/",
+        "/nope",
+        "/books/fractions-5-ky/download",
+    ] {
+        let r = get(&p.app, uri).await;
+        let csp = r.header("content-security-policy");
+        assert!(csp.contains("default-src 'none'"), "{uri}: {csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+            "{uri}"
+        );
+        assert_eq!(r.header("x-content-type-options"), "nosniff", "{uri}");
+        assert_eq!(r.header("referrer-policy"), "no-referrer", "{uri}");
+        assert_eq!(r.header("set-cookie"), "", "{uri} sets a cookie");
+        if r.header("content-type").starts_with("text/html") {
+            let html = r.text();
+            assert!(!html.contains("<script"), "{uri} has a script");
+            // Nothing is loaded from another site.
+            for attr in ["src=\"http", "href=\"//", "src=\"//"] {
+                assert!(!html.contains(attr), "{uri}: {attr}");
+            }
+            assert!(
+                !html.contains("<link rel=\"stylesheet\" href=\"http"),
+                "{uri}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn downloads_have_etags_and_ranges() {
+    let p = portal().await;
+    let app = &p.app;
+    let r = get(app, "/books/fractions-5-ky/download").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), "application/epub+zip");
+    assert!(&r.body[..2] == b"PK");
+    assert!(
+        r.header("content-disposition")
+            .contains("fractions-5-ky.epub")
+    );
+    let etag = r.header("etag").to_string();
+    assert!(!etag.is_empty());
+    let r = get_with(
+        app,
+        "/books/fractions-5-ky/download",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let r = get_with(
+        app,
+        "/books/fractions-5-ky/download",
+        &[("range", "bytes=0-1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body, b"PK");
+    assert!(r.header("content-range").starts_with("bytes 0-1/"));
+    let r = get_with(
+        app,
+        "/books/fractions-5-ky/download",
+        &[("range", "bytes=999999999-")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    // Pages revalidate cheaply with their ETag.
+    let r = get(app, "/books/fractions-5-ky").await;
+    let etag = r.header("etag").to_string();
+    let r = get_with(app, "/books/fractions-5-ky", &[("if-none-match", &etag)]).await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    // The stylesheet is cached for good under a versioned name.
+    let css = server::pages::CSS.0.clone();
+    let r = get(app, &css).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.header("cache-control").contains("immutable"));
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap().len()
+}
+
+#[tokio::test]
+async fn pages_are_small_on_the_wire() {
+    let p = portal().await;
+    let r = get(&p.app, &format!("/search?q={}", enc("бөлчөк"))).await;
+    let n = gzip_len(&r.body);
+    assert!(n <= 20 * 1024, "search results page is {n} bytes gzipped");
+    for ch in [
+        "01-fraction",
+        "02-comparing",
+        "03-adding",
+        "04-mixed-numbers",
+    ] {
+        let r = get(&p.app, &format!("/read/fractions-5-ky/{ch}")).await;
+        let n = gzip_len(&r.body);
+        assert!(n <= 40 * 1024, "reader page {ch} is {n} bytes gzipped");
+    }
+}
+
+/// Every XML event parses (quick-xml checks well-formedness as it reads).
+fn assert_xml(uri: &str, text: &str) {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("{uri}: not well-formed XML: {e}\n{text}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn feeds_and_api_parse_even_with_hostile_titles() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("hostile");
+    copy_dir(&books_dir().join("water-cycle-en"), &book);
+    let toml = std::fs::read_to_string(book.join("book.toml")).unwrap();
+    let mut out = String::new();
+    for line in toml.lines() {
+        if line.starts_with("title =") {
+            out.push_str(
+                "title = \"Tom & Jerry <b>bold</b> \\\"quoted\\\" \\u0007bell ]]> &amp;\"\n",
+            );
+        } else if line.starts_with("description =") {
+            out.push_str("description = \"x < y && \\u0001 ctrl\"\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    std::fs::write(book.join("book.toml"), out).unwrap();
+    let p = portal_on(Backend::Sqlite, vec![book]).await;
+    let app = &p.app;
+    let slug = p.state.snapshot().books[0].slug.clone();
+    for uri in [
+        "/opds/".to_string(),
+        "/opds/new".into(),
+        "/opds/all".into(),
+        "/opds/languages".into(),
+        "/opds/languages/en".into(),
+        "/opds/grades".into(),
+        "/opds/subjects".into(),
+        format!("/opds/search?q={}", enc("water")),
+        "/opds/opensearch.xml".into(),
+        "/sitemap.xml".into(),
+    ] {
+        let r = get(app, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_xml(&uri, &r.text());
+    }
+    let r = get(app, "/opds/new").await;
+    assert!(r.text().contains("Tom &amp; Jerry &lt;b&gt;"));
+    assert!(
+        r.text()
+            .contains("http://opds-spec.org/acquisition/open-access")
+    );
+    for uri in [
+        "/opds/v2/".to_string(),
+        "/opds/v2/new".into(),
+        "/opds/v2/collections".into(),
+        format!("/opds/v2/search?query={}", enc("water")),
+        "/api/books".into(),
+        format!("/api/books/{slug}"),
+        "/api/collections".into(),
+        "/api/openapi.json".into(),
+        format!("/api/search?q={}", enc("water")),
+        format!("/api/suggest?q={}", enc("wat")),
+    ] {
+        let r = get(app, &uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        let v: serde_json::Value =
+            serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{uri}: {e}: {}", r.text()));
+        assert!(v.is_object(), "{uri}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&get(app, "/opds/v2/new").await.body).unwrap();
+    let title = v["publications"][0]["metadata"]["title"].as_str().unwrap();
+    assert!(title.starts_with("Tom & Jerry <b>bold</b>"), "{title}");
+    let link = &v["publications"][0]["links"][1];
+    assert_eq!(link["type"], "application/epub+zip");
+    // The acquisition link downloads the EPUB.
+    let href = link["href"].as_str().unwrap();
+    assert_eq!(get(app, href).await.status, StatusCode::OK);
+    // The search results carry deep links into the reader.
+    let v: serde_json::Value = serde_json::from_slice(
+        &get(app, &format!("/api/search?q={}", enc("water")))
+            .await
+            .body,
+    )
+    .unwrap();
+    let link = v["books"][0]["passages"][0]["link"].as_str().unwrap();
+    assert!(
+        link.starts_with(&format!("/read/{slug}/")) && link.contains('#'),
+        "{link}"
+    );
+    // The HTML page escapes the title, control characters dropped.
+    let html = get(app, &format!("/books/{slug}")).await.text();
+    assert!(html.contains("Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt;"));
+    assert!(!html.contains('\u{7}') && !html.contains('\u{1}'));
+}
+
+/// Over a real socket: the header-read timeout closes slow clients; compression is negotiated.
+#[tokio::test]
+async fn over_http_slow_clients_are_cut_off_and_pages_compressed() {
+    let p = portal().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::run(p.state.clone(), listener, async {
+        let _ = rx.await;
+    }));
+
+    let result = tokio::task::spawn_blocking(move || {
+        // A client that never finishes its headers is disconnected after the timeout (0.8 s).
+        let mut slow = std::net::TcpStream::connect(addr).unwrap();
+        slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 1024];
+        let n = slow.read(&mut buf).unwrap_or(0);
+        let cut_after = started.elapsed();
+        let closed_text = String::from_utf8_lossy(&buf[..n]).to_string();
+
+        // A normal client gets a compressed page.
+        let mut ok = std::net::TcpStream::connect(addr).unwrap();
+        ok.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        ok.write_all(
+            "GET /search?q=%D0%BA%D0%B8%D1%82%D0%B5%D0%BF HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut resp = Vec::new();
+        let _ = ok.read_to_end(&mut resp);
+        // Raw invalid bytes in the request line: 400 from the HTTP layer, not a crash.
+        let mut bad = std::net::TcpStream::connect(addr).unwrap();
+        bad.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        bad.write_all(b"GET /search?q=\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut bad_resp = Vec::new();
+        let _ = bad.read_to_end(&mut bad_resp);
+        (cut_after, closed_text, resp, bad_resp)
+    })
+    .await
+    .unwrap();
+    let (cut_after, closed_text, resp, bad_resp) = result;
+    assert!(
+        cut_after < Duration::from_secs(4),
+        "slow client held for {cut_after:?}"
+    );
+    assert!(!closed_text.contains("200 OK"), "{closed_text}");
+    let head = String::from_utf8_lossy(&resp[..resp.len().min(2000)]).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    let bad_head = String::from_utf8_lossy(&bad_resp).to_string();
+    assert!(
+        bad_head.is_empty() || bad_head.starts_with("HTTP/1.1 400"),
+        "{bad_head}"
+    );
+    let _ = tx.send(());
+    server.await.unwrap().unwrap();
+}
