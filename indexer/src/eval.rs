@@ -74,7 +74,12 @@ pub fn retrieval(
         }
         let rel = relevant.get(qid).cloned().unwrap_or_default();
         let parsed = query::parse(text);
-        let ranked: Vec<(String, f32)> = match query::build(&library.fields, &parsed, &langs, &[]) {
+        let ranked: Vec<(String, f32)> = match query::build(
+            &library.fields,
+            &parsed,
+            &langs,
+            &query::GlossaryIndex::default(),
+        ) {
             Some(q) => {
                 let top = searcher.search(&*q, &TopDocs::with_limit(10).order_by_score())?;
                 let mut v = Vec::with_capacity(top.len());

@@ -149,6 +149,8 @@ pub struct Catalog {
     pub generation: u64,
     pub books: std::collections::HashMap<String, BookRecord>,
     pub glossary: Vec<GlossaryRecord>,
+    /// The glossary analysed for query expansion.
+    pub glossary_index: crate::query::GlossaryIndex,
 }
 
 /// An open library index.
@@ -285,6 +287,7 @@ impl Library {
                 }
             }
         }
+        catalog.glossary_index = crate::query::GlossaryIndex::new(&catalog.glossary);
         let catalog = std::sync::Arc::new(catalog);
         *slot = Some(catalog.clone());
         Ok(catalog)
@@ -372,11 +375,31 @@ impl LibraryWriter<'_> {
     }
 
     /// Makes every change since the last commit visible at once; before it, readers see the old index.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        let library = self.library;
+        self.commit_unseen()?;
+        library.reload()
+    }
+
+    /// Commits to disk without reloading the library's reader: searches keep seeing the previous
+    /// commit until [`Library::reload`] (the portal reloads together with its catalog).
+    pub fn commit_unseen(mut self) -> Result<()> {
         self.writer.commit()?;
         let _ = self.writer.garbage_collect_files().wait();
         self.writer.wait_merging_threads()?;
-        self.library.reload()
+        Ok(())
+    }
+
+    /// Merges every committed segment into one (fewer segments, faster queries; for small
+    /// libraries after a batch of changes). The reader is not reloaded.
+    pub fn merge_all(mut self) -> Result<()> {
+        let ids = self.library.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait()?;
+        }
+        let _ = self.writer.garbage_collect_files().wait();
+        self.writer.wait_merging_threads()?;
+        Ok(())
     }
 
     /// Adds a bare passage (evaluation collections: one sentence a passage).

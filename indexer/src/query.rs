@@ -6,7 +6,7 @@ use crate::analysis::{fold, kyrgyz, normalize, translit};
 use crate::analyzers::{self, FieldKind, russian_stem};
 use crate::library::GlossaryRecord;
 use crate::schema::Fields;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
@@ -147,7 +147,7 @@ pub fn build(
     fields: &Fields,
     q: &ParsedQuery,
     langs: &[&str],
-    glossary: &[GlossaryRecord],
+    glossary: &GlossaryIndex,
 ) -> Option<Box<dyn Query>> {
     let mut c = Clauses {
         fields,
@@ -160,7 +160,7 @@ pub fn build(
         for lang in langs {
             word_clauses(&mut c, lang, w, last, 1.0);
         }
-        for (lang, equivalent) in glossary_equivalents(glossary, w) {
+        for (lang, equivalent) in glossary.equivalents(w) {
             for word in split_words(&normalize::normalize(&equivalent)) {
                 word_clauses(&mut c, &lang, &word, false, 0.5);
             }
@@ -356,31 +356,60 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String]) {
         .push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
 }
 
-/// Equivalents (language, word) of glossary terms that the word matches, by stem in the term's language.
-pub fn glossary_equivalents(glossary: &[GlossaryRecord], word: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for g in glossary {
-        let kind = FieldKind::stemmed(&g.lang);
-        let term_stems = analyzers::terms(kind, &g.term);
-        let word_stems = analyzers::terms(kind, word);
-        if !term_stems.is_empty()
-            && term_stems.len() == 1
-            && word_stems.first() == term_stems.first()
-        {
-            out.extend(g.equivalents.iter().cloned());
-        }
-        // The other direction: the word is one of the equivalents.
-        for (lang, eq) in &g.equivalents {
-            let k = FieldKind::stemmed(lang);
-            let eq_stems = analyzers::terms(k, eq);
-            if eq_stems.len() == 1 && analyzers::terms(k, word).first() == eq_stems.first() {
-                out.push((g.lang.clone(), g.term.clone()));
+/// Authors' glossaries, analysed once per index generation: a one-word term's stem (in its
+/// language's stemmed field) → the entry's words in the other languages.
+#[derive(Debug, Default)]
+pub struct GlossaryIndex {
+    by_stem: HashMap<(FieldKind, String), Vec<(String, String)>>,
+    kinds: Vec<FieldKind>,
+}
+
+impl GlossaryIndex {
+    pub fn new(glossary: &[GlossaryRecord]) -> GlossaryIndex {
+        let mut ix = GlossaryIndex::default();
+        let mut add = |kind: FieldKind, word: &str, to: Vec<(String, String)>| {
+            let stems = analyzers::terms(kind, word);
+            if stems.len() == 1 {
+                let list = ix.by_stem.entry((kind, stems[0].clone())).or_default();
+                list.extend(to);
+                if !ix.kinds.contains(&kind) {
+                    ix.kinds.push(kind);
+                }
+            }
+        };
+        for g in glossary {
+            // The term finds its equivalents; each equivalent finds the term.
+            add(FieldKind::stemmed(&g.lang), &g.term, g.equivalents.clone());
+            for (lang, eq) in &g.equivalents {
+                add(
+                    FieldKind::stemmed(lang),
+                    eq,
+                    vec![(g.lang.clone(), g.term.clone())],
+                );
             }
         }
+        for list in ix.by_stem.values_mut() {
+            list.sort();
+            list.dedup();
+        }
+        ix
     }
-    out.sort();
-    out.dedup();
-    out
+
+    /// Equivalents (language, word) of the glossary terms the word matches, by stem in the
+    /// term's language.
+    pub fn equivalents(&self, word: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for kind in &self.kinds {
+            if let Some(stem) = analyzers::terms(*kind, word).first()
+                && let Some(list) = self.by_stem.get(&(*kind, stem.clone()))
+            {
+                out.extend(list.iter().cloned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ struct Page<'a> {
     query: &'a str,
     noindex: bool,
     wide: bool,
+    /// The search box in the header (the home page has its own, larger one).
+    header_search: bool,
     /// Extra `<link>`s (alternate editions, feeds).
     head: String,
 }
@@ -48,6 +50,7 @@ impl<'a> Page<'a> {
             query: "",
             noindex: false,
             wide: false,
+            header_search: true,
             head: String::new(),
         }
     }
@@ -109,7 +112,9 @@ fn layout(ui: &Ui, p: Page<'_>) -> String {
         esc(t(l, M::NavCollections)),
         esc(t(l, M::NavAbout)),
     );
-    s.push_str(&search_form(l, p.query, None, "header-search"));
+    if p.header_search {
+        s.push_str(&search_form(l, p.query, None, "header-search"));
+    }
     let _ = write!(
         s,
         "</header>\n<main id=\"main\" class=\"{}\" tabindex=\"-1\">\n{}\n</main>\n<footer class=\"portal-footer\">\n<p>{}</p>\n<p><a href=\"/opds/\">{}</a> · <a href=\"/api/\">{}</a> · <a href=\"/about\">{}</a></p>\n</footer>\n</body>\n</html>\n",
@@ -271,6 +276,7 @@ pub async fn home(State(state): State<Shared>, ui: Ui) -> Response {
     m.push_str("</div>");
     let mut page = Page::new("", m);
     page.wide = true;
+    page.header_search = false;
     html_response(&ui, StatusCode::OK, layout(&ui, page))
 }
 
@@ -604,8 +610,12 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
             }
             m.push_str("<ul class=\"passages\">");
             for p in &hit.passages {
-                let place = if p.heading.is_empty() || p.heading == p.chapter_title {
-                    p.chapter_title.clone()
+                let place = if p.heading.is_empty() || p.heading.starts_with(&p.chapter_title) {
+                    if p.heading.is_empty() {
+                        p.chapter_title.clone()
+                    } else {
+                        p.heading.clone()
+                    }
                 } else {
                     format!("{} › {}", p.chapter_title, p.heading)
                 };

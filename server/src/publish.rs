@@ -133,6 +133,11 @@ pub async fn publish_all(state: &Arc<AppState>, dirs: &[PathBuf]) -> Result<Vec<
     }
     // Collections may have changed without any book changing: bring the index in line.
     reconcile(state).await?;
+    if out.iter().any(|o| matches!(o, Outcome::Published { .. })) {
+        // One segment instead of one per book: fewer term dictionaries to open per query.
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || st.library.writer()?.merge_all()).await??;
+    }
     state.refresh().await?;
     Ok(out)
 }
@@ -298,7 +303,8 @@ pub async fn publish_book(
     let indexed = tokio::task::spawn_blocking(move || -> Result<()> {
         let mut w = st.library.writer()?;
         w.replace_book(&b)?;
-        w.commit()?;
+        // Searches keep the previous version until the catalog commits and the snapshot swaps.
+        w.commit_unseen()?;
         Ok(())
     })
     .await?;
@@ -451,7 +457,7 @@ pub async fn reconcile(state: &Arc<AppState>) -> Result<usize> {
             for s in &stale {
                 w.delete_book(s);
             }
-            w.commit()?;
+            w.commit_unseen()?;
             Ok(())
         })
         .await??;

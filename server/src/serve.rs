@@ -24,6 +24,8 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// Opens (or creates) everything under the data folder and publishes the books to serve: the
 /// `--books` folders (changed books only), or the sample library on first start.
 pub async fn open(config: Config) -> Result<Arc<AppState>> {
+    // Build the language-identification model now, not on the first search.
+    let warm = tokio::task::spawn_blocking(indexer::langid::warm_up);
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
     let db = Db::connect(&config.database_url).await?;
@@ -34,6 +36,7 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
     let store = LocalStore::open(&config.data_dir.join("books"))
         .with_context(|| format!("opening {}", config.data_dir.join("books").display()))?;
     let state = Arc::new(AppState::new(config, db, library, Box::new(store)));
+    warm.await?;
     publish::reconcile(&state).await?;
     state.refresh().await?;
     let dirs = if state.config.books.is_empty() {

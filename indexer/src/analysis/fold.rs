@@ -75,9 +75,33 @@ pub fn loose_into(s: &str, out: &mut String) {
     }
 }
 
+/// The first char [`loose`] makes of `c` (`я` → `й`, `ц` → `т`), `None` for letters it drops.
+pub fn loose_initial(c: char) -> Option<char> {
+    match fold_char(c) {
+        'ь' | 'ъ' | 'Ь' | 'Ъ' => None,
+        'э' | 'Э' => Some('е'),
+        'ц' | 'Ц' => Some('т'),
+        'щ' | 'Щ' => Some('ш'),
+        'я' | 'Я' | 'ю' | 'Ю' => Some('й'),
+        f => Some(f),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loose_initial_is_the_first_char_of_loose() {
+        for c in "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөүңәғқұһіўҳӣӯҷ".chars()
+        {
+            assert_eq!(
+                loose_initial(c),
+                loose(&c.to_string()).chars().next(),
+                "{c}"
+            );
+        }
+    }
 
     #[test]
     fn folds_kyrgyz_letters() {

@@ -1,0 +1,437 @@
+// Real-browser end-to-end test of the Kitepkana portal.
+//
+//   cd tests/browser && npm ci          # once: playwright-core and @axe-core/playwright
+//   apt-get install -y chromium         # once: Debian's chromium at /usr/bin/chromium
+//   KITEP=target/debug/kitep node tests/browser/portal.mjs
+//
+// It starts `kitep serve` itself on a fresh data folder and a free loopback port, drives headless
+// Chromium through search → reader → interface language → EPUB download, runs axe on the main
+// pages, and checks that no request left 127.0.0.1 and that the console stayed clean. One line per
+// check; exits 1 on any failure. Environment: KITEP (the binary), CHROMIUM (default
+// /usr/bin/chromium), KITEP_E2E_KEEP=1 keeps the temporary folder.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const HEALTH_TIMEOUT_MS = 180_000;
+const OVERALL_TIMEOUT_MS = 600_000;
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const BOOK = 'fractions-5-ky';
+const QUERY = 'болчок'; // «бөлчөк» typed with о instead of ө
+
+// ---------------------------------------------------------------- reporting
+
+let passed = 0;
+let failed = 0;
+
+function ok(name, detail) {
+  passed++;
+  console.log(`ok   - ${name}${detail ? ` (${detail})` : ''}`);
+}
+
+function fail(name, detail) {
+  failed++;
+  console.log(`FAIL - ${name}${detail ? `: ${detail}` : ''}`);
+}
+
+/** Runs one check: `fn` returns a detail string (or nothing) on success and throws on failure. */
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    ok(name, typeof detail === 'string' ? detail : undefined);
+    return true;
+  } catch (e) {
+    fail(name, String(e?.message ?? e).split('\n')[0]);
+    return false;
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
+async function poll(fn, ms = 5000, every = 100) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last || Date.now() > end) return last;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+// ---------------------------------------------------------------- the portal
+
+function pickBinary() {
+  if (process.env.KITEP) return path.resolve(process.env.KITEP);
+  const release = path.join(REPO, 'target', 'release', 'kitep');
+  const debug = path.join(REPO, 'target', 'debug', 'kitep');
+  if (existsSync(release)) {
+    // A stale release build from before the portal existed has no `serve`: use the debug one then.
+    const probe = spawnSync(release, ['serve', '--help'], { stdio: 'ignore' });
+    if (probe.status === 0) return release;
+    console.log(`note: ${release} has no 'serve' subcommand (stale build?): using ${debug}`);
+  }
+  return debug;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let server = null; // the kitep child process
+const serverLog = [];
+
+function killServerSync() {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    try {
+      server.kill('SIGKILL');
+    } catch {}
+  }
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  const t = setTimeout(() => killServerSync(), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function startServer(bin, dataDir, port) {
+  const base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['serve', '--data', dataDir, '--addr', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // The portal must not pick these up from the caller's shell.
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KITEP_'))),
+  });
+  const keep = (buf) => {
+    for (const line of buf.toString().split('\n')) if (line) serverLog.push(line);
+    if (serverLog.length > 400) serverLog.splice(0, serverLog.length - 400);
+  };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+  let exitInfo = null;
+  server.once('exit', (code, signal) => (exitInfo = { code, signal }));
+
+  const started = Date.now();
+  while (Date.now() - started < HEALTH_TIMEOUT_MS) {
+    if (exitInfo) throw new Error(`kitep exited early (code ${exitInfo.code}, signal ${exitInfo.signal})`);
+    try {
+      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return { base, ms: Date.now() - started };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`GET /health was not 200 within ${HEALTH_TIMEOUT_MS / 1000} s`);
+}
+
+// ---------------------------------------------------------------- browser recorders
+
+const requests = []; // every request URL, all contexts
+const consoleErrors = []; // console.error messages and uncaught page errors
+const httpErrors = []; // responses with status >= 400
+
+function record(context, label) {
+  context.on('request', (req) => requests.push(req.url()));
+  context.on('response', (res) => {
+    if (res.status() >= 400) httpErrors.push(`${res.status()} ${res.url()} [${label}]`);
+  });
+  context.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const loc = msg.location();
+      consoleErrors.push(`${msg.text()} [${label} ${msg.page()?.url() ?? loc?.url ?? ''}]`);
+    }
+  });
+  context.on('weberror', (err) => consoleErrors.push(`uncaught: ${err.error().message} [${label}]`));
+}
+
+// ---------------------------------------------------------------- axe
+
+async function runAxe(page, base, label, url, expectSelector) {
+  const name = `axe ${label} ${url}`;
+  let violations = [];
+  const good = await check(name, async () => {
+    const res = await page.goto(base + url);
+    assert(res && res.status() === 200, `HTTP ${res?.status()}`);
+    const n = await page.locator(expectSelector).count();
+    assert(n > 0, `the page has no ${expectSelector}`);
+    const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+    violations = result.violations;
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const summary = violations.map((v) => `${v.id}/${v.impact}`).join(', ') || 'none';
+    assert(bad.length === 0, `${bad.length} serious/critical violation(s): ${summary}`);
+    const review = result.incomplete.map((v) => v.id).join(', ') || 'none';
+    return `${result.passes.length} rules passed, violations: ${summary}; to review by hand: ${review}`;
+  });
+  for (const v of violations) {
+    console.log(`       violation ${v.id} (${v.impact}) on ${url}: ${v.help} — ${v.nodes.length} element(s)`);
+    for (const node of v.nodes.slice(0, 2)) {
+      console.log(`         target ${JSON.stringify(node.target)}: ${node.html.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
+  }
+  return good;
+}
+
+// ---------------------------------------------------------------- the test
+
+async function main() {
+  const bin = pickBinary();
+  assert(existsSync(bin), `no kitep binary at ${bin}: build it or set KITEP`);
+  assert(existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'kitep-e2e-'));
+  const dataDir = path.join(tmp, 'data');
+  const port = await freePort();
+  console.log(`kitep: ${bin} (built ${statSync(bin).mtime.toISOString()}); data ${dataDir}; port ${port}`);
+
+  let browser;
+  try {
+    let base;
+    const up = await check('portal starts and GET /health is 200', async () => {
+      const r = await startServer(bin, dataDir, port);
+      base = r.base;
+      return `${r.ms} ms`;
+    });
+    if (!up) return;
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const context = await browser.newContext({ locale: 'ky-KG' });
+    record(context, 'ky-KG');
+    const page = await context.newPage();
+
+    // -- home page search, typed without ө
+    await check('home page is served in Kyrgyz (Accept-Language ky)', async () => {
+      const res = await page.goto(`${base}/`);
+      assert(res.status() === 200, `HTTP ${res.status()}`);
+      const lang = await page.locator('html').getAttribute('lang');
+      assert(lang === 'ky', `<html lang="${lang}">`);
+      const sent = await res.request().headerValue('accept-language');
+      assert(/^ky\b/.test(sent ?? ''), `Accept-Language sent was ${sent}`);
+      return `Accept-Language: ${sent}`;
+    });
+
+    const searched = await check(`home search box: type "${QUERY}" and submit`, async () => {
+      const box = page.locator('main').getByRole('searchbox', { name: 'Китепканадан издөө', exact: true });
+      assert((await box.count()) === 1, `main has ${await box.count()} search boxes named "Китепканадан издөө"`);
+      assert((await box.getAttribute('id')) === 'q-home-search', `its id is ${await box.getAttribute('id')}`);
+      assert((await box.getAttribute('name')) === 'q', `its name is ${await box.getAttribute('name')}`);
+      await box.click();
+      await box.pressSequentially(QUERY);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/search'), box.press('Enter')]);
+      const q = new URL(page.url()).searchParams.get('q');
+      assert(q === QUERY, `landed on ${page.url()} (q=${q})`);
+      return page.url().replace(base, '');
+    });
+
+    if (searched) {
+      await check('results page: at least one hit with <mark> in a snippet', async () => {
+        const hits = await page.locator('li.hit').count();
+        assert(hits >= 1, 'no li.hit on the results page');
+        const marks = await page.locator('li.hit .snippet mark').allTextContents();
+        assert(marks.length >= 1, 'no <mark> in any snippet');
+        assert(
+          marks.some((m) => m.toLowerCase().startsWith('бөлчөк')),
+          `no highlighted «бөлчөк…» word; marks: ${marks.slice(0, 5).join(', ')}`,
+        );
+        return `${hits} hit(s), ${marks.length} mark(s), e.g. «${marks[0]}»`;
+      });
+    }
+
+    let readerPath = null;
+    const opened = searched && (await check('first passage link opens /read/<book>/<chapter>#<anchor>', async () => {
+      const link = page.locator('li.hit').first().locator('ul.passages a').first();
+      assert((await link.count()) === 1, 'the first hit has no ul.passages a');
+      const href = await link.getAttribute('href');
+      await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/read/')), link.click()]);
+      await page.waitForLoadState('load');
+      const u = new URL(page.url());
+      assert(/^\/read\/[^/]+\/[^/]+$/.test(u.pathname), `path is ${u.pathname}`);
+      assert(u.hash.length > 1, `no #anchor in ${page.url()} (link was ${href})`);
+      readerPath = u.pathname;
+      return u.pathname + u.hash;
+    }));
+
+    if (opened) {
+      await check('the #anchor target exists, is visible, in the viewport and highlighted', async () => {
+        const state = async () =>
+          page.evaluate(() => {
+            const id = decodeURIComponent(location.hash.slice(1));
+            const el = document.getElementById(id);
+            if (!el) return { found: false, id };
+            const r = el.getBoundingClientRect();
+            const style = getComputedStyle(el);
+            return {
+              found: true,
+              id,
+              tag: el.tagName.toLowerCase(),
+              visible: el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true }) && r.width > 0 && r.height > 0,
+              inViewport: r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+              top: Math.round(r.top),
+              isTarget: el.matches(':target'),
+              background: style.backgroundColor,
+            };
+          });
+        const s = await poll(async () => {
+          const v = await state();
+          return v.found && v.visible && v.inViewport ? v : null;
+        }) ?? (await state());
+        assert(s.found, `no element with id "${s.id}"`);
+        assert(s.visible, `<${s.tag} id="${s.id}"> is not visible`);
+        assert(s.inViewport, `<${s.tag} id="${s.id}"> is outside the viewport (top ${s.top}px)`);
+        assert(s.isTarget, `<${s.tag} id="${s.id}"> does not match :target`);
+        assert(
+          s.background !== 'transparent' && s.background !== 'rgba(0, 0, 0, 0)',
+          `:target background is ${s.background} (no highlight)`,
+        );
+        return `<${s.tag} id="${s.id}"> at ${s.top}px, background ${s.background}`;
+      });
+    }
+
+    // -- interface language
+    await check('no cookies before choosing a language', async () => {
+      const cookies = await context.cookies();
+      assert(cookies.length === 0, `cookies: ${cookies.map((c) => `${c.name}=${c.value}`).join('; ')}`);
+    });
+
+    if (!readerPath) {
+      // Still exercise the language switch from a known reader page.
+      readerPath = `/read/${BOOK}/01-fraction`;
+      await page.goto(base + readerPath);
+    }
+    const before = new URL(page.url()).pathname;
+    await check('language nav: "Русский" returns to the same page in Russian', async () => {
+      const link = page.locator('nav.langs').getByRole('link', { name: 'Русский', exact: true });
+      assert((await link.count()) === 1, `nav.langs has ${await link.count()} "Русский" links`);
+      await Promise.all([
+        page.waitForURL((u) => !u.pathname.startsWith('/lang/') && u.pathname === before, { timeout: 10_000 }),
+        link.click(),
+      ]);
+      await page.waitForLoadState('load');
+      const lang = await page.locator('html').getAttribute('lang');
+      assert(lang === 'ru', `<html lang="${lang}">`);
+      return `${new URL(page.url()).pathname}, <html lang="${lang}">`;
+    });
+
+    await check('cookie kitep_lang=ru is set and is the only cookie', async () => {
+      const cookies = await context.cookies();
+      const lang = cookies.find((c) => c.name === 'kitep_lang');
+      assert(lang, `no kitep_lang cookie (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
+      assert(lang.value === 'ru', `kitep_lang=${lang.value}`);
+      const others = cookies.filter((c) => c.name !== 'kitep_lang');
+      assert(others.length === 0, `other cookies: ${others.map((c) => `${c.name}=${c.value}`).join('; ')}`);
+      return `kitep_lang=${lang.value}; path ${lang.path}; httpOnly ${lang.httpOnly}; sameSite ${lang.sameSite}`;
+    });
+
+    // -- EPUB download
+    await check(`book page /books/${BOOK}: EPUB download is a ZIP with the EPUB mimetype first`, async () => {
+      const res = await page.goto(`${base}/books/${BOOK}`);
+      assert(res.status() === 200, `HTTP ${res.status()}`);
+      const link = page.locator('a[href$="/download"]');
+      assert((await link.count()) >= 1, 'no a[href$="/download"] on the book page');
+      const [download] = await Promise.all([page.waitForEvent('download'), link.first().click()]);
+      const failure = await download.failure();
+      assert(!failure, `download failed: ${failure}`);
+      const file = path.join(tmp, download.suggestedFilename() || 'book.epub');
+      await download.saveAs(file);
+      const bytes = readFileSync(file);
+      assert(bytes.length > 100, `only ${bytes.length} bytes`);
+      assert(bytes.subarray(0, 2).toString('latin1') === 'PK', `starts with ${JSON.stringify(bytes.subarray(0, 4).toString('latin1'))}`);
+      assert(
+        bytes.subarray(0, 100).toString('latin1').includes('application/epub+zip'),
+        'no "application/epub+zip" in the first 100 bytes',
+      );
+      assert(download.suggestedFilename().endsWith('.epub'), `file name ${download.suggestedFilename()}`);
+      return `${download.suggestedFilename()}, ${bytes.length} bytes`;
+    });
+
+    // -- accessibility: in the default (Kyrgyz) interface and in the Russian one chosen above
+    const pages = [
+      ['/', 'main h1'],
+      [`/search?q=${QUERY}`, 'li.hit'],
+      [`/books/${BOOK}`, 'a[href$="/download"]'],
+      [`/read/${BOOK}/01-fraction`, 'article.chapter'],
+      [`/read/${BOOK}/01-fraction?with=fractions-5-ru`, '.parallel article:nth-of-type(2)'],
+      ['/collections', 'main h1'],
+    ];
+    const kyContext = await browser.newContext({ locale: 'ky-KG' });
+    record(kyContext, 'ky-KG axe');
+    const kyPage = await kyContext.newPage();
+    for (const [url, sel] of pages) await runAxe(kyPage, base, '[ky]', url, sel);
+    for (const [url, sel] of pages) await runAxe(page, base, '[ru]', url, sel);
+
+    // -- what the browser saw along the way
+    await check('after every page: kitep_lang=ru is still the only cookie; none in the untouched context', async () => {
+      const ru = await context.cookies();
+      const names = ru.map((c) => `${c.name}=${c.value}`);
+      assert(names.length === 1 && names[0] === 'kitep_lang=ru', `cookies: ${names.join('; ') || 'none'}`);
+      const ky = (await kyContext.cookies()).map((c) => `${c.name}=${c.value}`);
+      assert(ky.length === 0, `cookies set without choosing a language: ${ky.join('; ')}`);
+    });
+    await check('every request went to 127.0.0.1 (no third-party requests)', async () => {
+      const foreign = [];
+      for (const u of requests) {
+        const url = new URL(u);
+        if (['data:', 'blob:', 'about:'].includes(url.protocol)) continue;
+        if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname !== '127.0.0.1') foreign.push(u);
+      }
+      assert(requests.length > 0, 'no request was recorded');
+      assert(foreign.length === 0, `${foreign.length} foreign request(s): ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
+      return `${requests.length} requests`;
+    });
+    await check('no console errors (CSP violations, script errors)', async () => {
+      assert(consoleErrors.length === 0, `${consoleErrors.length}: ${consoleErrors.slice(0, 5).join(' | ')}`);
+    });
+    await check('no HTTP error responses', async () => {
+      assert(httpErrors.length === 0, `${httpErrors.length}: ${httpErrors.slice(0, 5).join(' | ')}`);
+    });
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await stopServer();
+    if (failed > 0 && serverLog.length) {
+      console.log('--- last lines of the kitep log');
+      for (const line of serverLog.slice(-25)) console.log(`    ${line}`);
+    }
+    if (process.env.KITEP_E2E_KEEP === '1') console.log(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+process.on('exit', killServerSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killServerSync();
+    process.exit(130);
+  });
+}
+const overall = setTimeout(() => {
+  console.log(`FAIL - the test did not finish within ${OVERALL_TIMEOUT_MS / 1000} s`);
+  killServerSync();
+  process.exit(1);
+}, OVERALL_TIMEOUT_MS);
+overall.unref();
+
+try {
+  await main();
+} catch (e) {
+  fail('test run', e?.stack ?? String(e));
+}
+console.log(`summary: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
