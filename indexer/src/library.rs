@@ -147,7 +147,7 @@ struct VersionFile {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub generation: u64,
-    pub books: std::collections::HashMap<String, BookRecord>,
+    pub books: std::collections::HashMap<String, std::sync::Arc<BookRecord>>,
     pub glossary: Vec<GlossaryRecord>,
     /// The glossary analysed for query expansion.
     pub glossary_index: crate::query::GlossaryIndex,
@@ -280,7 +280,7 @@ impl Library {
                     .unwrap_or("");
                 if kind == "book" {
                     if let Ok(b) = serde_json::from_str::<BookRecord>(meta) {
-                        catalog.books.insert(b.slug.clone(), b);
+                        catalog.books.insert(b.slug.clone(), std::sync::Arc::new(b));
                     }
                 } else if let Ok(g) = serde_json::from_str::<GlossaryRecord>(meta) {
                     catalog.glossary.push(g);

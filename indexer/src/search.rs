@@ -56,7 +56,7 @@ pub struct PassageHit {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BookHit {
-    pub book: BookRecord,
+    pub book: std::sync::Arc<BookRecord>,
     pub score: f32,
     pub passages: Vec<PassageHit>,
 }
@@ -77,7 +77,7 @@ pub struct SearchResults {
 }
 
 /// A book with its score and its matching passages (score, address), best first.
-type Group = (BookRecord, f32, Vec<(f32, DocAddress)>);
+type Group = (std::sync::Arc<BookRecord>, f32, Vec<(f32, DocAddress)>);
 
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
 /// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
@@ -230,7 +230,7 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
         Sort::Title => grouped.sort_by_key(|g| g.0.title.to_lowercase()),
         Sort::Date => grouped.sort_by_key(|b| std::cmp::Reverse(b.0.year)),
     }
-    results.facets = facet_counts(grouped.iter().map(|g| &g.0));
+    results.facets = facet_counts(grouped.iter().map(|g| &*g.0));
     results.total_books = grouped.len();
     let highlight = HighlightTerms::new(&parsed, &langs);
     let f = &library.fields;
@@ -317,6 +317,10 @@ pub struct HighlightTerms {
     prefixes: Vec<String>,
     /// First letters of the terms and prefixes, as typed and folded.
     initials: HashSet<char>,
+    /// The first two letters of each term and prefix in their loose form.
+    pairs: HashSet<(char, char)>,
+    /// Some term has a single letter (then the pair test cannot be used).
+    short_terms: bool,
     /// Words already judged (passages repeat their words; analysing each once is most of the cost).
     memo: std::cell::RefCell<HashMap<(String, String), bool>>,
 }
@@ -327,6 +331,7 @@ impl HighlightTerms {
         let mut words: Vec<&String> = q.words.iter().collect();
         words.extend(q.phrases.iter().flatten());
         let mut prefixes = Vec::new();
+        let mut short_terms = false;
         for w in words {
             let mut variants = vec![w.clone()];
             if crate::analysis::translit::is_latin_word(w) {
@@ -349,16 +354,26 @@ impl HighlightTerms {
             }
         }
         let mut initials = HashSet::new();
+        let mut pairs = HashSet::new();
         for t in terms.values().flatten().chain(prefixes.iter()) {
             if let Some(c) = t.chars().next() {
                 initials.insert(c);
                 initials.extend(initial_key(c));
+            }
+            match loose_head(t) {
+                (Some(a), Some(b)) => {
+                    pairs.insert((a, b));
+                }
+                // A one-letter term: only the first letter can tell.
+                _ => short_terms = true,
             }
         }
         HighlightTerms {
             terms,
             prefixes,
             initials,
+            pairs,
+            short_terms,
             memo: Default::default(),
         }
     }
@@ -373,11 +388,30 @@ impl HighlightTerms {
         if c.is_ascii_alphabetic() && !word.is_ascii() {
             return true;
         }
-        let lower = c.to_lowercase().next().unwrap_or(c);
-        match initial_key(lower) {
+        let lower = fast_lower(c);
+        let first = match initial_key(lower) {
             Some(k) => self.initials.contains(&lower) || self.initials.contains(&k),
             // A letter that folds to nothing (ь, ъ): no shortcut.
-            None => true,
+            None => return true,
+        };
+        if !first {
+            return false;
+        }
+        if self.short_terms {
+            return true;
+        }
+        // The second letter too, unless normalisation may still change it (combining marks,
+        // apostrophes of Uzbek oʻ gʻ, a Latin look-alike): then the full analysis decides.
+        let mut it = word.chars().skip(1).take(2);
+        if it.any(|c| {
+            !(c.is_alphabetic() && !('\u{300}'..='\u{36F}').contains(&c)) || c.is_ascii_alphabetic()
+        }) && !word.is_ascii()
+        {
+            return true;
+        }
+        match loose_head(word) {
+            (Some(a), Some(b)) => self.pairs.contains(&(a, b)),
+            _ => true,
         }
     }
 
@@ -414,7 +448,48 @@ impl HighlightTerms {
 
 /// The folded, loose key of a word's first letter (`ө` → `о`, `я` → `й`); `None` if it folds away.
 fn initial_key(c: char) -> Option<char> {
-    crate::analysis::fold::loose_initial(c.to_lowercase().next().unwrap_or(c))
+    crate::analysis::fold::loose_initial(fast_lower(c))
+}
+
+/// The lowercase of a letter (its first char), without the table lookup for ASCII and Cyrillic.
+fn fast_lower(c: char) -> char {
+    let u = c as u32;
+    let shifted = match u {
+        0x41..=0x5A => u + 0x20,
+        0x00..=0x7F => u,
+        0x410..=0x42F => u + 0x20,
+        0x400..=0x40F => u + 0x50,
+        0x430..=0x45F => u,
+        // Pairs in Cyrillic Extended: capital even, small odd…
+        0x460..=0x481 | 0x48A..=0x4BF | 0x4D0..=0x52F => u | 1,
+        // …except here, where the capital is odd.
+        0x4C1..=0x4CE => u + (u & 1),
+        _ => return c.to_lowercase().next().unwrap_or(c),
+    };
+    char::from_u32(shifted).unwrap_or(c)
+}
+
+/// The first two chars of the lowercased [`loose`](crate::analysis::fold::loose) form of a word,
+/// without building it.
+fn loose_head(word: &str) -> (Option<char>, Option<char>) {
+    let mut out: [Option<char>; 2] = [None, None];
+    let mut n = 0;
+    let mut buf = String::with_capacity(8);
+    for c in word.chars() {
+        buf.clear();
+        let l = fast_lower(c);
+        crate::analysis::fold::loose_into(l.encode_utf8(&mut [0u8; 4]), &mut buf);
+        for k in buf.chars() {
+            if n < 2 {
+                out[n] = Some(k);
+                n += 1;
+            }
+        }
+        if n == 2 {
+            break;
+        }
+    }
+    (out[0], out[1])
 }
 
 /// A window of about `SNIPPET_CHARS` characters (not bytes) with the most matching words,
@@ -531,6 +606,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fast_lowercase_agrees_with_std() {
+        for c in '\u{0}'..='\u{5FF}' {
+            assert_eq!(
+                fast_lower(c),
+                c.to_lowercase().next().unwrap(),
+                "{c:?} U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
+    #[test]
     fn fast_letter_test_agrees_with_std() {
         for c in ('\u{0}'..='\u{5FF}').chain(['ʻ', '’', '‿', '\u{301}']) {
             assert_eq!(is_letter_or_digit(c), c.is_alphanumeric(), "{c:?}");
@@ -566,6 +653,9 @@ mod tests {
             ("дроби ёлка яблоко", vec!["ru"]),
             ("water mountains", vec!["en"]),
             ("суу эмне", vec!["ky", "ru"]),
+            ("сабак ойлор", vec!["ky", "kk"]),
+            ("oʻquvchi sogʻlom", vec!["uz", "uz-Latn"]),
+            ("съезд объект я а", vec!["ru"]),
         ] {
             let h = HighlightTerms::new(&query::parse(q), &langs);
             let mut hits = 0;

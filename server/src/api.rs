@@ -213,12 +213,10 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
 
 async fn suggest(State(state): State<Shared>, params: Params) -> Response {
     let q: String = params.get("q").unwrap_or("").chars().take(100).collect();
-    let st = state.clone();
-    let list = tokio::task::spawn_blocking(move || {
-        indexer::vocabulary::suggest(&st.library, &q, 10).unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
+    let list = state
+        .cpu(move |s| indexer::vocabulary::suggest(&s.library, &q, 10).unwrap_or_default())
+        .await
+        .unwrap_or_default();
     ok(json!({"suggestions": list}))
 }
 

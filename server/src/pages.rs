@@ -427,7 +427,7 @@ pub async fn run_search(
         per_page,
         ..Default::default()
     };
-    Ok(tokio::task::spawn_blocking(move || indexer::search(&st.library, &req)).await??)
+    Ok(st.cpu(move |s| indexer::search(&s.library, &req)).await??)
 }
 
 pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
@@ -566,12 +566,10 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
             esc(t(l, M::NothingFoundHelp3)),
         );
         let last = input.q.split_whitespace().last().unwrap_or("").to_string();
-        let st = state.clone();
-        let suggestions = tokio::task::spawn_blocking(move || {
-            indexer::vocabulary::suggest(&st.library, &last, 5).unwrap_or_default()
-        })
-        .await
-        .unwrap_or_default();
+        let suggestions = state
+            .cpu(move |s| indexer::vocabulary::suggest(&s.library, &last, 5).unwrap_or_default())
+            .await
+            .unwrap_or_default();
         if !suggestions.is_empty() {
             let _ = write!(m, "<p>{} ", esc(t(l, M::TryAlso)));
             for (i, s) in suggestions.iter().enumerate() {

@@ -266,6 +266,9 @@ pub struct AppState {
     snapshot: RwLock<Arc<Snapshot>>,
     /// One publish at a time.
     pub publish_lock: tokio::sync::Mutex<()>,
+    /// Searches run on blocking threads, at most four per core at once (`KITEP_SEARCH_THREADS`);
+    /// the rest wait in turn (first come, first served) instead of crowding the cores.
+    search_slots: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -282,7 +285,23 @@ impl AppState {
             store,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             publish_lock: tokio::sync::Mutex::new(()),
+            search_slots: tokio::sync::Semaphore::new(
+                std::env::var("KITEP_SEARCH_THREADS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(4 * std::thread::available_parallelism().map_or(2, |n| n.get())),
+            ),
         }
+    }
+
+    /// Runs CPU-bound work (a search) off the async threads, within the search slots.
+    pub async fn cpu<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _slot = self.search_slots.acquire().await?;
+        let st = self.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&st)).await?)
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
