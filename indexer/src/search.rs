@@ -404,7 +404,7 @@ impl HighlightTerms {
         // apostrophes of Uzbek oʻ gʻ, a Latin look-alike): then the full analysis decides.
         let mut it = word.chars().skip(1).take(2);
         if it.any(|c| {
-            !(c.is_alphabetic() && !('\u{300}'..='\u{36F}').contains(&c)) || c.is_ascii_alphabetic()
+            !c.is_alphabetic() || ('\u{300}'..='\u{36F}').contains(&c) || c.is_ascii_alphabetic()
         }) && !word.is_ascii()
         {
             return true;

@@ -259,7 +259,7 @@ fn atom_book(s: &mut String, l: Lang, b: &Book) {
         rfc3339(b.published_at)
     );
     for a in r.authors() {
-        let _ = write!(s, "<author><name>{}</name></author>\n", esc(&a));
+        let _ = writeln!(s, "<author><name>{}</name></author>", esc(&a));
     }
     let _ = writeln!(s, "<dc:language>{}</dc:language>", esc(&r.language));
     if let Some(p) = &r.publisher {

@@ -239,9 +239,9 @@ pub async fn home(State(state): State<Shared>, ui: Ui) -> Response {
         m.push_str("</ul></section>\n");
     }
     let recent: Vec<Arc<Book>> = snap.books.iter().take(6).cloned().collect();
-    let _ = write!(
+    let _ = writeln!(
         m,
-        "<section aria-labelledby=\"h-recent\"><h2 id=\"h-recent\">{}</h2>{}</section>\n",
+        "<section aria-labelledby=\"h-recent\"><h2 id=\"h-recent\">{}</h2>{}</section>",
         esc(t(l, M::RecentlyAdded)),
         book_cards(l, &recent)
     );

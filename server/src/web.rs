@@ -276,7 +276,11 @@ fn bad_request_for(parts: &Parts, lang: Lang, msg: &str) -> Response {
     }
 }
 
-pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ()> {
+/// A query string that is not valid percent-encoded UTF-8.
+#[derive(Debug)]
+pub struct BadQuery;
+
+pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, BadQuery> {
     let mut out = Vec::new();
     for pair in raw.split('&').take(64) {
         if pair.is_empty() {
@@ -288,7 +292,7 @@ pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, ()> {
     Ok(out)
 }
 
-fn decode(s: &str) -> Result<String, ()> {
+fn decode(s: &str) -> Result<String, BadQuery> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -301,7 +305,7 @@ fn decode(s: &str) -> Result<String, ()> {
                     b.get(i + 1).copied().and_then(hex),
                     b.get(i + 2).copied().and_then(hex),
                 ) else {
-                    return Err(());
+                    return Err(BadQuery);
                 };
                 out.push((h * 16 + l) as u8);
                 i += 2;
@@ -310,7 +314,7 @@ fn decode(s: &str) -> Result<String, ()> {
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| ())
+    String::from_utf8(out).map_err(|_| BadQuery)
 }
 
 /// An HTML page response: ETag from its bytes (304 when unchanged), language headers, no caching

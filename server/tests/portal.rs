@@ -348,7 +348,7 @@ async fn new_versions_replace_old_ones_atomically(backend: Backend) {
         format!("{toml}\nnot valid = = toml\n"),
     )
     .unwrap();
-    let err = publish::publish_all(&p.state, &[book.clone()]).await;
+    let err = publish::publish_all(&p.state, std::slice::from_ref(&book)).await;
     assert!(err.is_err());
     assert!(format!("{:#}", err.unwrap_err()).contains("book.toml"));
     assert_eq!(
@@ -369,7 +369,7 @@ async fn new_versions_replace_old_ones_atomically(backend: Backend) {
         format!("{text}\n\nБүгүн биз {word} жөнүндө окуйбуз.\n"),
     )
     .unwrap();
-    let out = publish::publish_all(&p.state, &[book.clone()])
+    let out = publish::publish_all(&p.state, std::slice::from_ref(&book))
         .await
         .unwrap();
     assert!(matches!(out[0], Outcome::Published { .. }));
