@@ -59,6 +59,59 @@ struct FeedDoc {
     title: String,
     path: String,
     feed: Feed,
+    /// 1-based page of an acquisition feed, and how many books the whole feed has.
+    page: usize,
+    total: usize,
+}
+
+/// Books per page of an acquisition feed.
+const FEED_PAGE: usize = 50;
+
+impl FeedDoc {
+    /// Keeps one page of the books; `None` past the end.
+    fn paged(mut self, page: usize) -> Option<FeedDoc> {
+        if let Feed::Books(list) = &mut self.feed {
+            self.total = list.len();
+            if page > 1 && (page - 1) * FEED_PAGE >= list.len() {
+                return None;
+            }
+            *list = list
+                .iter()
+                .skip((page - 1) * FEED_PAGE)
+                .take(FEED_PAGE)
+                .cloned()
+                .collect();
+            self.page = page;
+        }
+        Some(self)
+    }
+
+    fn pages(&self) -> usize {
+        self.total.div_ceil(FEED_PAGE).max(1)
+    }
+
+    /// The feed's path for another page, under `root` (`/opds/` or `/opds/v2/`).
+    fn href(&self, root: &str, page: usize) -> String {
+        let base = format!("{root}{}", self.path);
+        if page <= 1 {
+            base
+        } else if base.contains('?') {
+            format!("{base}&page={page}")
+        } else {
+            format!("{base}?page={page}")
+        }
+    }
+}
+
+/// The `page` parameter of a feed request: 1 when absent, `None` when not a sensible number.
+fn feed_page(params: &Params) -> Option<usize> {
+    match params.get("page") {
+        None | Some("") => Some(1),
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n)),
+    }
 }
 
 fn root_feed(l: Lang, snap: &Snapshot) -> FeedDoc {
@@ -111,6 +164,8 @@ fn root_feed(l: Lang, snap: &Snapshot) -> FeedDoc {
                 false,
             ),
         ]),
+        page: 1,
+        total: 0,
     }
 }
 
@@ -122,12 +177,16 @@ fn feed_at(l: Lang, snap: &Snapshot, rest: &[String]) -> Option<FeedDoc> {
         title,
         path: path.to_string(),
         feed: Feed::Navigation(entries),
+        page: 1,
+        total: 0,
     };
     let books = |id: String, title: String, list: Vec<Arc<Book>>, path: String| FeedDoc {
         id: format!("urn:kitepkana:{id}"),
         title,
         path,
         feed: Feed::Books(list),
+        page: 1,
+        total: 0,
     };
     let entry = |kind: &str, value: &str, title: String, n: usize| NavEntry {
         id: format!("urn:kitepkana:{kind}:{value}"),
@@ -141,7 +200,7 @@ fn feed_at(l: Lang, snap: &Snapshot, rest: &[String]) -> Option<FeedDoc> {
         ["new"] => books(
             "new".into(),
             t(l, M::RecentlyAdded).into(),
-            snap.books.iter().take(50).cloned().collect(),
+            snap.books.clone(),
             "new".into(),
         ),
         ["all"] => {
@@ -330,10 +389,32 @@ fn atom(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> String {
         &mut s,
         &doc.id,
         &doc.title,
-        &format!("/opds/{}", doc.path),
+        &doc.href("/opds/", doc.page),
         kind,
         &updated(snap),
     );
+    if matches!(doc.feed, Feed::Books(_)) {
+        let _ = writeln!(
+            s,
+            "<opensearch:totalResults>{}</opensearch:totalResults>\n<opensearch:itemsPerPage>{FEED_PAGE}</opensearch:itemsPerPage>\n<opensearch:startIndex>{}</opensearch:startIndex>",
+            doc.total,
+            (doc.page - 1) * FEED_PAGE + 1
+        );
+        if doc.page > 1 {
+            let _ = writeln!(
+                s,
+                "<link rel=\"previous\" href=\"{}\" type=\"{ACQ}\"/>",
+                esc(&doc.href("/opds/", doc.page - 1))
+            );
+        }
+        if doc.page < doc.pages() {
+            let _ = writeln!(
+                s,
+                "<link rel=\"next\" href=\"{}\" type=\"{ACQ}\"/>",
+                esc(&doc.href("/opds/", doc.page + 1))
+            );
+        }
+    }
     match &doc.feed {
         Feed::Navigation(entries) => {
             for e in entries {
@@ -381,10 +462,12 @@ async fn atom_root(State(state): State<Shared>, ui: Ui) -> Response {
     xml_response(atom(ui.lang, &snap, &doc), NAV)
 }
 
-async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Params) -> Response {
     let snap = state.snapshot();
     let rest = split_rest(&segs);
-    match feed_at(ui.lang, &snap, &rest) {
+    let doc = feed_page(&params)
+        .and_then(|page| feed_at(ui.lang, &snap, &rest).and_then(|d| d.paged(page)));
+    match doc {
         Some(doc) => {
             let kind = if matches!(doc.feed, Feed::Books(_)) {
                 ACQ
@@ -445,7 +528,11 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
         path: format!("search?q={}", url_encode(&q)),
         feed: Feed::Books(list),
-    };
+        page: 1,
+        total: 0,
+    }
+    .paged(1)
+    .expect("the first page always exists");
     xml_response(atom(ui.lang, &snap, &doc), ACQ)
 }
 
@@ -510,7 +597,7 @@ fn opds2(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> Value {
     let mut out = json!({
         "metadata": {"title": doc.title, "identifier": doc.id, "modified": updated(snap)},
         "links": [
-            {"rel": "self", "href": format!("/opds/v2/{}", doc.path), "type": OPDS2},
+            {"rel": "self", "href": doc.href("/opds/v2/", doc.page), "type": OPDS2},
             {"rel": "start", "href": "/opds/v2/", "type": OPDS2},
             {"rel": "search", "href": "/opds/v2/search{?query}", "type": OPDS2, "templated": true},
         ],
@@ -530,7 +617,16 @@ fn opds2(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> Value {
                 .collect();
         }
         Feed::Books(list) => {
-            out["metadata"]["numberOfItems"] = json!(list.len());
+            out["metadata"]["numberOfItems"] = json!(doc.total);
+            out["metadata"]["itemsPerPage"] = json!(FEED_PAGE);
+            out["metadata"]["currentPage"] = json!(doc.page);
+            let links = out["links"].as_array_mut().expect("links");
+            if doc.page > 1 {
+                links.push(json!({"rel": "previous", "href": doc.href("/opds/v2/", doc.page - 1), "type": OPDS2}));
+            }
+            if doc.page < doc.pages() {
+                links.push(json!({"rel": "next", "href": doc.href("/opds/v2/", doc.page + 1), "type": OPDS2}));
+            }
             out["publications"] = list.iter().map(|b| publication(l, b)).collect();
         }
     }
@@ -553,9 +649,11 @@ async fn json_root(State(state): State<Shared>, ui: Ui) -> Response {
     json_response(&opds2(ui.lang, &snap, &root_feed(ui.lang, &snap)))
 }
 
-async fn json_feed(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+async fn json_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Params) -> Response {
     let snap = state.snapshot();
-    match feed_at(ui.lang, &snap, &split_rest(&segs)) {
+    let doc = feed_page(&params)
+        .and_then(|page| feed_at(ui.lang, &snap, &split_rest(&segs)).and_then(|d| d.paged(page)));
+    match doc {
         Some(doc) => json_response(&opds2(ui.lang, &snap, &doc)),
         None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
     }
@@ -583,6 +681,10 @@ async fn json_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
         path: format!("search?query={}", url_encode(&q)),
         feed: Feed::Books(list),
-    };
+        page: 1,
+        total: 0,
+    }
+    .paged(1)
+    .expect("the first page always exists");
     json_response(&opds2(ui.lang, &snap, &doc))
 }

@@ -872,15 +872,7 @@ pub async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
         "<section aria-labelledby=\"h-contents\"><h2 id=\"h-contents\">{}</h2><ol class=\"toc\" lang=\"{bl}\">",
         esc(t(l, M::Contents))
     );
-    for c in &b.manifest.chapters {
-        let _ = write!(
-            m,
-            "<li><a href=\"/read/{}/{}\">{}</a></li>",
-            esc(&b.slug),
-            esc(&c.name),
-            esc(&c.title)
-        );
-    }
+    chapter_items(&mut m, &b, None);
     m.push_str("</ol></section>");
     m.push_str(&search_form(l, "", Some((&b.slug, "")), "book-search"));
     // How to cite: authors (year). Title. Publisher. URL.
@@ -1055,20 +1047,7 @@ pub async fn read(State(state): State<Shared>, ui: Ui, segs: Segs, params: Param
         esc(t(l, M::Contents)),
         esc(&b.record.language)
     );
-    for c in &b.manifest.chapters {
-        let current = if c.name == ch.name {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            m,
-            "<li><a href=\"/read/{}/{}\"{current}>{}</a></li>",
-            esc(&b.slug),
-            esc(&c.name),
-            esc(&c.title)
-        );
-    }
+    chapter_items(&mut m, &b, Some(&ch.name));
     m.push_str("</ol></details>");
     let editions = snap.editions_of(&b);
     if other.is_none() && !editions.is_empty() {
@@ -1099,6 +1078,24 @@ pub async fn read(State(state): State<Shared>, ui: Ui, segs: Segs, params: Param
         page.noindex = true;
     }
     html_response(&ui, StatusCode::OK, layout(&ui, page))
+}
+
+/// The book's chapters as list items linking into the reader; the current one marked.
+fn chapter_items(m: &mut String, b: &Book, current: Option<&str>) {
+    for c in &b.manifest.chapters {
+        let mark = if Some(c.name.as_str()) == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            m,
+            "<li><a href=\"/read/{}/{}\"{mark}>{}</a></li>",
+            esc(&b.slug),
+            esc(&c.name),
+            esc(&c.title)
+        );
+    }
 }
 
 fn chapter_pager(l: Lang, b: &Book, idx: usize, with: Option<&str>) -> String {

@@ -539,37 +539,33 @@ async fn hostile_requests_get_clear_errors_never_500() {
     assert!(!html.contains("<img src=x>"));
     assert!(html.contains("&lt;script&gt;"));
     // Bodies are refused, methods other than GET/HEAD too.
-    let r = request(
-        app,
-        Request::builder()
-            .method("POST")
-            .uri("/search")
-            .header("content-length", "10000000")
-            .body(Body::from(vec![b'a'; 100]))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let r = request(
-        app,
-        Request::builder()
-            .method("DELETE")
-            .uri("/books/fractions-5-ky")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
-    let r = request(
-        app,
-        Request::builder()
-            .method("HEAD")
-            .uri("/books/fractions-5-ky")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
+    for (method, uri, length, want) in [
+        (
+            "POST",
+            "/search",
+            Some("10000000"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "DELETE",
+            "/books/fractions-5-ky",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        ("HEAD", "/books/fractions-5-ky", None, StatusCode::OK),
+    ] {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(n) = length {
+            b = b.header("content-length", n);
+        }
+        let body = if length.is_some() {
+            Body::from(vec![b'a'; 100])
+        } else {
+            Body::empty()
+        };
+        let r = request(app, b.body(body).unwrap()).await;
+        assert_eq!(r.status, want, "{method} {uri}");
+    }
 }
 
 #[tokio::test]
@@ -737,6 +733,22 @@ async fn feeds_and_api_parse_even_with_hostile_titles() {
     }
     let r = get(app, "/opds/new").await;
     assert!(r.text().contains("Tom &amp; Jerry &lt;b&gt;"));
+    assert!(
+        r.text()
+            .contains("<opensearch:totalResults>1</opensearch:totalResults>")
+    );
+    assert!(!r.text().contains("rel=\"next\""), "one page only");
+    for past_the_end in [
+        "/opds/new?page=2",
+        "/opds/v2/all?page=0",
+        "/opds/all?page=x",
+    ] {
+        assert_eq!(
+            get(app, past_the_end).await.status,
+            StatusCode::NOT_FOUND,
+            "{past_the_end}"
+        );
+    }
     assert!(
         r.text()
             .contains("http://opds-spec.org/acquisition/open-access")
