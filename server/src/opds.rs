@@ -523,17 +523,22 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         Err(e) => return crate::pages::internal_error(ui.lang, &e),
     };
     let snap = state.snapshot();
-    let doc = FeedDoc {
+    let doc = search_doc(ui.lang, "q", &q, list);
+    xml_response(atom(ui.lang, &snap, &doc), ACQ)
+}
+
+/// Search results as an acquisition feed (one page: the best 50 books).
+fn search_doc(l: Lang, param: &str, q: &str, list: Vec<Arc<Book>>) -> FeedDoc {
+    FeedDoc {
         id: "urn:kitepkana:search".into(),
-        title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
-        path: format!("search?q={}", url_encode(&q)),
+        title: crate::web::tf_q(l, M::ResultsFor, q),
+        path: format!("search?{param}={}", url_encode(q)),
         feed: Feed::Books(list),
         page: 1,
         total: 0,
     }
     .paged(1)
-    .expect("the first page always exists");
-    xml_response(atom(ui.lang, &snap, &doc), ACQ)
+    .expect("the first page always exists")
 }
 
 async fn opensearch(State(state): State<Shared>, ui: Ui) -> Response {
@@ -676,15 +681,6 @@ async fn json_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         }
     };
     let snap = state.snapshot();
-    let doc = FeedDoc {
-        id: "urn:kitepkana:search".into(),
-        title: crate::web::tf_q(ui.lang, M::ResultsFor, &q),
-        path: format!("search?query={}", url_encode(&q)),
-        feed: Feed::Books(list),
-        page: 1,
-        total: 0,
-    }
-    .paged(1)
-    .expect("the first page always exists");
+    let doc = search_doc(ui.lang, "query", &q, list);
     json_response(&opds2(ui.lang, &snap, &doc))
 }
