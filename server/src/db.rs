@@ -293,6 +293,19 @@ impl Db {
         Ok(rows)
     }
 
+    /// The source fingerprint of an edition's current version (to skip unchanged books).
+    pub async fn current_source_hash(&self, slug: &str) -> Result<Option<String>> {
+        let hash = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT v.source_hash FROM editions e JOIN versions v ON v.id = e.current_version WHERE e.slug = $1",
+            )
+            .bind(slug)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(hash)
+    }
+
     /// The versions of an edition, newest first: (id, published_at).
     pub async fn versions_of(&self, slug: &str) -> Result<Vec<(String, i64)>> {
         let rows = on_pool!(self, pool => {

@@ -385,13 +385,14 @@ fn atom(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> String {
         Feed::Navigation(_) => NAV,
         Feed::Books(_) => ACQ,
     };
+    let updated = updated(snap);
     atom_head(
         &mut s,
         &doc.id,
         &doc.title,
         &doc.href("/opds/", doc.page),
         kind,
-        &updated(snap),
+        &updated,
     );
     if matches!(doc.feed, Feed::Books(_)) {
         let _ = writeln!(
@@ -428,7 +429,7 @@ fn atom(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> String {
                     "<entry>\n<title>{}</title>\n<id>{}</id>\n<updated>{}</updated>\n<content type=\"text\">{}</content>\n<link rel=\"{rel}\" href=\"/opds/{}\" type=\"{}\"/>\n</entry>\n",
                     esc(&e.title),
                     esc(&e.id),
-                    updated(snap),
+                    updated,
                     esc(&e.summary),
                     esc(&e.path),
                     if e.acquisition { ACQ } else { NAV },

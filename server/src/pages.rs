@@ -310,21 +310,7 @@ pub async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Respo
     let (title, list) = match params.0.first() {
         None => (t(l, M::NavBooks).to_string(), snap.books.clone()),
         Some((k, v)) => match snap.filter(k, v) {
-            Some(list) => {
-                let label = match k.as_str() {
-                    "grade" => v
-                        .parse::<u8>()
-                        .map(|g| grade_label(l, g))
-                        .unwrap_or_else(|_| v.clone()),
-                    "lang" => language_name(l, v),
-                    "collection" => snap
-                        .collection(v)
-                        .map(|c| c.title(l.code()).to_string())
-                        .unwrap_or_else(|| v.clone()),
-                    _ => term_name(l, v),
-                };
-                (label, list)
-            }
+            Some(list) => (facet_label(l, &snap, k, v), list),
             None => return not_found(&ui),
         },
     };
@@ -1106,29 +1092,24 @@ fn chapter_pager(l: Lang, b: &Book, idx: usize, with: Option<&str>) -> String {
         "<nav class=\"pager\" aria-label=\"{}\">",
         esc(t(l, M::ChapterNav))
     );
-    if let Some(prev) = idx.checked_sub(1).and_then(|i| b.manifest.chapters.get(i)) {
-        let _ = write!(
-            s,
-            "<a href=\"/read/{}/{}{}\" rel=\"prev\"><span class=\"pager-label\">← {}</span><span lang=\"{}\">{}</span></a>",
-            esc(&b.slug),
-            esc(&prev.name),
-            esc(&suffix),
-            esc(t(l, M::PreviousChapter)),
-            esc(&b.record.language),
-            esc(&prev.title)
-        );
-    }
-    if let Some(next) = b.manifest.chapters.get(idx + 1) {
-        let _ = write!(
-            s,
-            "<a href=\"/read/{}/{}{}\" rel=\"next\"><span class=\"pager-label\">{} →</span><span lang=\"{}\">{}</span></a>",
-            esc(&b.slug),
-            esc(&next.name),
-            esc(&suffix),
-            esc(t(l, M::NextChapter)),
-            esc(&b.record.language),
-            esc(&next.title)
-        );
+    let prev = idx.checked_sub(1).and_then(|i| b.manifest.chapters.get(i));
+    let next = b.manifest.chapters.get(idx + 1);
+    for (ch, rel, label) in [
+        (prev, "prev", format!("← {}", t(l, M::PreviousChapter))),
+        (next, "next", format!("{} →", t(l, M::NextChapter))),
+    ] {
+        if let Some(ch) = ch {
+            let _ = write!(
+                s,
+                "<a href=\"/read/{}/{}{}\" rel=\"{rel}\"><span class=\"pager-label\">{}</span><span lang=\"{}\">{}</span></a>",
+                esc(&b.slug),
+                esc(&ch.name),
+                esc(&suffix),
+                esc(&label),
+                esc(&b.record.language),
+                esc(&ch.title)
+            );
+        }
     }
     s.push_str("</nav>");
     s

@@ -254,14 +254,7 @@ pub async fn publish_book(
     })
     .await??;
     let _one_at_a_time = state.publish_lock.lock().await;
-    if let Some(cur) = state
-        .db
-        .current_versions()
-        .await?
-        .into_iter()
-        .find(|v| v.slug == slug)
-        && cur.source_hash == hash
-    {
+    if state.db.current_source_hash(&slug).await?.as_deref() == Some(hash.as_str()) {
         return Ok(Outcome::Unchanged { slug });
     }
     let version = new_version_id();

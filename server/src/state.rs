@@ -93,15 +93,20 @@ impl Book {
     pub fn thumbnail_url(&self) -> Option<String> {
         self.manifest
             .cover_thumbnail
-            .as_ref()
-            .map(|p| format!("/files/{}/{}/html/{}", self.slug, self.version, p))
+            .as_deref()
+            .map(|p| self.reader_file_url(p))
     }
 
     pub fn cover_url(&self) -> Option<String> {
         self.manifest
             .cover
-            .as_ref()
-            .map(|p| format!("/files/{}/{}/html/{}", self.slug, self.version, p))
+            .as_deref()
+            .map(|p| self.reader_file_url(p))
+    }
+
+    /// A file of this version's web reader (images), by its path in the reader folder.
+    fn reader_file_url(&self, rel: &str) -> String {
+        format!("/files/{}/{}/html/{rel}", self.slug, self.version)
     }
 
     pub fn work(&self) -> &str {
@@ -232,20 +237,17 @@ impl Snapshot {
 
     /// Books matching a browse filter: `grade`, `subject`, `lang`, `collection`.
     pub fn filter(&self, key: &str, value: &str) -> Option<Vec<Arc<Book>>> {
-        let keep = |b: &Book| match key {
-            "grade" => value
-                .parse::<u8>()
-                .is_ok_and(|g| b.record.grades.contains(&g)),
-            "subject" => b.record.subject.as_deref() == Some(value),
-            "lang" => b.record.language == value,
-            _ => false,
+        let keep: &dyn Fn(&Book) -> bool = match key {
+            "collection" => return self.collection(value).map(|c| self.books_in(c)),
+            "grade" => &|b| {
+                value
+                    .parse::<u8>()
+                    .is_ok_and(|g| b.record.grades.contains(&g))
+            },
+            "subject" => &|b| b.record.subject.as_deref() == Some(value),
+            "lang" => &|b| b.record.language == value,
+            _ => return None,
         };
-        if key == "collection" {
-            return self.collection(value).map(|c| self.books_in(c));
-        }
-        if !matches!(key, "grade" | "subject" | "lang") {
-            return None;
-        }
         Some(self.books.iter().filter(|b| keep(b)).cloned().collect())
     }
 }
