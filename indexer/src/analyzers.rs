@@ -2,6 +2,7 @@
 //! hyphens would split words), split on non-alphanumerics, then the field's own step.
 
 use crate::analysis::{fold, kazakh, kyrgyz, normalize, tajik, uzbek};
+use std::collections::HashMap;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// Longer tokens are dropped. It counts bytes, like tantivy's filter, so it is set high enough for
@@ -161,32 +162,52 @@ pub fn word_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Words repeat (Zipf): each thread remembers the terms of the words it has analysed.
+/// Words repeat (Zipf): each thread remembers what the words it has analysed became.
 const CACHE_LIMIT: usize = 200_000;
 
+/// In a pre-analysed value: the next word begins (its position is one more).
+const NEXT_WORD: char = '\u{1}';
+/// In a pre-analysed value: another term at the same position (a stacked Kyrgyz fold).
+const SAME_WORD: char = '\u{2}';
+
+type WordCache = HashMap<String, String, rustc_hash::FxBuildHasher>;
+
 thread_local! {
-    static CACHE: std::cell::RefCell<Vec<std::collections::HashMap<String, Vec<String>>>> =
-        std::cell::RefCell::new(vec![std::collections::HashMap::new(); FieldKind::ALL.len()]);
+    static CACHE: std::cell::RefCell<Vec<WordCache>> =
+        std::cell::RefCell::new(vec![WordCache::default(); FieldKind::ALL.len()]);
+}
+
+/// Appends the terms of one word, encoded (joined by [`SAME_WORD`]); remembered per thread.
+fn push_encoded_word(kind: FieldKind, word: &str, out: &mut String) {
+    let slot = kind as usize;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let map = &mut cache[slot];
+        if let Some(encoded) = map.get(word) {
+            out.push_str(encoded);
+            return;
+        }
+        let mut terms = Vec::with_capacity(2);
+        word_terms(kind, word, &mut terms);
+        let encoded = terms.join(&SAME_WORD.to_string()[..]);
+        out.push_str(&encoded);
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(word.to_string(), encoded);
+    });
 }
 
 /// `word_terms`, remembered per thread.
 pub fn word_terms_cached(kind: FieldKind, word: &str, out: &mut Vec<String>) {
-    let slot = FieldKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let map = &mut cache[slot];
-        if let Some(terms) = map.get(word) {
-            out.extend(terms.iter().cloned());
-            return;
-        }
-        let mut terms = Vec::with_capacity(1);
-        word_terms(kind, word, &mut terms);
-        out.extend(terms.iter().cloned());
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(word.to_string(), terms);
-    });
+    let mut encoded = String::new();
+    push_encoded_word(kind, word, &mut encoded);
+    out.extend(
+        encoded
+            .split(SAME_WORD)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+    );
 }
 
 /// All terms of a text for a field, in order (what `kitep analyze` prints).
@@ -211,8 +232,11 @@ fn normalization_mode(kind: FieldKind) -> u8 {
     }
 }
 
-/// The tokens of a text for several fields, normalising it once per normalisation mode.
-pub fn tokens_for(kinds: &[FieldKind], text: &str) -> Vec<Vec<Token>> {
+/// A text analysed for several fields (normalised once per normalisation mode), each field's
+/// terms encoded for [`PreAnalyzed`]: words separated by U+0001, terms at the same position by
+/// U+0002. The analysis runs in the caller's thread; tantivy's indexing thread only decodes,
+/// without the JSON round trip and copies that tantivy's `PreTokenizedString` costs.
+pub fn encoded_for(kinds: &[FieldKind], text: &str) -> Vec<String> {
     let mut done: Vec<(u8, Normalized)> = Vec::new();
     kinds
         .iter()
@@ -222,96 +246,112 @@ pub fn tokens_for(kinds: &[FieldKind], text: &str) -> Vec<Vec<Token>> {
                 done.push((mode, words(kind, text)));
             }
             let (_, (norm, spans)) = done.iter().find(|(m, _)| *m == mode).expect("just added");
-            tokens_from(kind, norm, spans)
+            let mut out = String::with_capacity(norm.len() + spans.len());
+            for (i, &(s, e)) in spans.iter().enumerate() {
+                if i > 0 {
+                    out.push(NEXT_WORD);
+                }
+                push_encoded_word(kind, &norm[s..e], &mut out);
+            }
+            out
         })
         .collect()
 }
 
-/// The tokens of a text for a field, ready for tantivy (stacked terms share a position).
+/// The tokens of a text for a field, as tantivy receives them (stacked terms share a position).
 pub fn tokens(kind: FieldKind, text: &str) -> Vec<Token> {
-    let (norm, spans) = words(kind, text);
-    tokens_from(kind, &norm, &spans)
-}
-
-fn tokens_from(kind: FieldKind, norm: &str, spans: &[(usize, usize)]) -> Vec<Token> {
-    let mut out = Vec::with_capacity(spans.len());
-    let mut buf = Vec::with_capacity(2);
-    for (position, &(s, e)) in spans.iter().enumerate() {
-        buf.clear();
-        word_terms_cached(kind, &norm[s..e], &mut buf);
-        for term in buf.drain(..) {
-            if !term.is_empty() {
-                out.push(Token {
-                    offset_from: s,
-                    offset_to: e,
-                    position,
-                    text: term,
-                    position_length: 1,
-                });
-            }
-        }
+    let encoded = encoded_for(&[kind], text).pop().unwrap_or_default();
+    let mut stream = PreAnalyzedStream::new(&encoded);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().clone());
     }
     out
 }
 
-/// A tantivy tokenizer running one of our analyzers.
-#[derive(Clone)]
-pub struct KitepTokenizer {
-    kind: FieldKind,
-    tokens: Vec<Token>,
+/// The tokenizer of every analyzed field: it decodes what [`encoded_for`] wrote. Offsets are
+/// those of the encoded value (the fields keep no offsets).
+#[derive(Clone, Default)]
+pub struct PreAnalyzed;
+
+pub struct PreAnalyzedStream<'a> {
+    text: &'a str,
+    cursor: usize,
+    position: usize,
+    started: bool,
+    token: Token,
 }
 
-impl KitepTokenizer {
-    pub fn new(kind: FieldKind) -> Self {
-        KitepTokenizer {
-            kind,
-            tokens: Vec::new(),
+impl<'a> PreAnalyzedStream<'a> {
+    fn new(text: &'a str) -> Self {
+        PreAnalyzedStream {
+            text,
+            cursor: 0,
+            position: 0,
+            started: false,
+            token: Token::default(),
         }
     }
 }
 
-pub struct KitepTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
-    index: usize,
-}
+impl Tokenizer for PreAnalyzed {
+    type TokenStream<'a> = PreAnalyzedStream<'a>;
 
-impl Tokenizer for KitepTokenizer {
-    type TokenStream<'a> = KitepTokenStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> KitepTokenStream<'a> {
-        self.tokens = tokens(self.kind, text);
-        KitepTokenStream {
-            tokens: &mut self.tokens,
-            index: 0,
-        }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreAnalyzedStream<'a> {
+        PreAnalyzedStream::new(text)
     }
 }
 
-impl TokenStream for KitepTokenStream<'_> {
+impl TokenStream for PreAnalyzedStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.index < self.tokens.len() {
-            self.index += 1;
-            true
-        } else {
-            false
+        let bytes = self.text.as_bytes();
+        loop {
+            if self.started {
+                // At a separator (or the end).
+                match bytes.get(self.cursor) {
+                    None => return false,
+                    Some(1) => self.position += 1,
+                    Some(_) => {}
+                }
+                self.cursor += 1;
+            }
+            self.started = true;
+            let start = self.cursor;
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == 1 || b == 2)
+                .map_or(bytes.len(), |i| start + i);
+            self.cursor = end;
+            if end > start {
+                self.token.text.clear();
+                self.token.text.push_str(&self.text[start..end]);
+                self.token.offset_from = start;
+                self.token.offset_to = end;
+                self.token.position = self.position;
+                self.token.position_length = 1;
+                return true;
+            }
+            if end == bytes.len() {
+                return false;
+            }
         }
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.index - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index - 1]
+        &mut self.token
     }
 }
 
-/// Registers every analyzer with an index under its field's name.
+/// Registers the decoder of pre-analysed values under every analyzed field's name.
 pub fn register(index: &tantivy::Index) {
     for kind in FieldKind::ALL {
         index
             .tokenizers()
-            .register(kind.name(), TextAnalyzer::from(KitepTokenizer::new(kind)));
+            .register(kind.name(), TextAnalyzer::from(PreAnalyzed));
     }
 }
 
@@ -354,6 +394,35 @@ mod tests {
             right.iter().any(|t| typed.contains(t)),
             "{right:?} vs {typed:?}"
         );
+    }
+
+    #[test]
+    fn pre_analysed_values_keep_positions() {
+        let decode = |encoded: &str| {
+            let mut stream = PreAnalyzedStream::new(encoded);
+            let mut out = Vec::new();
+            while stream.advance() {
+                out.push((stream.token().text.clone(), stream.token().position));
+            }
+            out
+        };
+        // Two terms stacked on the first word, a word without terms, then a third word.
+        assert_eq!(
+            decode("a\u{2}b\u{1}\u{1}c"),
+            vec![("a".into(), 0), ("b".into(), 0), ("c".into(), 2)]
+        );
+        assert!(decode("").is_empty());
+        assert!(decode("\u{1}\u{2}").is_empty());
+        // What the index receives is what `kitep analyze` prints, word by word.
+        let text = "Өнөрүбүз менен китептерибизден окуучулар окушту.";
+        for kind in FieldKind::ALL {
+            let received: Vec<String> = tokens(kind, text).into_iter().map(|t| t.text).collect();
+            assert_eq!(received, terms(kind, text), "{kind:?}");
+        }
+        // A stacked fold shares its word's position.
+        let folded = tokens(FieldKind::KyFold, "өнөрүбүз онорубуз");
+        assert!(folded.iter().all(|t| t.position <= 1));
+        assert_eq!(folded.last().map(|t| t.position), Some(1));
     }
 
     #[test]

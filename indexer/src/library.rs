@@ -7,7 +7,6 @@ use crate::{Error, Result, langid};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tantivy::schema::Facet;
-use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 const VERSION_FILE: &str = "kitep-index.json";
@@ -418,17 +417,12 @@ impl LibraryWriter<'_> {
 }
 
 /// Analysed here, once per normalisation and with the word cache, and handed to tantivy
-/// pre-tokenized: the analysis then runs beside tantivy's indexing thread instead of inside it.
+/// encoded (see [`analyzers::encoded_for`]): the analysis runs beside tantivy's indexing thread
+/// instead of inside it.
 fn add_analyzed(doc: &mut TantivyDocument, f: &Fields, lang: &str, text: &str) {
     let kinds = FieldKind::for_language(lang);
-    for (kind, tokens) in kinds.iter().zip(analyzers::tokens_for(kinds, text)) {
-        doc.add_pre_tokenized_text(
-            f.analyzed(*kind),
-            PreTokenizedString {
-                text: String::new(),
-                tokens,
-            },
-        );
+    for (kind, encoded) in kinds.iter().zip(analyzers::encoded_for(kinds, text)) {
+        doc.add_text(f.analyzed(*kind), encoded);
     }
 }
 
