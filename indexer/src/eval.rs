@@ -75,9 +75,11 @@ pub fn retrieval(
         let rel = relevant.get(qid).cloned().unwrap_or_default();
         let parsed = query::parse(text);
         let ranked: Vec<(String, f32)> = match query::build(
+            &searcher,
             &library.fields,
             &parsed,
             &langs,
+            &[],
             &query::GlossaryIndex::default(),
         ) {
             Some(q) => {

@@ -6,6 +6,7 @@ use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::{Error, Result, langid};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use tantivy::columnar::StrColumn;
 use tantivy::schema::Facet;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -77,11 +78,12 @@ impl BookRecord {
             .collect()
     }
 
-    /// Facets: `/lang/ky`, `/grade/5`, `/subject/…`, `/material/…`, `/license/…`, `/collection/…`.
-    pub fn facets(&self) -> Vec<Facet> {
-        let mut out = vec![Facet::from_path(["lang", &self.language])];
+    /// Facet name and value pairs: `lang ky`, `grade 5`, `subject …`, `material …`,
+    /// `license …`, `collection …`, each once.
+    pub fn facet_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("lang", self.language.clone())];
         for g in &self.grades {
-            out.push(Facet::from_path(["grade", &g.to_string()]));
+            out.push(("grade", g.to_string()));
         }
         for (name, v) in [
             ("subject", &self.subject),
@@ -89,13 +91,23 @@ impl BookRecord {
             ("license", &self.license),
         ] {
             if let Some(v) = v {
-                out.push(Facet::from_path([name, v.as_str()]));
+                out.push((name, v.clone()));
             }
         }
         for c in &self.collections {
-            out.push(Facet::from_path(["collection", c.as_str()]));
+            out.push(("collection", c.clone()));
         }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
         out
+    }
+
+    /// Facets: `/lang/ky`, `/grade/5`, `/subject/…`, `/material/…`, `/license/…`, `/collection/…`.
+    pub fn facets(&self) -> Vec<Facet> {
+        self.facet_pairs()
+            .iter()
+            .map(|(name, value)| Facet::from_path([*name, value.as_str()]))
+            .collect()
     }
 }
 
@@ -150,6 +162,77 @@ pub struct Catalog {
     pub glossary: Vec<GlossaryRecord>,
     /// The glossary analysed for query expansion.
     pub glossary_index: crate::query::GlossaryIndex,
+    /// Each book's facet pairs (by slug), for counting facets of results.
+    pub facets: std::collections::HashMap<String, Vec<(&'static str, String)>>,
+    /// Per segment: the `kind` and `book` fast fields.
+    pub segments: std::collections::HashMap<tantivy::index::SegmentId, SegmentNames>,
+}
+
+/// The `kind` and `book` fast fields of one segment, with their values by ordinal, so grouping
+/// results reads no term dictionary.
+#[derive(Default)]
+pub struct SegmentNames {
+    kind: Option<StrColumn>,
+    book: Option<StrColumn>,
+    kinds: Vec<String>,
+    books: Vec<String>,
+}
+
+impl std::fmt::Debug for SegmentNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SegmentNames({} books)", self.books.len())
+    }
+}
+
+impl SegmentNames {
+    fn load(segment: &tantivy::SegmentReader) -> Result<SegmentNames> {
+        let kind = segment.fast_fields().str("kind")?;
+        let book = segment.fast_fields().str("book")?;
+        Ok(SegmentNames {
+            kinds: column_values(kind.as_ref())?,
+            books: column_values(book.as_ref())?,
+            kind,
+            book,
+        })
+    }
+
+    fn value<'a>(column: Option<&StrColumn>, values: &'a [String], doc: u32) -> &'a str {
+        column
+            .and_then(|c| c.term_ords(doc).next())
+            .and_then(|ord| values.get(ord as usize))
+            .map_or("", String::as_str)
+    }
+
+    /// `passage`, `book` or `glossary`.
+    pub fn kind(&self, doc: u32) -> &str {
+        Self::value(self.kind.as_ref(), &self.kinds, doc)
+    }
+
+    /// The book's slug.
+    pub fn book(&self, doc: u32) -> &str {
+        Self::value(self.book.as_ref(), &self.books, doc)
+    }
+}
+
+/// Every value of a string fast field, in ordinal order.
+fn column_values(column: Option<&StrColumn>) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if let Some(col) = column {
+        let mut stream = col.dictionary().stream()?;
+        while stream.advance() {
+            out.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Small document-store blocks: a result page reads about 30 passages from all over the index,
+/// and each read decompresses a whole block (tantivy's default is 16 KB).
+fn index_settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 4096,
+        ..Default::default()
+    }
 }
 
 /// An open library index.
@@ -194,7 +277,10 @@ impl Library {
         let index = if dir.join("meta.json").exists() {
             Index::open_in_dir(dir)?
         } else {
-            let index = Index::create_in_dir(dir, schema)?;
+            let index = Index::builder()
+                .schema(schema)
+                .settings(index_settings())
+                .create_in_dir(dir)?;
             std::fs::write(
                 &version_path,
                 serde_json::to_string(&VersionFile {
@@ -211,7 +297,10 @@ impl Library {
     /// An index in memory (evaluations, tests).
     pub fn in_memory() -> Result<Library> {
         let (schema, fields) = schema::build();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(index_settings())
+            .create_in_ram()?;
         Self::finish(index, fields, None, false)
     }
 
@@ -279,6 +368,7 @@ impl Library {
                     .unwrap_or("");
                 if kind == "book" {
                     if let Ok(b) = serde_json::from_str::<BookRecord>(meta) {
+                        catalog.facets.insert(b.slug.clone(), b.facet_pairs());
                         catalog.books.insert(b.slug.clone(), std::sync::Arc::new(b));
                     }
                 } else if let Ok(g) = serde_json::from_str::<GlossaryRecord>(meta) {
@@ -287,6 +377,11 @@ impl Library {
             }
         }
         catalog.glossary_index = crate::query::GlossaryIndex::new(&catalog.glossary);
+        for segment in searcher.segment_readers() {
+            catalog
+                .segments
+                .insert(segment.segment_id(), SegmentNames::load(segment)?);
+        }
         let catalog = std::sync::Arc::new(catalog);
         *slot = Some(catalog.clone());
         Ok(catalog)

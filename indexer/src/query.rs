@@ -7,9 +7,8 @@ use crate::analyzers::{self, FieldKind, russian_stem};
 use crate::library::GlossaryRecord;
 use crate::schema::Fields;
 use std::collections::{HashMap, HashSet};
-use std::ops::Bound;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 /// At most this many words are searched; the rest of a very long query is ignored (and said so).
@@ -89,9 +88,16 @@ fn split_words(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A prefix clause becomes at most this many stems: those of the completions found in most
+/// passages.
+pub const PREFIX_EXPANSIONS: usize = 8;
+/// Terms read at most per segment when expanding a prefix.
+const PREFIX_SCAN: usize = 4_096;
+
 /// Clauses collected for one query, deduplicated by (field, term): the first one wins.
 struct Clauses<'a> {
     fields: &'a Fields,
+    searcher: &'a tantivy::Searcher,
     seen: HashSet<(FieldKind, String, bool)>,
     out: Vec<(Occur, Box<dyn Query>)>,
 }
@@ -101,30 +107,91 @@ impl Clauses<'_> {
         if term.is_empty() || !self.seen.insert((kind, term.to_string(), false)) {
             return;
         }
+        // The folded field leaves out terms equal to their word's stem: those are searched in
+        // the stemmed field.
+        if kind == FieldKind::KyFold {
+            self.term(FieldKind::KyStem, term, boost);
+        }
         let t = Term::from_field_text(self.fields.analyzed(kind), term);
         let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
         self.out
             .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
     }
 
-    /// Every term starting with `prefix`, scored as a constant (`boost`): a term range, which
-    /// walks the term dictionary without building an automaton.
-    fn prefix(&mut self, kind: FieldKind, prefix: &str, boost: f32) {
+    /// Words that start with `prefix` (search as you type, and words the stemmer does not
+    /// conflate: compounds, derivations). The completions in `kind` are read from the index and
+    /// searched through their stems (`stem_of`, in `stem_kind`): the most frequent stems first,
+    /// at most [`PREFIX_EXPANSIONS`], leaving out those the query has already. A completion
+    /// adds a term clause, so tantivy can skip passages that cannot reach the top (block-max
+    /// WAND), and its forms share one posting list instead of one each.
+    fn prefix(
+        &mut self,
+        kind: FieldKind,
+        prefix: &str,
+        boost: f32,
+        stem_kind: FieldKind,
+        stem_of: impl Fn(&str) -> String,
+    ) {
         if !self.seen.insert((kind, prefix.to_string(), true)) {
             return;
         }
-        let field = self.fields.analyzed(kind);
-        let lower = Term::from_field_text(field, prefix);
-        let mut upper_text = prefix.to_string();
-        upper_text.push(char::MAX);
-        let upper = Term::from_field_text(field, &upper_text);
-        let q: Box<dyn Query> = Box::new(RangeQuery::new(
-            Bound::Included(lower),
-            Bound::Excluded(upper),
-        ));
-        self.out
-            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        let mut by_stem: HashMap<String, u64> = HashMap::new();
+        let mut found: Vec<(String, u64)> =
+            completions(self.searcher, self.fields.analyzed(kind), prefix)
+                .into_iter()
+                .collect();
+        // Only the most frequent completions are stemmed (a short prefix has thousands).
+        let keep = 8 * PREFIX_EXPANSIONS;
+        if found.len() > keep {
+            found.select_nth_unstable_by(keep, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            found.truncate(keep);
+        }
+        for (term, freq) in found {
+            let stem = stem_of(&term);
+            if !self.seen.contains(&(stem_kind, stem.clone(), false)) {
+                *by_stem.entry(stem).or_default() += freq;
+            }
+        }
+        let mut stems: Vec<(String, u64)> = by_stem.into_iter().collect();
+        stems.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for (stem, _) in stems.into_iter().take(PREFIX_EXPANSIONS) {
+            self.term(stem_kind, &stem, boost);
+        }
     }
+}
+
+/// The terms of `field` starting with `prefix`, with their document frequencies summed over
+/// segments (at most [`PREFIX_SCAN`] terms read per segment). An index error reads as none.
+fn completions(
+    searcher: &tantivy::Searcher,
+    field: tantivy::schema::Field,
+    prefix: &str,
+) -> HashMap<String, u64> {
+    let mut upper = prefix.to_string();
+    upper.push(char::MAX);
+    let mut freq: HashMap<String, u64> = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(field) else {
+            continue;
+        };
+        let Ok(mut stream) = inverted
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .lt(upper.as_bytes())
+            .into_stream()
+        else {
+            continue;
+        };
+        let mut scanned = 0;
+        while scanned < PREFIX_SCAN && stream.advance() {
+            scanned += 1;
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                *freq.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    freq
 }
 
 /// Which language clause sets a query gets.
@@ -143,14 +210,20 @@ pub fn languages_for(lang: Option<&str>) -> Vec<&'static str> {
 
 /// The scoring query for the words of a parsed query, in the given languages, with glossary
 /// equivalents of matching terms added at half weight (cross-language search).
+///
+/// `hinted` languages are searched as well, for their words and stems only: a query detected as
+/// Kyrgyz may still be Russian, but completing its last word as Russian would mostly add noise.
 pub fn build(
+    searcher: &tantivy::Searcher,
     fields: &Fields,
     q: &ParsedQuery,
     langs: &[&str],
+    hinted: &[&str],
     glossary: &GlossaryIndex,
 ) -> Option<Box<dyn Query>> {
     let mut c = Clauses {
         fields,
+        searcher,
         seen: HashSet::new(),
         out: Vec::new(),
     };
@@ -160,6 +233,9 @@ pub fn build(
         for lang in langs {
             word_clauses(&mut c, lang, w, last, 1.0);
         }
+        for lang in hinted {
+            word_clauses(&mut c, lang, w, false, 1.0);
+        }
         for (lang, equivalent) in glossary.equivalents(w) {
             for word in split_words(&normalize::normalize(&equivalent)) {
                 word_clauses(&mut c, &lang, &word, false, 0.5);
@@ -167,7 +243,7 @@ pub fn build(
         }
     }
     for phrase in &q.phrases {
-        for lang in langs {
+        for lang in langs.iter().chain(hinted) {
             phrase_clause(&mut c, lang, phrase);
         }
     }
@@ -182,7 +258,7 @@ pub fn build(
     let mut all = vec![(Occur::Must, positive)];
     for ex in &q.excluded {
         let mut seen = HashSet::new();
-        for lang in langs {
+        for lang in langs.iter().chain(hinted) {
             for kind in FieldKind::for_language(lang) {
                 for term in analyzers::terms(*kind, ex) {
                     if seen.insert((*kind, term.clone())) {
@@ -228,8 +304,15 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     for cand in &cands {
         let stem = kyrgyz::stem(cand);
         if !latin {
-            c.term(FieldKind::KyText, cand, w);
-            c.term(FieldKind::KyStem, &stem, w);
+            // A word that is its own stem is found by the stem clause, weighted as the word and
+            // its stem together would be (one posting list instead of two much alike); a word of
+            // three letters keeps its own clause, as such short stems are the most ambiguous.
+            if *cand == stem && cand.chars().count() > 3 {
+                c.term(FieldKind::KyStem, &stem, 2.0 * w);
+            } else {
+                c.term(FieldKind::KyText, cand, w);
+                c.term(FieldKind::KyStem, &stem, w);
+            }
             c.term(
                 FieldKind::KyStem,
                 &kyrgyz::stem(&kyrgyz::verbal_noun(cand)),
@@ -239,46 +322,82 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 c.term(FieldKind::KyStem, b, 0.5 * w);
             }
         }
+        // Typed with ө ү ң: the reader's keyboard has them, so the word is searched as typed;
+        // otherwise it may stand for a word with those letters, and the folded field is searched.
+        if !latin && fold::needs_fold(cand) {
+            if last {
+                let (field, target) = (FieldKind::KyText, FieldKind::KyStem);
+                for p in prefixes(cand, &stem) {
+                    c.prefix(field, p, 0.3 * w, target, kyrgyz::stem);
+                }
+            }
+            continue;
+        }
         let ff = fold::fold(cand);
-        let bf = if latin || !fold::needs_fold(cand) {
-            1.0
-        } else {
-            0.5
-        } * w;
         let folded_stem = kyrgyz::stem(&ff);
-        c.term(FieldKind::KyFold, &fold::loose(&folded_stem), bf);
-        c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), bf);
+        c.term(FieldKind::KyFold, &fold::loose(&folded_stem), w);
+        c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), w);
         c.term(
             FieldKind::KyFold,
             &fold::loose(&kyrgyz::stem(&kyrgyz::verbal_noun(&ff))),
-            bf * 0.5,
+            0.5 * w,
         );
         if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
-            c.term(FieldKind::KyFold, &fold::loose(b), bf * 0.5);
+            c.term(FieldKind::KyFold, &fold::loose(b), 0.5 * w);
         }
         if last {
-            let lf = fold::loose(&ff);
-            if lf.chars().count() >= 3 {
-                c.prefix(FieldKind::KyLoose, &lf, 0.3 * w);
-            }
-            let ls = fold::loose(&folded_stem);
-            if ls.chars().count() >= 4 {
-                c.prefix(FieldKind::KyLoose, &ls, 0.3 * w);
+            let (lf, ls) = (fold::loose(&ff), fold::loose(&folded_stem));
+            for p in prefixes(&lf, &ls) {
+                c.prefix(
+                    FieldKind::KyLoose,
+                    p,
+                    0.3 * w,
+                    FieldKind::KyFold,
+                    loose_stem,
+                );
             }
         }
     }
 }
 
+/// The prefixes whose completions are searched for a last word: its stem (4 letters or more),
+/// which begins most of the word's completions too, and the word itself (3 letters or more)
+/// when the stem does not begin it.
+fn prefixes<'a>(word: &'a str, stem: &'a str) -> Vec<&'a str> {
+    let stem_ok = stem.chars().count() >= 4;
+    let mut out = Vec::with_capacity(2);
+    if stem_ok {
+        out.push(stem);
+    }
+    if word.chars().count() >= 3 && !(stem_ok && word.starts_with(stem)) {
+        out.push(word);
+    }
+    out
+}
+
+/// The folded-field stem of a loose word (a `ky_loose` term).
+fn loose_stem(word: &str) -> String {
+    fold::loose(&kyrgyz::stem(word))
+}
+
 fn russian_clauses(c: &mut Clauses<'_>, word: &str, last: bool, w: f32) {
     let t = normalize::russian_yo(word);
     let stem = russian_stem(&t);
-    c.term(FieldKind::RuText, &t, w);
+    if t != stem {
+        c.term(FieldKind::RuText, &t, w);
+    }
     c.term(FieldKind::RuStem, &stem, w);
     for f in russian_forms(&t) {
         c.term(FieldKind::RuStem, &russian_stem(&f), 0.5 * w);
     }
     if last && stem.chars().count() >= 3 {
-        c.prefix(FieldKind::RuStem, &stem, 0.3 * w);
+        c.prefix(
+            FieldKind::RuStem,
+            &stem,
+            0.3 * w,
+            FieldKind::RuStem,
+            str::to_string,
+        );
     }
 }
 

@@ -8,7 +8,6 @@ use crate::{Result, langid};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tantivy::collector::TopDocs;
-use tantivy::columnar::StrColumn;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
@@ -76,8 +75,11 @@ pub struct SearchResults {
     pub did_you_mean: Option<String>,
 }
 
-/// A book with its score and its matching passages (score, address), best first.
-type Group = (std::sync::Arc<BookRecord>, f32, Vec<(f32, DocAddress)>);
+/// Matching passages (score, address), best first.
+type Passages = Vec<(f32, DocAddress)>;
+
+/// A book with its score and its matching passages.
+type Group = (std::sync::Arc<BookRecord>, f32, Passages);
 
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
 /// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
@@ -142,24 +144,30 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     results.query_lang = detected.clone();
     // A detected (not declared) language is a hint: Kyrgyz and Russian are always searched too,
     // because short queries are often ambiguous between them.
-    let langs: Vec<&str> = match (&req.lang, &detected) {
-        (Some(l), _) => query::languages_for(Some(l)),
+    let (langs, hinted): (Vec<&str>, Vec<&str>) = match (&req.lang, &detected) {
+        (Some(l), _) => (query::languages_for(Some(l)), Vec::new()),
         (None, Some(d)) => {
-            let mut v = query::languages_for(Some(d));
-            for extra in ["ky", "ru"] {
-                if !v.contains(&extra) {
-                    v.push(extra);
-                }
-            }
-            v
+            let v = query::languages_for(Some(d));
+            let extra = ["ky", "ru"]
+                .into_iter()
+                .filter(|l| !v.contains(l))
+                .collect();
+            (v, extra)
         }
-        (None, None) => query::languages_for(None),
+        (None, None) => (query::languages_for(None), Vec::new()),
     };
     let catalog = library.catalog(&searcher)?;
-    let Some(text_query) = query::build(&library.fields, &parsed, &langs, &catalog.glossary_index)
-    else {
+    let Some(text_query) = query::build(
+        &searcher,
+        &library.fields,
+        &parsed,
+        &langs,
+        &hinted,
+        &catalog.glossary_index,
+    ) else {
         return Ok(results);
     };
+    let langs: Vec<&str> = langs.into_iter().chain(hinted).collect();
     let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
     for (name, value) in &req.filters {
         if name == "book" && !value.is_empty() {
@@ -188,49 +196,55 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
             Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
         ));
     }
-    let full = BooleanQuery::new(must);
-    let top = searcher.search(&full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+    // Without filters the words' union is searched as it is, so that tantivy can prune it.
+    let full: Box<dyn Query> = if must.len() == 1 {
+        must.pop().expect("one clause").1
+    } else {
+        Box::new(BooleanQuery::new(must))
+    };
+    let top = searcher.search(&*full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
 
     // Group by book in score order, reading kind and book from fast fields (no stored documents).
-    let mut columns: HashMap<u32, (Option<StrColumn>, Option<StrColumn>)> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, (f32, Vec<(f32, DocAddress)>)> = HashMap::new();
-    let mut buf = String::new();
+    let segments: Vec<Option<&crate::library::SegmentNames>> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| catalog.segments.get(&s.segment_id()))
+        .collect();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(&str, f32, Passages)> = Vec::new();
     for (score, addr) in top {
-        let (kind_col, book_col) = match columns.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
-                v.insert((ff.str("kind")?, ff.str("book")?))
-            }
+        let Some(Some(names)) = segments.get(addr.segment_ord as usize) else {
+            continue;
         };
-        let kind = str_value(kind_col.as_ref(), addr.doc_id, &mut buf);
-        let book = str_value(book_col.as_ref(), addr.doc_id, &mut buf);
+        let kind = names.kind(addr.doc_id);
         if kind != "book" && kind != "passage" {
             continue;
         }
-        let entry = groups.entry(book.clone()).or_insert_with(|| {
-            order.push(book.clone());
-            (score, Vec::new())
+        let book = names.book(addr.doc_id);
+        let i = *slot.entry(book).or_insert_with(|| {
+            groups.push((book, score, Vec::new()));
+            groups.len() - 1
         });
         if kind == "passage" {
-            entry.1.push((score, addr));
+            groups[i].2.push((score, addr));
         }
     }
-    let mut grouped: Vec<Group> = order
+    let mut grouped: Vec<Group> = groups
         .into_iter()
-        .filter_map(|slug| {
-            let (score, passages) = groups.remove(&slug)?;
-            let record = catalog.books.get(&slug)?.clone();
-            Some((record, score, passages))
+        .filter_map(|(slug, score, passages)| {
+            Some((catalog.books.get(slug)?.clone(), score, passages))
         })
         .collect();
     match req.sort {
         Sort::Relevance => {}
-        Sort::Title => grouped.sort_by_key(|g| g.0.title.to_lowercase()),
+        Sort::Title => grouped.sort_by_cached_key(|g| g.0.title.to_lowercase()),
         Sort::Date => grouped.sort_by_key(|b| std::cmp::Reverse(b.0.year)),
     }
-    results.facets = facet_counts(grouped.iter().map(|g| &*g.0));
+    results.facets = facet_counts(
+        grouped
+            .iter()
+            .filter_map(|g| catalog.facets.get(&g.0.slug).map(Vec::as_slice)),
+    );
     results.total_books = grouped.len();
     let highlight = HighlightTerms::new(&parsed, &langs);
     let f = &library.fields;
@@ -265,16 +279,6 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     Ok(results)
 }
 
-fn str_value(col: Option<&StrColumn>, doc: u32, buf: &mut String) -> String {
-    buf.clear();
-    if let Some(col) = col
-        && let Some(ord) = col.term_ords(doc).next()
-    {
-        let _ = col.ord_to_str(ord, buf);
-    }
-    buf.clone()
-}
-
 fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
     doc.get_first(field)
         .and_then(|v| v.as_str())
@@ -282,33 +286,26 @@ fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
         .to_string()
 }
 
+/// Facet name → (value, number of books), most frequent first, from each book's facet pairs.
 fn facet_counts<'a>(
-    books: impl Iterator<Item = &'a BookRecord>,
+    books: impl Iterator<Item = &'a [(&'static str, String)]>,
 ) -> BTreeMap<String, Vec<(String, usize)>> {
-    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for b in books {
-        let mut seen = HashSet::new();
-        for facet in b.facets() {
-            let path = facet.to_path();
-            if let [name, value] = path.as_slice()
-                && seen.insert((name.to_string(), value.to_string()))
-            {
-                *counts
-                    .entry(name.to_string())
-                    .or_default()
-                    .entry(value.to_string())
-                    .or_default() += 1;
-            }
+    let mut counts: HashMap<(&'static str, &'a str), usize> = HashMap::new();
+    for pairs in books {
+        for (name, value) in pairs {
+            *counts.entry((name, value.as_str())).or_default() += 1;
         }
     }
-    counts
-        .into_iter()
-        .map(|(k, v)| {
-            let mut v: Vec<(String, usize)> = v.into_iter().collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            (k, v)
-        })
-        .collect()
+    let mut out: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
+    for ((name, value), n) in counts {
+        out.entry(name.to_string())
+            .or_default()
+            .push((value.to_string(), n));
+    }
+    for v in out.values_mut() {
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    }
+    out
 }
 
 /// The query's terms per field kind, to recognise matching words in a passage.
@@ -604,6 +601,105 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::library::{BuiltBook, PassageRecord};
+
+    /// A library of one-chapter books: (slug, language, grade, passages).
+    fn library(books: &[(&str, &str, u8, &[&str])]) -> Library {
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer().unwrap();
+        for (slug, lang, grade, texts) in books {
+            let record = BookRecord {
+                slug: slug.to_string(),
+                title: format!("Book {slug}"),
+                language: lang.to_string(),
+                grades: vec![*grade],
+                ..Default::default()
+            };
+            let passages = texts
+                .iter()
+                .enumerate()
+                .map(|(i, text)| PassageRecord {
+                    book: slug.to_string(),
+                    work: None,
+                    edition: None,
+                    chapter: "ch1".into(),
+                    chapter_index: 0,
+                    chapter_title: String::new(),
+                    anchor: format!("p{i}"),
+                    heading_path: Vec::new(),
+                    lang: lang.to_string(),
+                    text: text.to_string(),
+                })
+                .collect();
+            w.replace_book(&BuiltBook { record, passages }).unwrap();
+        }
+        w.commit().unwrap();
+        lib
+    }
+
+    fn found(lib: &Library, query: &str) -> Vec<String> {
+        let r = search(
+            lib,
+            &SearchRequest {
+                query: query.into(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        r.books
+            .iter()
+            .flat_map(|b| {
+                b.passages
+                    .iter()
+                    .map(move |p| format!("{}#{}", b.book.slug, p.anchor))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keyboard_spellings_and_unfinished_words_find_passages() {
+        let lib = library(&[
+            ("lake", "ky", 5, &["Ысык-Көл көлүнүн суусу тунук."]),
+            ("hand", "ky", 5, &["Колуңду жуу керек."]),
+            ("fractions", "ky", 5, &["Бөлчөктөрдү кошууну үйрөнөбүз."]),
+        ]);
+        // Typed with ө: the lake only, not the hand (кол) its folded spelling would also find.
+        assert_eq!(found(&lib, "көлдүн"), vec!["lake#p0"]);
+        // Typed without ө (a phone keyboard): the lake is found too.
+        assert!(found(&lib, "колдун").contains(&"lake#p0".to_string()));
+        // An unfinished last word, with and without its letters.
+        assert_eq!(found(&lib, "бөлчө"), vec!["fractions#p0"]);
+        assert_eq!(found(&lib, "болчо"), vec!["fractions#p0"]);
+        assert_eq!(found(&lib, "bolcho"), vec!["fractions#p0"]);
+    }
+
+    #[test]
+    fn results_are_grouped_by_book_with_facets_of_the_books() {
+        let lib = library(&[
+            ("a", "ky", 5, &["Китеп окуу пайдалуу.", "Китептер текчеде."]),
+            ("b", "ky", 6, &["Бул китепти окудум."]),
+            ("c", "ru", 6, &["Книга на столе."]),
+        ]);
+        let r = search(
+            &lib,
+            &SearchRequest {
+                query: "китеп".into(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let books: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
+        assert_eq!(books.len(), 2, "{books:?}");
+        assert!(books.contains(&"a") && books.contains(&"b"));
+        let a = r.books.iter().find(|b| b.book.slug == "a").unwrap();
+        assert_eq!(a.passages.len(), 2);
+        assert_eq!(r.total_books, 2);
+        let grades = &r.facets["grade"];
+        assert!(grades.contains(&("5".to_string(), 1)) && grades.contains(&("6".to_string(), 1)));
+        assert_eq!(r.facets["lang"], vec![("ky".to_string(), 2)]);
+    }
 
     #[test]
     fn fast_lowercase_agrees_with_std() {
