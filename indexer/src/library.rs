@@ -165,7 +165,8 @@ pub struct Catalog {
     /// Each book's facet pairs (by slug), for counting facets of results.
     pub facets: std::collections::HashMap<String, Vec<(&'static str, String)>>,
     /// Per segment: the `kind` and `book` fast fields.
-    pub segments: std::collections::HashMap<tantivy::index::SegmentId, SegmentNames>,
+    pub segments:
+        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<SegmentNames>>,
 }
 
 /// The `kind` and `book` fast fields of one segment, with their values by ordinal, so grouping
@@ -211,6 +212,16 @@ impl SegmentNames {
     /// The book's slug.
     pub fn book(&self, doc: u32) -> &str {
         Self::value(self.book.as_ref(), &self.books, doc)
+    }
+
+    /// The ordinal of the document's book in this segment.
+    pub fn book_ord(&self, doc: u32) -> Option<u64> {
+        self.book.as_ref().and_then(|c| c.term_ords(doc).next())
+    }
+
+    /// The slug of a book ordinal of this segment.
+    pub fn book_name(&self, ord: u64) -> &str {
+        self.books.get(ord as usize).map_or("", String::as_str)
     }
 }
 
@@ -378,9 +389,10 @@ impl Library {
         }
         catalog.glossary_index = crate::query::GlossaryIndex::new(&catalog.glossary);
         for segment in searcher.segment_readers() {
-            catalog
-                .segments
-                .insert(segment.segment_id(), SegmentNames::load(segment)?);
+            catalog.segments.insert(
+                segment.segment_id(),
+                std::sync::Arc::new(SegmentNames::load(segment)?),
+            );
         }
         let catalog = std::sync::Arc::new(catalog);
         *slot = Some(catalog.clone());

@@ -2,7 +2,7 @@
 //! snippets, facet counts over the matching books, filters, sorting and paging.
 
 use crate::analyzers::{self, FieldKind};
-use crate::library::{BookRecord, Library};
+use crate::library::{BookRecord, Catalog, Library, SegmentNames};
 use crate::query::{self, ParsedQuery};
 use crate::{Result, langid};
 use serde::Serialize;
@@ -12,8 +12,13 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
-/// Passages scored per search; books are grouped from these.
+/// Passages scored per search on a large index; books are grouped from these.
 const CANDIDATES: usize = 200;
+/// Up to this many documents, a search groups every matching passage by book, so the number of
+/// books, the facet counts and the pages are exact. A larger index groups the best
+/// [`CANDIDATES`] passages (which tantivy finds without scoring every match), and its totals
+/// are a lower bound once that many passages match.
+const EXACT_GROUPING_DOCS: u64 = 100_000;
 pub const MAX_PER_PAGE: usize = 50;
 pub const MAX_PAGE: usize = 100;
 const PASSAGES_PER_BOOK: usize = 3;
@@ -73,6 +78,9 @@ pub struct SearchResults {
     pub notices: Vec<String>,
     /// When nothing matched as typed: the closest words the library has (results are for it).
     pub did_you_mean: Option<String>,
+    /// Whether `total_books` and the facet counts cover every match; if not, they are a lower
+    /// bound (a very large library, grouped from its best passages only).
+    pub totals_exact: bool,
 }
 
 /// Matching passages (score, address), best first.
@@ -118,6 +126,11 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
 }
 
 fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
+    run_grouping(library, req, EXACT_GROUPING_DOCS)
+}
+
+/// [`run`], grouping every match when the index has at most `exact_limit` documents.
+fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Result<SearchResults> {
     let searcher = library.reader.searcher();
     let parsed = query::parse(&req.query);
     let per_page = req.per_page.clamp(1, MAX_PER_PAGE);
@@ -126,6 +139,7 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
         query: req.query.clone(),
         page,
         per_page,
+        totals_exact: true,
         ..Default::default()
     };
     if parsed.truncated {
@@ -202,37 +216,23 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     } else {
         Box::new(BooleanQuery::new(must))
     };
-    let top = searcher.search(&*full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
-
-    // Group by book in score order, reading kind and book from fast fields (no stored documents).
-    let segments: Vec<Option<&crate::library::SegmentNames>> = searcher
-        .segment_readers()
-        .iter()
-        .map(|s| catalog.segments.get(&s.segment_id()))
-        .collect();
-    let mut slot: HashMap<&str, usize> = HashMap::new();
-    let mut groups: Vec<(&str, f32, Passages)> = Vec::new();
-    for (score, addr) in top {
-        let Some(Some(names)) = segments.get(addr.segment_ord as usize) else {
-            continue;
-        };
-        let kind = names.kind(addr.doc_id);
-        if kind != "book" && kind != "passage" {
-            continue;
-        }
-        let book = names.book(addr.doc_id);
-        let i = *slot.entry(book).or_insert_with(|| {
-            groups.push((book, score, Vec::new()));
-            groups.len() - 1
-        });
-        if kind == "passage" {
-            groups[i].2.push((score, addr));
-        }
-    }
+    let groups: Vec<(String, f32, Passages)> = if searcher.num_docs() <= exact_limit {
+        results.totals_exact = true;
+        searcher.search(
+            &*full,
+            &GroupAll {
+                catalog: catalog.clone(),
+            },
+        )?
+    } else {
+        let top = searcher.search(&*full, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        results.totals_exact = top.len() < CANDIDATES;
+        group_candidates(&searcher, &catalog, top)
+    };
     let mut grouped: Vec<Group> = groups
         .into_iter()
         .filter_map(|(slug, score, passages)| {
-            Some((catalog.books.get(slug)?.clone(), score, passages))
+            Some((catalog.books.get(&slug)?.clone(), score, passages))
         })
         .collect();
     match req.sort {
@@ -277,6 +277,136 @@ fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
         });
     }
     Ok(results)
+}
+
+/// Groups the best passages by book in score order, reading kind and book from fast fields
+/// (no stored documents).
+fn group_candidates(
+    searcher: &tantivy::Searcher,
+    catalog: &Catalog,
+    top: Vec<(f32, DocAddress)>,
+) -> Vec<(String, f32, Passages)> {
+    let segments: Vec<Option<&std::sync::Arc<SegmentNames>>> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| catalog.segments.get(&s.segment_id()))
+        .collect();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(String, f32, Passages)> = Vec::new();
+    for (score, addr) in top {
+        let Some(Some(names)) = segments.get(addr.segment_ord as usize) else {
+            continue;
+        };
+        let kind = names.kind(addr.doc_id);
+        if kind != "book" && kind != "passage" {
+            continue;
+        }
+        let book = names.book(addr.doc_id);
+        let i = *slot.entry(book).or_insert_with(|| {
+            groups.push((book.to_string(), score, Vec::new()));
+            groups.len() - 1
+        });
+        if kind == "passage" {
+            groups[i].2.push((score, addr));
+        }
+    }
+    groups
+}
+
+/// A collector that groups every matching passage by book: each book's best score (its book
+/// document counts too) and its best [`PASSAGES_PER_BOOK`] passages; books best first.
+struct GroupAll {
+    catalog: std::sync::Arc<Catalog>,
+}
+
+struct GroupAllSegment {
+    segment_ord: u32,
+    names: Option<std::sync::Arc<SegmentNames>>,
+    groups: HashMap<u64, (f32, Passages)>,
+}
+
+/// Keeps `list` the best passages, best first (ties in document order).
+fn keep_best(list: &mut Passages, hit: (f32, DocAddress)) {
+    let at = list
+        .iter()
+        .position(|p| p.0 < hit.0 || (p.0 == hit.0 && p.1 > hit.1))
+        .unwrap_or(list.len());
+    if at < PASSAGES_PER_BOOK {
+        list.insert(at, hit);
+        list.truncate(PASSAGES_PER_BOOK);
+    }
+}
+
+impl tantivy::collector::Collector for GroupAll {
+    type Fruit = Vec<(String, f32, Passages)>;
+    type Child = GroupAllSegment;
+
+    fn for_segment(
+        &self,
+        segment_ord: u32,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<GroupAllSegment> {
+        Ok(GroupAllSegment {
+            segment_ord,
+            names: self.catalog.segments.get(&reader.segment_id()).cloned(),
+            groups: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut by_book: HashMap<String, (f32, Passages)> = HashMap::new();
+        for (slug, score, passages) in fruits.into_iter().flatten() {
+            let entry = by_book.entry(slug).or_insert((f32::MIN, Vec::new()));
+            entry.0 = entry.0.max(score);
+            for p in passages {
+                keep_best(&mut entry.1, p);
+            }
+        }
+        let mut out: Vec<(String, f32, Passages)> =
+            by_book.into_iter().map(|(b, (s, p))| (b, s, p)).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(out)
+    }
+}
+
+impl tantivy::collector::SegmentCollector for GroupAllSegment {
+    type Fruit = Vec<(String, f32, Passages)>;
+
+    fn collect(&mut self, doc: tantivy::DocId, score: tantivy::Score) {
+        let Some(names) = &self.names else {
+            return;
+        };
+        let kind = names.kind(doc);
+        let passage = kind == "passage";
+        if !passage && kind != "book" {
+            return;
+        }
+        let Some(book) = names.book_ord(doc) else {
+            return;
+        };
+        let entry = self.groups.entry(book).or_insert((f32::MIN, Vec::new()));
+        entry.0 = entry.0.max(score);
+        if passage {
+            keep_best(
+                &mut entry.1,
+                (score, DocAddress::new(self.segment_ord, doc)),
+            );
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let Some(names) = self.names else {
+            return Vec::new();
+        };
+        self.groups
+            .into_iter()
+            .map(|(ord, (score, passages))| (names.book_name(ord).to_string(), score, passages))
+            .collect()
+    }
 }
 
 fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
@@ -655,6 +785,46 @@ mod tests {
                     .map(move |p| format!("{}#{}", b.book.slug, p.anchor))
             })
             .collect()
+    }
+
+    #[test]
+    fn grouping_every_match_agrees_with_grouping_the_best_passages() {
+        let lib = library(&[
+            (
+                "a",
+                "ky",
+                5,
+                &["Китеп окуу пайдалуу.", "Китептер текчеде.", "Окуу жакшы."],
+            ),
+            ("b", "ky", 6, &["Бул китепти окудум.", "Китеп жана дептер."]),
+            ("c", "ky", 7, &["Мектепте китепкана бар."]),
+            ("d", "ru", 6, &["Книга на столе."]),
+        ]);
+        for q in ["китеп", "окуу китеп", "книга", "китепкана", "жок"]
+        {
+            let req = SearchRequest {
+                query: q.into(),
+                per_page: 10,
+                ..Default::default()
+            };
+            let all = run_grouping(&lib, &req, u64::MAX).unwrap();
+            let best = run_grouping(&lib, &req, 0).unwrap();
+            let shape = |r: &SearchResults| {
+                r.books
+                    .iter()
+                    .map(|b| {
+                        let anchors: Vec<&str> =
+                            b.passages.iter().map(|p| p.anchor.as_str()).collect();
+                        format!("{}:{}", b.book.slug, anchors.join(","))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(shape(&all), shape(&best), "{q}");
+            assert_eq!(all.total_books, best.total_books, "{q}");
+            assert_eq!(all.facets, best.facets, "{q}");
+            // A handful of matches: both know the totals are complete.
+            assert!(all.totals_exact && best.totals_exact, "{q}");
+        }
     }
 
     #[test]

@@ -324,7 +324,9 @@ pub fn openapi_doc(base: &str) -> Value {
                 "license": {"type": ["string", "null"]}, "version": {"type": "string"}, "links": {"type": "object"},
             }},
             "SearchResults": {"type": "object", "properties": {
-                "query": {"type": "string"}, "total_books": {"type": "integer"}, "page": {"type": "integer"},
+                "query": {"type": "string"}, "total_books": {"type": "integer"},
+                "totals_exact": {"type": "boolean", "description": "false when total_books and the facet counts are a lower bound (a very large library)"},
+                "page": {"type": "integer"},
                 "per_page": {"type": "integer"}, "did_you_mean": {"type": ["string", "null"]},
                 "facets": {"type": "object"},
                 "books": {"type": "array", "items": {"type": "object", "properties": {

@@ -190,6 +190,18 @@ pub fn books_count(lang: Lang, n: usize) -> String {
     }
 }
 
+/// `n books`, or `n+ books` when `n` is only a lower bound (a very large library).
+pub fn books_count_found(lang: Lang, n: usize, exact: bool) -> String {
+    if exact {
+        return books_count(lang, n);
+    }
+    match lang {
+        Lang::Ky => format!("{n}+ китеп"),
+        Lang::Ru => format!("{n}+ книг"),
+        Lang::En => format!("{n}+ books"),
+    }
+}
+
 /// A language code's name in the interface language.
 pub fn language_name(ui: Lang, code: &str) -> String {
     let names: [&str; 3] = match code {
@@ -251,5 +263,7 @@ mod tests {
         assert_eq!(books_count(Lang::Ru, 22), "22 книги");
         assert_eq!(books_count(Lang::En, 1), "1 book");
         assert_eq!(books_count(Lang::Ky, 2), "2 китеп");
+        assert_eq!(books_count_found(Lang::Ru, 21, true), "21 книга");
+        assert_eq!(books_count_found(Lang::Ru, 21, false), "21+ книг");
     }
 }

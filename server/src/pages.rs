@@ -2,7 +2,7 @@
 //! collections, about, errors. Server-rendered, small, no JavaScript, accessible.
 
 use crate::files::{self, Caching};
-use crate::i18n::{Lang, M, books_count, language_name, t, term_name, tf};
+use crate::i18n::{Lang, M, books_count, books_count_found, language_name, t, term_name, tf};
 use crate::state::{AppState, Book, Snapshot};
 use crate::web::{LANG_COOKIE, Params, Segs, Shared, Ui, html_response, stored_file, tf_q};
 use axum::body::Body;
@@ -578,7 +578,11 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         let _ = write!(
             m,
             "<p class=\"meta\">{}</p><ol class=\"hits\">",
-            esc(&books_count(l, results.total_books))
+            esc(&books_count_found(
+                l,
+                results.total_books,
+                results.totals_exact
+            ))
         );
         for hit in &results.books {
             let b = &hit.book;

@@ -92,7 +92,8 @@ pub fn search(
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "{} books for «{query}»", results.total_books)?;
+    let plus = if results.totals_exact { "" } else { "+" };
+    writeln!(out, "{}{plus} books for «{query}»", results.total_books)?;
     for b in &results.books {
         writeln!(
             out,
