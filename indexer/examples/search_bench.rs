@@ -5,7 +5,8 @@
 //! The corpus is assembled at run time from the shared treebank sentences (../shared/data, read,
 //! never copied) and the sample library. Run:
 //! `cargo run --release -p indexer --example search_bench -- [--passages 1000000] [--throughput 100000] [--queries 2000]`
-//! Options: `--index-dir DIR` keeps the large index between runs, `--slowest N` lists the slowest
+//! Options: `--repeat N` passes over the queries (default 3, the median pass sums up),
+//! `--index-dir DIR` keeps the large index between runs, `--slowest N` lists the slowest
 //! queries, `--side ours|bare` times one side of the indexing comparison only (for a profiler).
 
 use indexer::library::{BookRecord, PassageRecord};
@@ -248,40 +249,53 @@ fn main() {
             },
         );
     }
-    let mut lat: Vec<f64> = Vec::with_capacity(queries.len());
-    for q in &queries {
-        let t = Instant::now();
-        let r = indexer::search(
-            &lib,
-            &SearchRequest {
-                query: q.clone(),
-                per_page: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box(r);
-    }
-    // `--slowest N` lists the slowest queries (to see what the tail is made of).
+    // `--repeat N` passes over the queries (default 3): each pass's percentiles are printed, and
+    // the pass with the median p99 sums them up, so one burst of noise from a shared machine
+    // neither hides nor fakes a slow tail.
+    let repeat = arg("--repeat", 3).max(1);
     let slowest = arg("--slowest", 0);
-    if slowest > 0 {
-        let mut by_time: Vec<(f64, &String)> = lat.iter().copied().zip(&queries).collect();
-        by_time.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (ms, q) in by_time.into_iter().take(slowest) {
-            println!("  {ms:7.2} ms  {q}");
-        }
-    }
-    lat.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
     println!(
         "query latency over {n_passages} passages, {} queries (full search: grouping, snippets, facets):",
-        lat.len()
+        queries.len()
     );
+    let mut passes: Vec<[f64; 3]> = Vec::new();
+    for pass in 1..=repeat {
+        let mut lat: Vec<f64> = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let t = Instant::now();
+            let r = indexer::search(
+                &lib,
+                &SearchRequest {
+                    query: q.clone(),
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(r);
+        }
+        // `--slowest N` lists the slowest queries of the first pass (what the tail is made of).
+        if pass == 1 && slowest > 0 {
+            let mut by_time: Vec<(f64, &String)> = lat.iter().copied().zip(&queries).collect();
+            by_time.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (ms, q) in by_time.into_iter().take(slowest) {
+                println!("  {ms:7.2} ms  {q}");
+            }
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+        let figures = [pct(0.5), pct(0.9), pct(0.99)];
+        println!(
+            "  pass {pass}: p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms",
+            figures[0], figures[1], figures[2]
+        );
+        passes.push(figures);
+    }
+    passes.sort_by(|a, b| a[2].total_cmp(&b[2]));
+    let median = passes[passes.len() / 2];
     println!(
-        "  p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms   (goal p50 <= 2 ms, p99 <= 10 ms)",
-        pct(0.5),
-        pct(0.9),
-        pct(0.99)
+        "  median pass: p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms   (goal p50 <= 2 ms, p99 <= 10 ms)",
+        median[0], median[1], median[2]
     );
 }
