@@ -1,6 +1,7 @@
 //! Search benchmark: indexing throughput with all our analyzers against bare tantivy with its
 //! default analyzer on the same text, side by side; then query latency (p50, p99) of full searches
-//! (grouping, snippets) over a large index of Kyrgyz and Russian passages.
+//! (grouping, snippets) over a large index of Kyrgyz and Russian passages, beside bare tantivy
+//! answering the same queries over the same passages.
 //!
 //! The corpus is assembled at run time from the shared treebank sentences (../shared/data, read,
 //! never copied) and the sample library. Run:
@@ -172,16 +173,27 @@ fn main() {
         .map(PathBuf::from);
     let temp = tempfile::tempdir().unwrap();
     let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    let mut lib = Library::open(&dir).unwrap();
+    // The peer: bare tantivy with its default analyzer over the same passages, one text field.
+    let (peer_dir, ours_dir) = (dir.join("bare"), dir.join("kitep"));
+    let mut peer_schema = Schema::builder();
+    let peer_body = peer_schema.add_text_field("body", TEXT | STORED);
+    let peer_schema = peer_schema.build();
+    let mut lib = Library::open(&ours_dir).unwrap();
     let existing = lib.reader.searcher().num_docs() as usize;
     // One document per passage and one per book of 200.
-    if existing != 0 && existing != n_passages + n_passages.div_ceil(200) {
+    if !peer_dir.join("meta.json").exists()
+        || (existing != 0 && existing != n_passages + n_passages.div_ceil(200))
+    {
         drop(lib);
-        std::fs::remove_dir_all(&dir).unwrap();
-        lib = Library::open(&dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&peer_dir).unwrap();
+        Index::create_in_dir(&peer_dir, peer_schema).unwrap();
+        lib = Library::open(&ours_dir).unwrap();
     }
+    let peer = Index::open_in_dir(&peer_dir).unwrap();
     let t = Instant::now();
     if lib.reader.searcher().num_docs() == 0 {
+        let mut peer_w: tantivy::IndexWriter = peer.writer_with_num_threads(1, 64 << 20).unwrap();
         let mut w = lib.writer().unwrap();
         let per_book = 200;
         for b in 0..n_passages.div_ceil(per_book) {
@@ -197,6 +209,9 @@ fn main() {
             let passages = (0..per_book.min(n_passages - b * per_book))
                 .map(|i| {
                     let (text, _) = passage(b * 2 + (b % 2));
+                    let mut d = TantivyDocument::default();
+                    d.add_text(peer_body, &text);
+                    peer_w.add_document(d).unwrap();
                     PassageRecord {
                         book: record.slug.clone(),
                         work: None,
@@ -214,12 +229,24 @@ fn main() {
             w.replace_book(&BuiltBook { record, passages }).unwrap();
         }
         w.commit().unwrap();
+        peer_w.commit().unwrap();
+        peer_w.wait_merging_threads().unwrap();
     }
-    // Merged into one segment, as the portal does after publishing a batch of books.
+    // Merged into one segment, as the portal does after publishing a batch of books (the peer
+    // too).
     if lib.reader.searcher().segment_readers().len() > 1 {
         lib.writer().unwrap().merge_all().unwrap();
         lib.reload().unwrap();
     }
+    let peer_segments = peer.searchable_segment_ids().unwrap();
+    if peer_segments.len() > 1 {
+        let mut pw: tantivy::IndexWriter = peer.writer_with_num_threads(1, 64 << 20).unwrap();
+        pw.merge(&peer_segments).wait().unwrap();
+        pw.wait_merging_threads().unwrap();
+    }
+    let peer_reader = peer.reader().unwrap();
+    let peer_searcher = peer_reader.searcher();
+    let peer_parser = tantivy::query::QueryParser::for_index(&peer, vec![peer_body]);
     println!(
         "index of {n_passages} passages ready in {:.0} s",
         t.elapsed().as_secs_f64()
@@ -249,32 +276,35 @@ fn main() {
             },
         );
     }
-    // `--repeat N` passes over the queries (default 3): each pass's percentiles are printed, and
-    // the pass with the median p99 sums them up, so one burst of noise from a shared machine
-    // neither hides nor fakes a slow tail.
+    // `--repeat N` passes over the queries (default 3), ours and the peer's in turn so that both
+    // see the same machine: each pass's percentiles are printed, and the pass with the median
+    // p99 sums them up, so one burst of noise from a shared machine neither hides nor fakes a
+    // slow tail.
     let repeat = arg("--repeat", 3).max(1);
     let slowest = arg("--slowest", 0);
     println!(
-        "query latency over {n_passages} passages, {} queries (full search: grouping, snippets, facets):",
+        "query latency over {n_passages} passages, {} queries, {repeat} passes:",
         queries.len()
     );
-    let mut passes: Vec<[f64; 3]> = Vec::new();
+    println!("  kitep: full search (all analyzers, grouping by book, snippets, facets)");
+    println!(
+        "  peer: bare tantivy, default analyzer, one field, lenient query parser, top 10 documents read"
+    );
+    let mut ours: Vec<[f64; 3]> = Vec::new();
+    let mut theirs: Vec<[f64; 3]> = Vec::new();
     for pass in 1..=repeat {
-        let mut lat: Vec<f64> = Vec::with_capacity(queries.len());
-        for q in &queries {
-            let t = Instant::now();
+        let lat = time_queries(&queries, |q| {
             let r = indexer::search(
                 &lib,
                 &SearchRequest {
-                    query: q.clone(),
+                    query: q.to_string(),
                     per_page: 10,
                     ..Default::default()
                 },
             )
             .unwrap();
-            lat.push(t.elapsed().as_secs_f64() * 1000.0);
             std::hint::black_box(r);
-        }
+        });
         // `--slowest N` lists the slowest queries of the first pass (what the tail is made of).
         if pass == 1 && slowest > 0 {
             let mut by_time: Vec<(f64, &String)> = lat.iter().copied().zip(&queries).collect();
@@ -283,19 +313,58 @@ fn main() {
                 println!("  {ms:7.2} ms  {q}");
             }
         }
-        lat.sort_by(|a, b| a.total_cmp(b));
-        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
-        let figures = [pct(0.5), pct(0.9), pct(0.99)];
+        let peer_lat = time_queries(&queries, |q| {
+            let (query, _) = peer_parser.parse_query_lenient(q);
+            let top = peer_searcher
+                .search(
+                    &query,
+                    &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
+                )
+                .unwrap();
+            for (_, addr) in top {
+                let d: TantivyDocument = peer_searcher.doc(addr).unwrap();
+                std::hint::black_box(d);
+            }
+        });
+        let (a, b) = (percentiles(lat), percentiles(peer_lat));
         println!(
-            "  pass {pass}: p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms",
-            figures[0], figures[1], figures[2]
+            "  pass {pass}: kitep p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms | peer p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms",
+            a[0], a[1], a[2], b[0], b[1], b[2]
         );
-        passes.push(figures);
+        ours.push(a);
+        theirs.push(b);
     }
-    passes.sort_by(|a, b| a[2].total_cmp(&b[2]));
-    let median = passes[passes.len() / 2];
+    let median = |mut v: Vec<[f64; 3]>| {
+        v.sort_by(|a, b| a[2].total_cmp(&b[2]));
+        v[v.len() / 2]
+    };
+    let (a, b) = (median(ours), median(theirs));
     println!(
-        "  median pass: p50 {:.2} ms   p90 {:.2} ms   p99 {:.2} ms   (goal p50 <= 2 ms, p99 <= 10 ms)",
-        median[0], median[1], median[2]
+        "  median pass: kitep p50 {:.2} ms  p99 {:.2} ms (goal p50 <= 2 ms, p99 <= 10 ms) | peer p50 {:.2} ms  p99 {:.2} ms | kitep/peer: p50 {:.1}x  p99 {:.1}x",
+        a[0],
+        a[2],
+        b[0],
+        b[2],
+        a[0] / b[0],
+        a[2] / b[2]
     );
+}
+
+/// Each query's latency in milliseconds.
+fn time_queries(queries: &[String], mut run: impl FnMut(&str)) -> Vec<f64> {
+    queries
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            run(q);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect()
+}
+
+/// p50, p90 and p99 of some latencies.
+fn percentiles(mut lat: Vec<f64>) -> [f64; 3] {
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    [pct(0.5), pct(0.9), pct(0.99)]
 }
