@@ -32,11 +32,13 @@ impl Rng {
     }
 }
 
+/// The value after `name` on the command line.
+fn arg_str(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
+}
+
 fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
+    arg_str(name)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
@@ -112,10 +114,7 @@ fn main() {
     let sample: Vec<(String, &str)> = (0..n_throughput).map(&mut passage).collect();
     let bytes: usize = sample.iter().map(|(t, _)| t.len()).sum();
     // `--side ours|bare` runs one side only (for a profiler).
-    let side = std::env::args()
-        .skip_while(|a| a != "--side")
-        .nth(1)
-        .unwrap_or_default();
+    let side = arg_str("--side").unwrap_or_default();
     let bare_secs = if side == "ours" {
         f64::NAN
     } else {
@@ -167,12 +166,8 @@ fn main() {
 
     // 2. Query latency over a large on-disk index, books of 200 passages.
     // `--index-dir DIR` keeps the large index for the next run (built again only if its size differs).
-    let kept = std::env::args()
-        .skip_while(|a| a != "--index-dir")
-        .nth(1)
-        .map(PathBuf::from);
     let temp = tempfile::tempdir().unwrap();
-    let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let dir = arg_str("--index-dir").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     // The peer: bare tantivy with its default analyzer over the same passages, one text field.
     let (peer_dir, ours_dir) = (dir.join("bare"), dir.join("kitep"));
     let mut peer_schema = Schema::builder();
@@ -266,15 +261,20 @@ fn main() {
         })
         .filter(|q| !q.is_empty())
         .collect();
-    for q in queries.iter().take(50) {
-        let _ = indexer::search(
+    // One full search, as the portal runs it for a results page.
+    let full_search = |q: &str| {
+        indexer::search(
             &lib,
             &SearchRequest {
-                query: q.clone(),
+                query: q.to_string(),
                 per_page: 10,
                 ..Default::default()
             },
-        );
+        )
+        .unwrap()
+    };
+    for q in queries.iter().take(50) {
+        std::hint::black_box(full_search(q));
     }
     // `--repeat N` passes over the queries (default 3), ours and the peer's in turn so that both
     // see the same machine: each pass's percentiles are printed, and the pass with the median
@@ -294,16 +294,7 @@ fn main() {
     let mut theirs: Vec<[f64; 3]> = Vec::new();
     for pass in 1..=repeat {
         let lat = time_queries(&queries, |q| {
-            let r = indexer::search(
-                &lib,
-                &SearchRequest {
-                    query: q.to_string(),
-                    per_page: 10,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-            std::hint::black_box(r);
+            std::hint::black_box(full_search(q));
         });
         // `--slowest N` lists the slowest queries of the first pass (what the tail is made of).
         if pass == 1 && slowest > 0 {

@@ -255,9 +255,10 @@ fn normalization_mode(kind: FieldKind) -> u8 {
 }
 
 /// A text analysed for several fields (normalised once per normalisation mode), the terms each
-/// field receives ([`indexed_terms`]) encoded for [`PreAnalyzed`]: words separated by U+0001, terms at the same position by
-/// U+0002. The analysis runs in the caller's thread; tantivy's indexing thread only decodes,
-/// without the JSON round trip and copies that tantivy's `PreTokenizedString` costs.
+/// field receives ([`indexed_terms`]) encoded for [`PreAnalyzed`]: words separated by U+0001,
+/// terms at the same position by U+0002. The analysis runs in the caller's thread; tantivy's
+/// indexing thread only decodes, without the JSON round trip and copies that tantivy's
+/// `PreTokenizedString` costs.
 pub fn encoded_for(kinds: &[FieldKind], text: &str) -> Vec<String> {
     let mut done: Vec<(u8, Normalized)> = Vec::new();
     kinds

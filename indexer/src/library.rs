@@ -197,21 +197,18 @@ impl SegmentNames {
         })
     }
 
-    fn value<'a>(column: Option<&StrColumn>, values: &'a [String], doc: u32) -> &'a str {
-        column
-            .and_then(|c| c.term_ords(doc).next())
-            .and_then(|ord| values.get(ord as usize))
-            .map_or("", String::as_str)
-    }
-
     /// `passage`, `book` or `glossary`.
     pub fn kind(&self, doc: u32) -> &str {
-        Self::value(self.kind.as_ref(), &self.kinds, doc)
+        self.kind
+            .as_ref()
+            .and_then(|c| c.term_ords(doc).next())
+            .and_then(|ord| self.kinds.get(ord as usize))
+            .map_or("", String::as_str)
     }
 
     /// The book's slug.
     pub fn book(&self, doc: u32) -> &str {
-        Self::value(self.book.as_ref(), &self.books, doc)
+        self.book_ord(doc).map_or("", |ord| self.book_name(ord))
     }
 
     /// The ordinal of the document's book in this segment.

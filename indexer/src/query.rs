@@ -136,10 +136,18 @@ impl Clauses<'_> {
             return;
         }
         let mut by_stem: HashMap<String, u64> = HashMap::new();
-        let mut found: Vec<(String, u64)> =
-            completions(self.searcher, self.fields.analyzed(kind), prefix)
-                .into_iter()
-                .collect();
+        // The completions with their document frequencies (an index error reads as none).
+        let mut counts = HashMap::new();
+        let field = self.fields.analyzed(kind);
+        let _ = crate::vocabulary::count_prefixed(
+            self.searcher,
+            field,
+            prefix,
+            PREFIX_SCAN,
+            |_| true,
+            &mut counts,
+        );
+        let mut found: Vec<(String, u64)> = counts.into_iter().collect();
         // Only the most frequent completions are stemmed (a short prefix has thousands).
         let keep = 8 * PREFIX_EXPANSIONS;
         if found.len() > keep {
@@ -158,40 +166,6 @@ impl Clauses<'_> {
             self.term(stem_kind, &stem, boost);
         }
     }
-}
-
-/// The terms of `field` starting with `prefix`, with their document frequencies summed over
-/// segments (at most [`PREFIX_SCAN`] terms read per segment). An index error reads as none.
-fn completions(
-    searcher: &tantivy::Searcher,
-    field: tantivy::schema::Field,
-    prefix: &str,
-) -> HashMap<String, u64> {
-    let mut upper = prefix.to_string();
-    upper.push(char::MAX);
-    let mut freq: HashMap<String, u64> = HashMap::new();
-    for segment in searcher.segment_readers() {
-        let Ok(inverted) = segment.inverted_index(field) else {
-            continue;
-        };
-        let Ok(mut stream) = inverted
-            .terms()
-            .range()
-            .ge(prefix.as_bytes())
-            .lt(upper.as_bytes())
-            .into_stream()
-        else {
-            continue;
-        };
-        let mut scanned = 0;
-        while scanned < PREFIX_SCAN && stream.advance() {
-            scanned += 1;
-            if let Ok(term) = std::str::from_utf8(stream.key()) {
-                *freq.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
-            }
-        }
-    }
-    freq
 }
 
 /// Which language clause sets a query gets.

@@ -217,7 +217,6 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         Box::new(BooleanQuery::new(must))
     };
     let groups: Vec<(String, f32, Passages)> = if searcher.num_docs() <= exact_limit {
-        results.totals_exact = true;
         searcher.search(
             &*full,
             &GroupAll {

@@ -67,32 +67,46 @@ fn scan(
     keep: impl Fn(&str) -> bool,
 ) -> Result<HashMap<String, u64>> {
     let searcher = library.reader.searcher();
-    let mut upper = prefix.to_string();
-    upper.push(char::MAX);
     let mut counts: HashMap<String, u64> = HashMap::new();
     for kind in WORD_FIELDS {
         let field = library.fields.analyzed(kind);
-        for segment in searcher.segment_readers() {
-            let inverted = segment.inverted_index(field)?;
-            let mut stream = inverted
-                .terms()
-                .range()
-                .ge(prefix.as_bytes())
-                .lt(upper.as_bytes())
-                .into_stream()?;
-            let mut scanned = 0;
-            while stream.advance() && scanned < MAX_SCAN {
-                scanned += 1;
-                let Ok(term) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                if keep(term) {
-                    *counts.entry(term.to_string()).or_default() += stream.value().doc_freq as u64;
-                }
+        count_prefixed(&searcher, field, prefix, MAX_SCAN, &keep, &mut counts)?;
+    }
+    Ok(counts)
+}
+
+/// Adds to `counts` the terms of `field` that start with `prefix` and that `keep` accepts, with
+/// their document frequencies summed over segments; at most `max_scan` terms are read per segment.
+pub(crate) fn count_prefixed(
+    searcher: &tantivy::Searcher,
+    field: tantivy::schema::Field,
+    prefix: &str,
+    max_scan: usize,
+    keep: impl Fn(&str) -> bool,
+    counts: &mut HashMap<String, u64>,
+) -> Result<()> {
+    let mut upper = prefix.to_string();
+    upper.push(char::MAX);
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .lt(upper.as_bytes())
+            .into_stream()?;
+        let mut scanned = 0;
+        while scanned < max_scan && stream.advance() {
+            scanned += 1;
+            let Ok(term) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if keep(term) {
+                *counts.entry(term.to_string()).or_default() += u64::from(stream.value().doc_freq);
             }
         }
     }
-    Ok(counts)
+    Ok(())
 }
 
 /// Levenshtein distance over characters.
