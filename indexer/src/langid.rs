@@ -416,10 +416,11 @@ struct Model {
 }
 
 /// Team-written training text per model language (`ky-Latn` is derived from `ky`).
-const TRAINING_TEXT: [(&str, &str); 8] = [
+const TRAINING_TEXT: &[(&str, &str)] = &[
     ("ky", include_str!("langid/ky.txt")),
     ("kk", include_str!("langid/kk.txt")),
     ("ru", include_str!("langid/ru.txt")),
+    ("ru", include_str!("langid/ru-encyclopaedia.txt")),
     ("tg", include_str!("langid/tg.txt")),
     ("uz", include_str!("langid/uz.txt")),
     ("mn", include_str!("langid/mn.txt")),
@@ -538,6 +539,23 @@ fn train() -> Model {
                 counts.add_word(RU, form, GENERATED_WEIGHT);
             }
         });
+    });
+    // Kyrgyz and Kazakh text inflects Russian loanwords with its own suffixes and harmony
+    // (валюталар, рыногуна, республикасы, компанияның): those forms are Turkic words.
+    for_each_ru_stem(RU_STEMS, |word, class| {
+        if !matches!(class, 'm' | 'f' | 'i' | 'o') {
+            return;
+        }
+        for (lang, inflect) in [
+            (KY, inflect_ky as fn(&[char], bool, &mut dyn FnMut(&[char]))),
+            (KK, inflect_kk),
+        ] {
+            inflect(word, false, &mut |form| {
+                if form.len() > word.len() + 1 {
+                    *counts.known.entry(word_hash(form)).or_insert(0) |= 1 << lang;
+                }
+            });
+        }
     });
     let lexicon = parse_lexicon(LEXICON);
     // The word lists are training text too: the n-grams then know the function words.
@@ -1444,17 +1462,19 @@ fn score_word(m: &Model, w: &[char], script: Script, acc: &mut [f32; NL]) {
 
 const RUSSIAN_ENDINGS: &[&str] = &[
     "ии", "ие", "ия", "ый", "ий", "ого", "его", "ому", "ему", "ых", "ться", "тся", "ся", "ть",
-    "ью", "ей", "ою", "ешь", "ишь", "ами", "ями",
+    "ью", "ей", "ою", "ешь", "ишь", "ами", "ями", "ют", "гут", "тесь", "лись", "лась",
 ];
 
 /// Kyrgyz and Kazakh endings that Russian words (almost) never have: genitive -нын/-дун/-түн,
 /// -дагы/-теги, -лык/-дук, plural -лар/-лөр, possessive + case -сына/-синде. A Russian stem
 /// carrying one of them is a loanword in a Turkic sentence (`долларлар`, `компаниясынын`).
+/// Surnames built on Turkic names in -бай, -бек, -бет, -алы (Назарбаев, Жээнбеков) are written
+/// with Russian -ов/-ев but belong to Kyrgyz and Kazakh text.
 const TURKIC_ENDINGS: &str = "\
     нын дын тын нун дун тун нүн дүн түн дагы деги тагы теги догу дөгү тогу төгү лык \
     дык тык лук дук лүк дүк түк лар лор лөр дөр төр сына сине суна сүнө сында синде \
     сунда сүндө сынан синен сунан сүнөн ларды лерди ларга лерге ларда лерде лардан \
-    лерден гандан генден генде";
+    лерден гандан генден генде баев баева беков бекова бетов бетова алиев алиева";
 
 /// Russian words that happen to end like a Turkic suffix (доллар, сектор, Гитлер…): the rule
 /// only fires when the ending is preceded by at least this many letters.

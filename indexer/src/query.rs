@@ -6,7 +6,7 @@ use crate::analysis::{fold, kyrgyz, normalize, translit};
 use crate::analyzers::{self, FieldKind, russian_stem};
 use crate::library::GlossaryRecord;
 use crate::schema::Fields;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -135,9 +135,9 @@ impl Clauses<'_> {
         if !self.seen.insert((kind, prefix.to_string(), true)) {
             return;
         }
-        let mut by_stem: HashMap<String, u64> = HashMap::new();
+        let mut by_stem: HashMap<String, u64> = HashMap::default();
         // The completions with their document frequencies (an index error reads as none).
-        let mut counts = HashMap::new();
+        let mut counts = HashMap::default();
         let field = self.fields.analyzed(kind);
         let _ = crate::vocabulary::count_prefixed(
             self.searcher,
@@ -198,7 +198,7 @@ pub fn build(
     let mut c = Clauses {
         fields,
         searcher,
-        seen: HashSet::new(),
+        seen: HashSet::default(),
         out: Vec::new(),
     };
     let n = q.words.len();
@@ -231,7 +231,7 @@ pub fn build(
     }
     let mut all = vec![(Occur::Must, positive)];
     for ex in &q.excluded {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for lang in langs.iter().chain(hinted) {
             for kind in FieldKind::for_language(lang) {
                 for term in analyzers::terms(*kind, ex) {

@@ -5,8 +5,9 @@ use crate::analyzers::{self, FieldKind};
 use crate::library::{BookRecord, Catalog, Library, SegmentNames};
 use crate::query::{self, ParsedQuery};
 use crate::{Result, langid};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
@@ -290,7 +291,7 @@ fn group_candidates(
         .iter()
         .map(|s| catalog.segments.get(&s.segment_id()))
         .collect();
-    let mut slot: HashMap<&str, usize> = HashMap::new();
+    let mut slot: HashMap<&str, usize> = HashMap::default();
     let mut groups: Vec<(String, f32, Passages)> = Vec::new();
     for (score, addr) in top {
         let Some(Some(names)) = segments.get(addr.segment_ord as usize) else {
@@ -348,7 +349,7 @@ impl tantivy::collector::Collector for GroupAll {
         Ok(GroupAllSegment {
             segment_ord,
             names: self.catalog.segments.get(&reader.segment_id()).cloned(),
-            groups: HashMap::new(),
+            groups: HashMap::default(),
         })
     }
 
@@ -357,7 +358,7 @@ impl tantivy::collector::Collector for GroupAll {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut by_book: HashMap<String, (f32, Passages)> = HashMap::new();
+        let mut by_book: HashMap<String, (f32, Passages)> = HashMap::default();
         for (slug, score, passages) in fruits.into_iter().flatten() {
             let entry = by_book.entry(slug).or_insert((f32::MIN, Vec::new()));
             entry.0 = entry.0.max(score);
@@ -419,7 +420,7 @@ fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
 fn facet_counts<'a>(
     books: impl Iterator<Item = &'a [(&'static str, String)]>,
 ) -> BTreeMap<String, Vec<(String, usize)>> {
-    let mut counts: HashMap<(&'static str, &'a str), usize> = HashMap::new();
+    let mut counts: HashMap<(&'static str, &'a str), usize> = HashMap::default();
     for pairs in books {
         for (name, value) in pairs {
             *counts.entry((name, value.as_str())).or_default() += 1;
@@ -453,7 +454,7 @@ pub struct HighlightTerms {
 
 impl HighlightTerms {
     pub fn new(q: &ParsedQuery, langs: &[&str]) -> Self {
-        let mut terms: HashMap<FieldKind, HashSet<String>> = HashMap::new();
+        let mut terms: HashMap<FieldKind, HashSet<String>> = HashMap::default();
         let mut words: Vec<&String> = q.words.iter().collect();
         words.extend(q.phrases.iter().flatten());
         let mut prefixes = Vec::new();
@@ -479,8 +480,8 @@ impl HighlightTerms {
                 }
             }
         }
-        let mut initials = HashSet::new();
-        let mut pairs = HashSet::new();
+        let mut initials = HashSet::default();
+        let mut pairs = HashSet::default();
         for t in terms.values().flatten().chain(prefixes.iter()) {
             if let Some(c) = t.chars().next() {
                 initials.insert(c);

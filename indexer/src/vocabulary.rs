@@ -83,7 +83,7 @@ pub(crate) fn count_prefixed(
     prefix: &str,
     max_scan: usize,
     keep: impl Fn(&str) -> bool,
-    counts: &mut HashMap<String, u64>,
+    counts: &mut HashMap<String, u64, impl std::hash::BuildHasher>,
 ) -> Result<()> {
     let mut upper = prefix.to_string();
     upper.push(char::MAX);
