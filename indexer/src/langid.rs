@@ -418,7 +418,10 @@ struct Model {
 /// Team-written training text per model language (`ky-Latn` is derived from `ky`).
 const TRAINING_TEXT: &[(&str, &str)] = &[
     ("ky", include_str!("langid/ky.txt")),
+    ("ky", include_str!("langid/ky-news.txt")),
     ("kk", include_str!("langid/kk.txt")),
+    ("kk", include_str!("langid/kk-stories.txt")),
+    ("kk", include_str!("langid/kk-news.txt")),
     ("ru", include_str!("langid/ru.txt")),
     ("ru", include_str!("langid/ru-encyclopaedia.txt")),
     ("tg", include_str!("langid/tg.txt")),
