@@ -1663,6 +1663,18 @@ mod tests {
     }
 
     #[test]
+    fn loanwords_with_turkic_suffixes_and_russian_verb_forms() {
+        // A Russian stem with a Kyrgyz case or possessive suffix, and a surname on a Turkic name,
+        // belong to a Turkic sentence; Russian third-person plural verbs do not.
+        for w in ["рыногуна", "республикасы", "Жээнбеков"] {
+            assert_ne!(lang(w), "ru", "{w}");
+        }
+        for w in ["могут", "смогут", "читают"] {
+            assert_eq!(lang(w), "ru", "{w}");
+        }
+    }
+
+    #[test]
     fn kyrgyz_sentences() {
         for s in [
             "Биздин мектепте жаңы китепкана ачылды.",
