@@ -415,6 +415,9 @@ struct Model {
     linear: Linear,
 }
 
+/// Bit in `Model::known` for a Kyrgyz or Kazakh case form of a Russian loanword.
+const LOAN_FORM: u16 = 1 << 15;
+
 /// Team-written training text per model language (`ky-Latn` is derived from `ky`).
 const TRAINING_TEXT: &[(&str, &str)] = &[
     ("ky", include_str!("langid/ky.txt")),
@@ -424,6 +427,7 @@ const TRAINING_TEXT: &[(&str, &str)] = &[
     ("kk", include_str!("langid/kk-news.txt")),
     ("ru", include_str!("langid/ru.txt")),
     ("ru", include_str!("langid/ru-encyclopaedia.txt")),
+    ("ru", include_str!("langid/ru-news.txt")),
     ("tg", include_str!("langid/tg.txt")),
     ("uz", include_str!("langid/uz.txt")),
     ("mn", include_str!("langid/mn.txt")),
@@ -555,7 +559,7 @@ fn train() -> Model {
         ] {
             inflect(word, false, &mut |form| {
                 if form.len() > word.len() + 1 {
-                    *counts.known.entry(word_hash(form)).or_insert(0) |= 1 << lang;
+                    *counts.known.entry(word_hash(form)).or_insert(0) |= (1 << lang) | LOAN_FORM;
                 }
             });
         }
@@ -1438,6 +1442,10 @@ fn score_word(m: &Model, w: &[char], script: Script, acc: &mut [f32; NL]) {
             if mask & (1 << l) != 0 {
                 word[l] += W_KNOWN;
             }
+        }
+        // A Russian stem with a Kyrgyz or Kazakh suffix (рыногуна) that no Russian text has.
+        if mask & LOAN_FORM != 0 && mask & (1 << RU) == 0 {
+            word[RU] -= W_TURKIC_ENDING;
         }
     }
     if let Some(&mask) = m.lexicon.get(&hash) {
