@@ -422,9 +422,11 @@ const LOAN_FORM: u16 = 1 << 15;
 const TRAINING_TEXT: &[(&str, &str)] = &[
     ("ky", include_str!("langid/ky.txt")),
     ("ky", include_str!("langid/ky-news.txt")),
+    ("ky", include_str!("langid/ky-stories.txt")),
     ("kk", include_str!("langid/kk.txt")),
     ("kk", include_str!("langid/kk-stories.txt")),
     ("kk", include_str!("langid/kk-news.txt")),
+    ("kk", include_str!("langid/kk-encyclopaedia.txt")),
     ("ru", include_str!("langid/ru.txt")),
     ("ru", include_str!("langid/ru-encyclopaedia.txt")),
     ("ru", include_str!("langid/ru-news.txt")),
