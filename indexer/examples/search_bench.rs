@@ -110,59 +110,62 @@ fn main() {
         (text, lang)
     };
 
-    // 1. Throughput, side by side on the same passages, one indexing thread each.
-    let sample: Vec<(String, &str)> = (0..n_throughput).map(&mut passage).collect();
-    let bytes: usize = sample.iter().map(|(t, _)| t.len()).sum();
-    // `--side ours|bare` runs one side only (for a profiler).
-    let side = arg_str("--side").unwrap_or_default();
-    let bare_secs = if side == "ours" {
-        f64::NAN
-    } else {
-        let mut b = Schema::builder();
-        let body = b.add_text_field("body", TEXT | STORED);
-        let index = Index::create_in_ram(b.build());
-        let mut w = index.writer_with_num_threads(1, 64 << 20).unwrap();
-        let t = Instant::now();
-        for (text, _) in &sample {
-            let mut d = TantivyDocument::default();
-            d.add_text(body, text);
-            w.add_document(d).unwrap();
-        }
-        w.commit().unwrap();
-        t.elapsed().as_secs_f64()
-    };
-    let ours_secs = if side == "bare" {
-        f64::NAN
-    } else {
-        let lib = Library::in_memory().unwrap();
-        let mut w = lib.writer().unwrap();
-        let t = Instant::now();
-        for (i, (text, lang)) in sample.iter().enumerate() {
-            w.add_plain("bench", &i.to_string(), lang, text).unwrap();
-        }
-        w.commit().unwrap();
-        t.elapsed().as_secs_f64()
-    };
-    let mb = bytes as f64 / 1e6;
-    println!(
-        "indexing {} passages ({mb:.1} MB, half Kyrgyz, half Russian), one thread each:",
-        sample.len()
-    );
-    println!(
-        "  bare tantivy, default analyzer, 1 field:   {:8.0} passages/s  {:6.2} MB/s",
-        sample.len() as f64 / bare_secs,
-        mb / bare_secs
-    );
-    println!(
-        "  kitep, all analyzers (4 ky / 2 ru fields): {:8.0} passages/s  {:6.2} MB/s",
-        sample.len() as f64 / ours_secs,
-        mb / ours_secs
-    );
-    println!(
-        "  ratio: {:.0} % of bare tantivy (goal >= 50 %)",
-        100.0 * bare_secs / ours_secs
-    );
-    drop(sample);
+    // 1. Throughput, side by side on the same passages (`--throughput 0` skips it).
+    if n_throughput > 0 {
+        // One indexing thread each.
+        let sample: Vec<(String, &str)> = (0..n_throughput).map(&mut passage).collect();
+        let bytes: usize = sample.iter().map(|(t, _)| t.len()).sum();
+        // `--side ours|bare` runs one side only (for a profiler).
+        let side = arg_str("--side").unwrap_or_default();
+        let bare_secs = if side == "ours" {
+            f64::NAN
+        } else {
+            let mut b = Schema::builder();
+            let body = b.add_text_field("body", TEXT | STORED);
+            let index = Index::create_in_ram(b.build());
+            let mut w = index.writer_with_num_threads(1, 64 << 20).unwrap();
+            let t = Instant::now();
+            for (text, _) in &sample {
+                let mut d = TantivyDocument::default();
+                d.add_text(body, text);
+                w.add_document(d).unwrap();
+            }
+            w.commit().unwrap();
+            t.elapsed().as_secs_f64()
+        };
+        let ours_secs = if side == "bare" {
+            f64::NAN
+        } else {
+            let lib = Library::in_memory().unwrap();
+            let mut w = lib.writer().unwrap();
+            let t = Instant::now();
+            for (i, (text, lang)) in sample.iter().enumerate() {
+                w.add_plain("bench", &i.to_string(), lang, text).unwrap();
+            }
+            w.commit().unwrap();
+            t.elapsed().as_secs_f64()
+        };
+        let mb = bytes as f64 / 1e6;
+        println!(
+            "indexing {} passages ({mb:.1} MB, half Kyrgyz, half Russian), one thread each:",
+            sample.len()
+        );
+        println!(
+            "  bare tantivy, default analyzer, 1 field:   {:8.0} passages/s  {:6.2} MB/s",
+            sample.len() as f64 / bare_secs,
+            mb / bare_secs
+        );
+        println!(
+            "  kitep, all analyzers (4 ky / 2 ru fields): {:8.0} passages/s  {:6.2} MB/s",
+            sample.len() as f64 / ours_secs,
+            mb / ours_secs
+        );
+        println!(
+            "  ratio: {:.0} % of bare tantivy (goal >= 50 %)",
+            100.0 * bare_secs / ours_secs
+        );
+        drop(sample);
+    }
 
     // 2. Query latency over a large on-disk index, books of 200 passages.
     // `--index-dir DIR` keeps the large index for the next run (built again only if its size differs).
