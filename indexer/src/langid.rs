@@ -423,13 +423,16 @@ const TRAINING_TEXT: &[(&str, &str)] = &[
     ("ky", include_str!("langid/ky.txt")),
     ("ky", include_str!("langid/ky-news.txt")),
     ("ky", include_str!("langid/ky-stories.txt")),
+    ("ky", include_str!("langid/ky-press.txt")),
     ("kk", include_str!("langid/kk.txt")),
     ("kk", include_str!("langid/kk-stories.txt")),
     ("kk", include_str!("langid/kk-news.txt")),
     ("kk", include_str!("langid/kk-encyclopaedia.txt")),
+    ("kk", include_str!("langid/kk-press.txt")),
     ("ru", include_str!("langid/ru.txt")),
     ("ru", include_str!("langid/ru-encyclopaedia.txt")),
     ("ru", include_str!("langid/ru-news.txt")),
+    ("ru", include_str!("langid/ru-press.txt")),
     ("tg", include_str!("langid/tg.txt")),
     ("uz", include_str!("langid/uz.txt")),
     ("mn", include_str!("langid/mn.txt")),
@@ -1448,6 +1451,14 @@ fn score_word(m: &Model, w: &[char], script: Script, acc: &mut [f32; NL]) {
         // A Russian stem with a Kyrgyz or Kazakh suffix (рыногуна) that no Russian text has.
         if mask & LOAN_FORM != 0 && mask & (1 << RU) == 0 {
             word[RU] -= W_TURKIC_ENDING;
+        }
+        // The same loanword form in Kyrgyz and Kazakh (университетте) tells them apart no more
+        // than a shared lexicon word does: levelled, and the prior decides.
+        let both = (1 << KY) | (1 << KK);
+        if mask & LOAN_FORM != 0 && mask & both == both {
+            let best = word[KY].max(word[KK]);
+            word[KY] = best;
+            word[KK] = best;
         }
     }
     if let Some(&mask) = m.lexicon.get(&hash) {
