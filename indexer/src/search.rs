@@ -16,8 +16,8 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 /// On a large index, books are grouped from the best passages only (which tantivy finds without
 /// scoring every match): at first five per book the page asks for and at least this many, then
 /// four times as many while the page's books are not all found, up to [`MAX_CANDIDATES`].
-/// Fewer candidates let tantivy skip more: at one million passages, 50 instead of 200 halve the
-/// median search time (`search_bench`).
+/// Fewer candidates let tantivy skip more: at one million passages, 50 instead of 200 cut the
+/// median search time by a third (`search_bench`, 1.62 -> 1.10 ms).
 const FIRST_CANDIDATES: usize = 50;
 const MAX_CANDIDATES: usize = 25_000;
 /// Up to this many documents, a search groups every matching passage by book, so the number of
