@@ -1448,31 +1448,27 @@ fn score_word(m: &Model, w: &[char], script: Script, acc: &mut [f32; NL]) {
                 word[l] += W_KNOWN;
             }
         }
-        // A Russian stem with a Kyrgyz or Kazakh suffix (рыногуна) that no Russian text has.
-        if mask & LOAN_FORM != 0 && mask & (1 << RU) == 0 {
-            word[RU] -= W_TURKIC_ENDING;
-        }
-        // The same loanword form in Kyrgyz and Kazakh (университетте) tells them apart no more
-        // than a shared lexicon word does: levelled, and the prior decides.
-        let both = (1 << KY) | (1 << KK);
-        if mask & LOAN_FORM != 0 && mask & both == both {
-            let best = word[KY].max(word[KK]);
-            word[KY] = best;
-            word[KK] = best;
+        if mask & LOAN_FORM != 0 {
+            // A Russian stem with a Kyrgyz or Kazakh suffix (рыногуна) that no Russian text has.
+            if mask & (1 << RU) == 0 {
+                word[RU] -= W_TURKIC_ENDING;
+            }
+            // The same loanword form in Kyrgyz and Kazakh (университетте) tells them apart no
+            // more than a shared lexicon word does.
+            let both = (1 << KY) | (1 << KK);
+            if mask & both == both {
+                level(&mut word, langs, |l| l == KY || l == KK);
+            }
         }
     }
     if let Some(&mask) = m.lexicon.get(&hash) {
         let listed = |l: usize| mask & (1 << l) != 0;
         // A word listed for several languages (бала, деп, млн) is evidence for none of them
-        // against the others: their n-gram scores are levelled, and the prior decides.
-        let best = langs
-            .iter()
-            .filter(|&&l| listed(l))
-            .map(|&l| word[l])
-            .fold(f32::NEG_INFINITY, f32::max);
+        // against the others.
+        level(&mut word, langs, listed);
         for &l in langs {
             if listed(l) {
-                word[l] = best + W_LEXICON;
+                word[l] += W_LEXICON;
                 if mask & (1 << (l + 16)) != 0 {
                     word[l] += W_PREFERRED;
                 }
@@ -1481,6 +1477,21 @@ fn score_word(m: &Model, w: &[char], script: Script, acc: &mut [f32; NL]) {
     }
     for &l in langs {
         acc[l] += word[l] + PRIOR[l];
+    }
+}
+
+/// Gives the languages a word is shared by (`shared`, among `langs`) the best of their scores:
+/// the word is no evidence between them, and the prior decides.
+fn level(word: &mut [f32; NL], langs: &[usize], shared: impl Fn(usize) -> bool) {
+    let best = langs
+        .iter()
+        .filter(|&&l| shared(l))
+        .map(|&l| word[l])
+        .fold(f32::NEG_INFINITY, f32::max);
+    for &l in langs {
+        if shared(l) {
+            word[l] = best;
+        }
     }
 }
 

@@ -833,11 +833,11 @@ mod tests {
             // As a large index (candidates only) and as a small one (every match grouped).
             let best = run_grouping(&lib, &req, 0).unwrap();
             let all = run_grouping(&lib, &req, u64::MAX).unwrap();
-            let slugs = |r: &SearchResults| -> Vec<String> {
+            let books_of = |r: &SearchResults| -> Vec<String> {
                 r.books.iter().map(|b| b.book.slug.clone()).collect()
             };
-            assert_eq!(slugs(&best), slugs(&all), "page {page}");
-            listed.extend(slugs(&best));
+            assert_eq!(books_of(&best), books_of(&all), "page {page}");
+            listed.extend(books_of(&best));
         }
         assert_eq!(listed, slugs);
     }
