@@ -162,6 +162,8 @@ pub struct Catalog {
     pub glossary: Vec<GlossaryRecord>,
     /// The glossary analysed for query expansion.
     pub glossary_index: crate::query::GlossaryIndex,
+    /// The editions of each work that has more than one (by work id, ordered by language).
+    pub editions: std::collections::HashMap<String, Vec<std::sync::Arc<BookRecord>>>,
     /// Each book's facet pairs (by slug), for counting facets of results.
     pub facets: std::collections::HashMap<String, Vec<(&'static str, String)>>,
     /// Per segment: the `kind` and `book` fast fields.
@@ -243,6 +245,28 @@ fn index_settings() -> tantivy::IndexSettings {
     }
 }
 
+/// The schema version recorded beside the index in `dir`, if readable.
+fn stored_version(dir: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(dir.join(VERSION_FILE)).ok()?;
+    serde_json::from_str::<VersionFile>(&text)
+        .ok()
+        .map(|v| v.schema_version)
+}
+
+/// Whether a file name is one tantivy or kitep writes in an index folder: `meta.json`, the
+/// managed-files list, lock files, the version file and segment files (`<32 hex digits>.<ext>`,
+/// or `<hex>.<opstamp>.del`).
+fn is_index_file(name: &str) -> bool {
+    if matches!(name, "meta.json" | ".managed.json" | VERSION_FILE) || name.starts_with(".tantivy-")
+    {
+        return true;
+    }
+    let Some((stem, _)) = name.split_once('.') else {
+        return false;
+    };
+    stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// An open library index.
 pub struct Library {
     pub index: Index,
@@ -256,28 +280,24 @@ pub struct Library {
 
 impl Library {
     /// Opens the index in `dir`, creating it if needed. An index written with another schema
-    /// version is moved aside and a new one created (`rebuilt` tells the caller to reindex).
+    /// version is emptied and a new one created (`rebuilt` tells the caller to reindex). Only
+    /// the index's own files are removed: anything else in the folder is left alone.
     pub fn open(dir: &Path) -> Result<Library> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
         let version_path = dir.join(VERSION_FILE);
-        let current = std::fs::read_to_string(&version_path)
-            .ok()
-            .and_then(|s| serde_json::from_str::<VersionFile>(&s).ok());
-        let has_index = dir.join("meta.json").exists();
         let mut rebuilt = false;
-        if has_index && current.as_ref().map(|v| v.schema_version) != Some(SCHEMA_VERSION) {
-            // Keep nothing of the old layout: the index is derived data, rebuilt from built books.
+        if dir.join("meta.json").exists() && stored_version(dir) != Some(SCHEMA_VERSION) {
+            // The index is derived data, rebuilt from built books.
             for entry in std::fs::read_dir(dir)
-                .map_err(|e| Error::Input(e.to_string()))?
+                .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?
                 .flatten()
             {
                 let p = entry.path();
-                let _ = if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
+                if p.is_file() && is_index_file(&entry.file_name().to_string_lossy()) {
                     std::fs::remove_file(&p)
-                };
+                        .map_err(|e| Error::Input(format!("{}: {e}", p.display())))?;
+                }
             }
             rebuilt = true;
         }
@@ -300,6 +320,35 @@ impl Library {
             index
         };
         Self::finish(index, fields, Some(dir.to_path_buf()), rebuilt)
+    }
+
+    /// Opens an existing index for reading (search, suggestions) without changing anything on
+    /// disk: no index, or one written with another schema version, is a clear error.
+    pub fn open_existing(dir: &Path) -> Result<Library> {
+        if !dir.join("meta.json").exists() {
+            return Err(Error::Input(format!(
+                "{} is not an index (create one with `kitep index BUILD_DIR... --index {}`)",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        match stored_version(dir) {
+            Some(SCHEMA_VERSION) => {}
+            found => {
+                let found =
+                    found.map_or_else(|| "an unknown".to_string(), |v| format!("version {v}"));
+                return Err(Error::Input(format!(
+                    "{} holds an index with {found} schema; this kitep reads version \
+                     {SCHEMA_VERSION}. Rebuild it with `kitep index BUILD_DIR... --index {}` \
+                     (the portal rebuilds its own index at start-up)",
+                    dir.display(),
+                    dir.display()
+                )));
+            }
+        }
+        let (_, fields) = schema::build();
+        let index = Index::open_in_dir(dir)?;
+        Self::finish(index, fields, Some(dir.to_path_buf()), false)
     }
 
     /// An index in memory (evaluations, tests).
@@ -383,6 +432,23 @@ impl Library {
                     catalog.glossary.push(g);
                 }
             }
+        }
+        for b in catalog.books.values() {
+            if let Some(w) = &b.work {
+                catalog
+                    .editions
+                    .entry(w.clone())
+                    .or_default()
+                    .push(b.clone());
+            }
+        }
+        catalog.editions.retain(|_, v| v.len() > 1);
+        for v in catalog.editions.values_mut() {
+            v.sort_by(|a, b| {
+                a.language
+                    .cmp(&b.language)
+                    .then_with(|| a.slug.cmp(&b.slug))
+            });
         }
         catalog.glossary_index = crate::query::GlossaryIndex::new(&catalog.glossary);
         for segment in searcher.segment_readers() {
@@ -541,4 +607,68 @@ fn passage_language(p: &PassageRecord, book_lang: &str) -> String {
         return declared.to_string();
     }
     langid::detect(&p.text).lang.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_schema_is_emptied_on_open_and_refused_for_reading() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        drop(Library::open(dir).unwrap());
+        let segments_before = std::fs::read_dir(dir).unwrap().count();
+        assert!(segments_before >= 2, "meta.json and the version file");
+        // An older kitep wrote this index; the librarian keeps notes in the same folder.
+        std::fs::write(dir.join(VERSION_FILE), r#"{"schema_version":1}"#).unwrap();
+        std::fs::write(dir.join("my-notes.txt"), "do not lose me").unwrap();
+        std::fs::create_dir(dir.join("backups")).unwrap();
+
+        // Reading refuses, says what to do, and changes nothing.
+        let err = Library::open_existing(dir)
+            .err()
+            .expect("old schema refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("version 1") && msg.contains("kitep index"),
+            "{msg}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(VERSION_FILE)).unwrap(),
+            r#"{"schema_version":1}"#
+        );
+
+        // Opening for writing starts afresh but keeps what is not the index's.
+        let lib = Library::open(dir).unwrap();
+        assert!(lib.rebuilt);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("my-notes.txt")).unwrap(),
+            "do not lose me"
+        );
+        assert!(dir.join("backups").is_dir());
+        assert_eq!(stored_version(dir), Some(SCHEMA_VERSION));
+        drop(lib);
+        assert!(Library::open_existing(dir).is_ok());
+        let missing = Library::open_existing(&dir.join("nowhere")).err().unwrap();
+        assert!(missing.to_string().contains("is not an index"), "{missing}");
+        assert!(!dir.join("nowhere").exists());
+    }
+
+    #[test]
+    fn index_files_are_told_from_other_files() {
+        for name in [
+            "meta.json",
+            ".managed.json",
+            ".tantivy-writer.lock",
+            "kitep-index.json",
+            "0123456789abcdef0123456789abcdef.idx",
+            "0123456789abcdef0123456789abcdef.12.del",
+        ] {
+            assert!(is_index_file(name), "{name}");
+        }
+        for name in ["my-notes.txt", "meta.json.bak", "README", "abc.idx"] {
+            assert!(!is_index_file(name), "{name}");
+        }
+    }
 }

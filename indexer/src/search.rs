@@ -68,6 +68,11 @@ pub struct BookHit {
     pub book: std::sync::Arc<BookRecord>,
     pub score: f32,
     pub passages: Vec<PassageHit>,
+    /// Set when this book did not match itself but is another language edition of the same
+    /// work as the book named here, which did (cross-language search). `passages` are then
+    /// that book's matching passages, whose chapters have counterparts at the same positions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edition_of: Option<std::sync::Arc<BookRecord>>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -91,8 +96,18 @@ pub struct SearchResults {
 /// Matching passages (score, address), best first.
 type Passages = Vec<(f32, DocAddress)>;
 
-/// A book with its score and its matching passages.
-type Group = (std::sync::Arc<BookRecord>, f32, Passages);
+/// A book with its score, its matching passages, and the matching edition it was found through
+/// (other language editions of a matching work).
+type Group = (
+    std::sync::Arc<BookRecord>,
+    f32,
+    Passages,
+    Option<std::sync::Arc<BookRecord>>,
+);
+
+/// Another language edition of a matching work ranks at this share of the matching edition's
+/// score: below the books that match themselves as strongly, above much weaker matches.
+const OTHER_EDITION_WEIGHT: f32 = 0.5;
 
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
 /// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
@@ -188,8 +203,17 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     };
     let langs: Vec<&str> = langs.into_iter().chain(hinted).collect();
     let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
+    // The language filter is applied to the books found, after their other language editions
+    // are added: a Kyrgyz query with `lang=ru` finds the Russian editions of matching works.
+    let mut lang_filter: Vec<&str> = Vec::new();
+    let mut within_book = false;
     for (name, value) in &req.filters {
+        if name == "lang" && !value.is_empty() {
+            lang_filter.push(value);
+            continue;
+        }
         if name == "book" && !value.is_empty() {
+            within_book = true;
             // Search within one book: its passages only.
             let t = Term::from_field_text(library.fields.book, value);
             must.push((
@@ -200,7 +224,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         }
         if !matches!(
             name.as_str(),
-            "lang" | "grade" | "subject" | "material" | "license" | "collection"
+            "grade" | "subject" | "material" | "license" | "collection"
         ) || value.is_empty()
         {
             results
@@ -221,6 +245,14 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     } else {
         Box::new(BooleanQuery::new(must))
     };
+    let book_language_ok = |slug: &str| {
+        lang_filter.is_empty()
+            || catalog.books.get(slug).is_some_and(|b| {
+                lang_filter
+                    .iter()
+                    .all(|l| analyzers::primary(&b.language) == analyzers::primary(l))
+            })
+    };
     let groups: Vec<(String, f32, Passages)> = if searcher.num_docs() <= exact_limit {
         searcher.search(
             &*full,
@@ -235,7 +267,17 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             let top = searcher.search(&*full, &TopDocs::with_limit(limit).order_by_score())?;
             let every_match = top.len() < limit;
             let groups = group_candidates(&searcher, &catalog, top);
-            if every_match || groups.len() >= wanted || limit == MAX_CANDIDATES {
+            let found = if lang_filter.is_empty() {
+                groups.len()
+            } else {
+                let mut works = HashSet::default();
+                groups
+                    .iter()
+                    .filter_map(|g| catalog.books.get(&g.0))
+                    .filter(|b| works.insert(b.work.clone().unwrap_or_else(|| b.slug.clone())))
+                    .count()
+            };
+            if every_match || found >= wanted || limit == MAX_CANDIDATES {
                 results.totals_exact = every_match;
                 break groups;
             }
@@ -245,9 +287,22 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     let mut grouped: Vec<Group> = groups
         .into_iter()
         .filter_map(|(slug, score, passages)| {
-            Some((catalog.books.get(&slug)?.clone(), score, passages))
+            Some((catalog.books.get(&slug)?.clone(), score, passages, None))
         })
         .collect();
+    if !within_book {
+        add_other_editions(&catalog, &mut grouped, |b| {
+            req.filters.iter().all(|(name, value)| {
+                name == "lang"
+                    || value.is_empty()
+                    || catalog
+                        .facets
+                        .get(&b.slug)
+                        .is_some_and(|pairs| pairs.iter().any(|(n, v)| n == name && v == value))
+            })
+        });
+    }
+    grouped.retain(|g| book_language_ok(&g.0.slug));
     match req.sort {
         Sort::Relevance => {}
         Sort::Title => grouped.sort_by_cached_key(|g| g.0.title.to_lowercase()),
@@ -261,7 +316,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     results.total_books = grouped.len();
     let highlight = HighlightTerms::new(&parsed, &langs);
     let f = &library.fields;
-    for (record, score, passages) in grouped
+    for (record, score, passages, edition_of) in grouped
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
@@ -287,9 +342,46 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             book: record,
             score,
             passages: hits,
+            edition_of,
         });
     }
     Ok(results)
+}
+
+/// Adds the other language editions of the matching works that did not match themselves (and
+/// pass `keep`, the facet filters), each right after its work's best matching edition, scored
+/// at [`OTHER_EDITION_WEIGHT`] of it, with that edition's passages to show where the match is.
+fn add_other_editions(
+    catalog: &Catalog,
+    grouped: &mut Vec<Group>,
+    keep: impl Fn(&BookRecord) -> bool,
+) {
+    if catalog.editions.is_empty() {
+        return;
+    }
+    let present: HashSet<String> = grouped.iter().map(|g| g.0.slug.clone()).collect();
+    let mut added: HashSet<String> = HashSet::default();
+    let mut out: Vec<Group> = Vec::with_capacity(grouped.len());
+    for g in grouped.drain(..) {
+        let mut editions = Vec::new();
+        if let Some(siblings) = g.0.work.as_deref().and_then(|w| catalog.editions.get(w)) {
+            for s in siblings {
+                if !present.contains(&s.slug) && keep(s) && added.insert(s.slug.clone()) {
+                    editions.push((
+                        s.clone(),
+                        g.1 * OTHER_EDITION_WEIGHT,
+                        g.2.clone(),
+                        Some(g.0.clone()),
+                    ));
+                }
+            }
+        }
+        out.push(g);
+        out.extend(editions);
+    }
+    // Best first again; an edition stays after the book it was found through.
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    *grouped = out;
 }
 
 /// Groups the best passages by book in score order, reading kind and book from fast fields
@@ -751,33 +843,114 @@ mod tests {
         let lib = Library::in_memory().unwrap();
         let mut w = lib.writer().unwrap();
         for (slug, lang, grade, texts) in books {
-            let record = BookRecord {
-                slug: slug.to_string(),
-                title: format!("Book {slug}"),
-                language: lang.to_string(),
-                grades: vec![*grade],
-                ..Default::default()
-            };
-            let passages = texts
-                .iter()
-                .enumerate()
-                .map(|(i, text)| PassageRecord {
-                    book: slug.to_string(),
-                    work: None,
-                    edition: None,
-                    chapter: "ch1".into(),
-                    chapter_index: 0,
-                    chapter_title: String::new(),
-                    anchor: format!("p{i}"),
-                    heading_path: Vec::new(),
-                    lang: lang.to_string(),
-                    text: text.to_string(),
-                })
-                .collect();
-            w.replace_book(&BuiltBook { record, passages }).unwrap();
+            w.replace_book(&built(slug, lang, *grade, None, texts))
+                .unwrap();
         }
         w.commit().unwrap();
         lib
+    }
+
+    fn built(slug: &str, lang: &str, grade: u8, work: Option<&str>, texts: &[&str]) -> BuiltBook {
+        let record = BookRecord {
+            slug: slug.to_string(),
+            title: format!("Book {slug}"),
+            language: lang.to_string(),
+            work: work.map(str::to_string),
+            grades: vec![grade],
+            ..Default::default()
+        };
+        let passages = texts
+            .iter()
+            .enumerate()
+            .map(|(i, text)| PassageRecord {
+                book: slug.to_string(),
+                work: None,
+                edition: None,
+                chapter: "ch1".into(),
+                chapter_index: 0,
+                chapter_title: String::new(),
+                anchor: format!("p{i}"),
+                heading_path: Vec::new(),
+                lang: lang.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        BuiltBook { record, passages }
+    }
+
+    #[test]
+    fn a_query_in_one_language_finds_the_other_editions_of_the_work() {
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer().unwrap();
+        let ky = ["Бөлчөктөрдү кошуу үчүн алымдарын кошобуз."];
+        let ru = ["Чтобы сложить дроби, складываем числители."];
+        w.replace_book(&built("fr-ky", "ky", 5, Some("fractions"), &ky))
+            .unwrap();
+        w.replace_book(&built("fr-ru", "ru", 5, Some("fractions"), &ru))
+            .unwrap();
+        w.replace_book(&built("other-ru", "ru", 5, None, &["Дроби и числители."]))
+            .unwrap();
+        w.replace_book(&built(
+            "birds-ru",
+            "ru",
+            3,
+            Some("birds"),
+            &["Птицы летят на юг."],
+        ))
+        .unwrap();
+        w.commit().unwrap();
+        let ask = |query: &str, filters: &[(&str, &str)]| {
+            search(
+                &lib,
+                &SearchRequest {
+                    query: query.into(),
+                    filters: filters
+                        .iter()
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .collect(),
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        // A Kyrgyz word finds the Kyrgyz edition, then the Russian one, found through it.
+        let r = ask("бөлчөк", &[]);
+        let slugs: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
+        assert_eq!(slugs, ["fr-ky", "fr-ru"]);
+        assert_eq!(r.books[1].edition_of.as_ref().unwrap().slug, "fr-ky");
+        assert!(r.books[1].score < r.books[0].score);
+        assert!(r.books[1].passages[0].snippet.contains("<mark>"));
+        assert_eq!(r.total_books, 2);
+        // Asking for Russian books only still finds the Russian edition of the Kyrgyz match.
+        let r = ask("бөлчөк", &[("lang", "ru")]);
+        let slugs: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
+        assert_eq!(slugs, ["fr-ru"]);
+        // And the other way round. An edition that matches itself is listed once, as a match
+        // of its own; a book of no work brings no other book.
+        let r = ask("дроби", &[]);
+        let hits: Vec<(&str, Option<&str>)> = r
+            .books
+            .iter()
+            .map(|b| {
+                (
+                    b.book.slug.as_str(),
+                    b.edition_of.as_ref().map(|e| e.slug.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                ("other-ru", None),
+                ("fr-ru", None),
+                ("fr-ky", Some("fr-ru"))
+            ]
+        );
+        // Facet filters hold for the editions added; searching within a book adds none.
+        assert!(ask("бөлчөк", &[("grade", "3")]).books.is_empty());
+        let r = ask("бөлчөк", &[("book", "fr-ky")]);
+        assert_eq!(r.books.len(), 1);
     }
 
     fn found(lib: &Library, query: &str) -> Vec<String> {

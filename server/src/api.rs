@@ -186,11 +186,17 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
             if let Some(books) = v.get_mut("books").and_then(Value::as_array_mut) {
                 for b in books {
                     let slug = b["book"]["slug"].as_str().unwrap_or("").to_string();
+                    // A book found through another edition of its work: the passages are that
+                    // edition's, opened side by side with this one.
+                    let (at, with) = match b["edition_of"]["slug"].as_str() {
+                        Some(e) => (e.to_string(), format!("?with={}", url_encode(&slug))),
+                        None => (slug.clone(), String::new()),
+                    };
                     if let Some(ps) = b.get_mut("passages").and_then(Value::as_array_mut) {
                         for p in ps {
                             let link = format!(
-                                "/read/{}/{}#{}",
-                                url_encode(&slug),
+                                "/read/{}/{}{with}#{}",
+                                url_encode(&at),
                                 url_encode(p["chapter"].as_str().unwrap_or("")),
                                 formats::url::encode_href(p["anchor"].as_str().unwrap_or(""))
                             );

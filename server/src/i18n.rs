@@ -111,6 +111,7 @@ messages! {
     EmptyQuery => ["Издөө үчүн сөз жазыңыз: мисалы, «бөлчөк» же «суу».", "Введите слово для поиска: например, «дробь» или «вода».", "Type a word to search for: for example “fraction” or “water”."],
     DidYouMean => ["Балким, сиз муну издедиңиз:", "Возможно, вы имели в виду:", "Did you mean:"],
     TryAlso => ["Ушуларды издеп көрүңүз:", "Попробуйте:", "Try:"],
+    OtherEditionOf => ["Бул чыгарманын башка тилдеги басылышы. Издегениңиз «{title}» ({lang}) китебинде табылды; үзүндүлөр эки тилде катар ачылат.", "Другое языковое издание того же произведения. Найдено в книге «{title}» ({lang}); отрывки открываются на двух языках рядом.", "Another language edition of the same work. The match is in «{title}» ({lang}); the passages open in both languages side by side."],
     Refine => ["Тактоо", "Уточнить", "Refine"],
     Language => ["Тили", "Язык", "Language"],
     Subject => ["Сабак", "Предмет", "Subject"],

@@ -596,6 +596,30 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
             if let Some(book) = snap.book(&b.slug) {
                 let _ = write!(m, "<p class=\"meta\">{}</p>", book_meta(l, book));
             }
+            // Found through another language edition of the same work: its passages, opened
+            // side by side with this edition.
+            let (passage_book, with, plang) = match &hit.edition_of {
+                Some(e) => {
+                    let _ = write!(
+                        m,
+                        "<p class=\"edition-of\">{}</p>",
+                        esc(&tf(
+                            l,
+                            M::OtherEditionOf,
+                            &[
+                                ("title", &e.title),
+                                ("lang", &language_name(l, &e.language))
+                            ]
+                        ))
+                    );
+                    (
+                        e.slug.as_str(),
+                        format!("?with={}", url_encode(&b.slug)),
+                        esc(&e.language),
+                    )
+                }
+                None => (b.slug.as_str(), String::new(), lang.clone()),
+            };
             m.push_str("<ul class=\"passages\">");
             for p in &hit.passages {
                 let place = if p.heading.is_empty() || p.heading.starts_with(&p.chapter_title) {
@@ -609,9 +633,10 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
                 };
                 let _ = write!(
                     m,
-                    "<li><a href=\"/read/{}/{}#{}\" lang=\"{lang}\">{}</a><p class=\"snippet\" lang=\"{lang}\">{}</p></li>",
-                    esc(&b.slug),
+                    "<li><a href=\"/read/{}/{}{}#{}\" lang=\"{plang}\">{}</a><p class=\"snippet\" lang=\"{plang}\">{}</p></li>",
+                    esc(passage_book),
                     esc(&p.chapter),
+                    esc(&with),
                     esc(&formats::url::encode_href(&p.anchor)),
                     esc(&place),
                     p.snippet,

@@ -46,14 +46,7 @@ pub fn search(
     page: usize,
     query: &str,
 ) -> Result<ExitCode> {
-    if !index.join("meta.json").exists() {
-        anyhow::bail!(
-            "{} is not an index (create one with `kitep index BUILD_DIR... --index {}`)",
-            index.display(),
-            index.display()
-        );
-    }
-    let library = Library::open(index)?;
+    let library = Library::open_existing(index)?;
     let mut parsed_filters = Vec::new();
     for f in filters {
         let (k, v) = f
@@ -100,6 +93,13 @@ pub fn search(
             "\n{} ({}, {}) score {:.2}",
             b.book.title, b.book.slug, b.book.language, b.score
         )?;
+        if let Some(e) = &b.edition_of {
+            writeln!(
+                out,
+                "  another language edition of the same work; the match is in {} ({}, {}):",
+                e.title, e.slug, e.language
+            )?;
+        }
         for p in &b.passages {
             let snippet = p.snippet.replace("<mark>", "[").replace("</mark>", "]");
             writeln!(
@@ -116,7 +116,7 @@ pub fn search(
 }
 
 pub fn suggest(index: &Path, prefix: &str) -> Result<ExitCode> {
-    let library = Library::open(index)?;
+    let library = Library::open_existing(index)?;
     for word in indexer::vocabulary::suggest(&library, prefix, 10)? {
         println!("{word}");
     }

@@ -163,6 +163,25 @@ fn index_then_search_the_sample_library() {
         slugs.contains(&"fractions-5-ru") && slugs.contains(&"fractions-5-ky"),
         "{slugs:?}"
     );
+    // A Kyrgyz word that only the Kyrgyz edition has ("тамакка", supper) also brings the
+    // Russian edition of the same work, marked as found through the Kyrgyz one.
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "тамак"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        json["books"][0]["book"]["slug"], "fractions-5-ky",
+        "{json:#}"
+    );
+    assert_eq!(
+        json["books"][1]["book"]["slug"], "fractions-5-ru",
+        "{json:#}"
+    );
+    assert_eq!(json["books"][1]["edition_of"]["slug"], "fractions-5-ky");
+    assert!(json["books"][0].get("edition_of").is_none());
     // A typo (one letter wrong) still finds the book, and says what it searched for.
     let run = kitep()
         .args(["search", "--index"])

@@ -259,6 +259,29 @@ async fn publishes_searches_and_reads(backend: Backend) {
     assert!(html.contains("/books/fractions-5-ru"));
     assert!(!html.contains("href=\"/books/fractions-5-ky\""));
 
+    // Cross-language: a word only the Kyrgyz edition has also lists the Russian edition of the
+    // work, whose passage links open the Kyrgyz match side by side with it.
+    let r = get(app, &format!("/search?q={}", enc("тамак"))).await;
+    let html = r.text();
+    assert!(html.contains("href=\"/books/fractions-5-ru\""), "{html}");
+    assert!(html.contains("class=\"edition-of\""), "{html}");
+    assert!(
+        html.contains("/read/fractions-5-ky/02-comparing?with=fractions-5-ru#"),
+        "{html}"
+    );
+    let r = get(app, &format!("/api/search?q={}", enc("тамак"))).await;
+    let json: serde_json::Value = serde_json::from_str(&r.text()).unwrap();
+    let ru = json["books"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["book"]["slug"] == "fractions-5-ru")
+        .expect("the Russian edition");
+    assert_eq!(ru["edition_of"]["slug"], "fractions-5-ky", "{json:#}");
+    let link = ru["passages"][0]["link"].as_str().unwrap();
+    assert!(link.starts_with("/read/fractions-5-ky/"), "{link}");
+    assert!(link.contains("?with=fractions-5-ru#"), "{link}");
+
     // Book page: the other edition, download, contents, how to cite.
     let r = get(app, "/books/fractions-5-ky").await;
     let html = r.text();
