@@ -34,8 +34,48 @@ const SNIPPET_CHARS: usize = 220;
 pub enum Sort {
     #[default]
     Relevance,
+    /// By title in alphabet order (ң after н, ө after о, ү after у; Kazakh letters likewise).
     Title,
+    /// Newest first; books without a year last.
     Date,
+}
+
+impl Sort {
+    /// `relevance`, `title` or `date`.
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "relevance" | "" => Some(Sort::Relevance),
+            "title" => Some(Sort::Title),
+            "date" | "year" => Some(Sort::Date),
+            _ => None,
+        }
+    }
+}
+
+/// A sort key that puts titles in the order of the Kyrgyz (and Kazakh, Russian) alphabet:
+/// each letter of the region that Unicode places after я sorts right after its base letter.
+pub fn title_key(title: &str) -> Vec<u32> {
+    title
+        .chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .map(|c| {
+            let after = |base: char| base as u32 * 4 + 1;
+            match c {
+                'ё' => after('е'),
+                'ә' => after('а'),
+                'ғ' => after('г'),
+                'қ' => after('к'),
+                'ң' => after('н'),
+                'ө' => after('о'),
+                'ұ' => after('у'),
+                'ү' => after('у') + 1,
+                'һ' => after('х'),
+                'і' => after('ы'),
+                c => c as u32 * 4,
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -305,7 +345,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     grouped.retain(|g| book_language_ok(&g.0.slug));
     match req.sort {
         Sort::Relevance => {}
-        Sort::Title => grouped.sort_by_cached_key(|g| g.0.title.to_lowercase()),
+        Sort::Title => grouped.sort_by_cached_key(|g| title_key(&g.0.title)),
         Sort::Date => grouped.sort_by_key(|b| std::cmp::Reverse(b.0.year)),
     }
     results.facets = facet_counts(
@@ -876,6 +916,45 @@ mod tests {
             })
             .collect();
         BuiltBook { record, passages }
+    }
+
+    #[test]
+    fn titles_sort_in_the_order_of_the_alphabet() {
+        let mut titles = vec![
+            "Үй",
+            "Өнөр",
+            "Уя",
+            "Ой",
+            "Нан",
+            "Ңа",
+            "Яблоко",
+            "Ёлка",
+            "Ел",
+            "Жер",
+            "Қала",
+            "Кол",
+        ];
+        titles.sort_by_cached_key(|t| title_key(t));
+        assert_eq!(
+            titles,
+            [
+                "Ел",
+                "Ёлка",
+                "Жер",
+                "Кол",
+                "Қала",
+                "Нан",
+                "Ңа",
+                "Ой",
+                "Өнөр",
+                "Уя",
+                "Үй",
+                "Яблоко"
+            ]
+        );
+        assert_eq!(Sort::parse("Title"), Some(Sort::Title));
+        assert_eq!(Sort::parse("date"), Some(Sort::Date));
+        assert_eq!(Sort::parse("rank"), None);
     }
 
     #[test]

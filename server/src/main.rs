@@ -55,6 +55,9 @@ enum Command {
         filters: Vec<String>,
         #[arg(long, default_value_t = 1)]
         page: usize,
+        /// Order of the books: relevance, title or date (newest first).
+        #[arg(long, default_value = "relevance", value_parser = parse_sort)]
+        sort: indexer::Sort,
         /// Print completions of the query (as typed in a search box) instead of results.
         #[arg(long)]
         suggest: bool,
@@ -199,9 +202,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             filters,
             page,
+            sort,
             query,
             ..
-        } => search_cli::search(&index, lang, json, &filters, page, &query.join(" ")),
+        } => search_cli::search(&index, lang, json, &filters, (page, sort), &query.join(" ")),
         Command::Analyze { lang } => search_cli::analyze(&lang),
         Command::DetectLang => search_cli::detect_lang(),
         Command::Eval(EvalCommand::Retrieval {
@@ -391,4 +395,8 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+fn parse_sort(s: &str) -> Result<indexer::Sort, String> {
+    indexer::Sort::parse(s).ok_or_else(|| format!("'{s}': use relevance, title or date"))
 }

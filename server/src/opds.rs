@@ -503,6 +503,7 @@ async fn search_books(state: &Shared, q: &str) -> anyhow::Result<Vec<Arc<Book>>>
         filters: Vec::new(),
         page: 1,
         lang: None,
+        sort: indexer::Sort::Relevance,
     };
     let results = run_search(state, &input, 50).await?;
     let snap = state.snapshot();

@@ -368,9 +368,11 @@ pub struct SearchInput {
     pub filters: Vec<(String, String)>,
     pub page: usize,
     pub lang: Option<String>,
+    /// `sort=title|date`; anything else is relevance.
+    pub sort: indexer::Sort,
 }
 
-/// Reads `q`, `page`, `qlang` and the facet filters; an absurd page is an error.
+/// Reads `q`, `page`, `qlang`, `sort` and the facet filters; an absurd page is an error.
 pub fn search_input(params: &Params) -> Result<SearchInput, String> {
     let q: String = params.get("q").unwrap_or("").chars().take(2000).collect();
     let page = match params.get("page") {
@@ -391,12 +393,25 @@ pub fn search_input(params: &Params) -> Result<SearchInput, String> {
         .get("qlang")
         .filter(|v| !v.is_empty() && v.len() <= 12)
         .map(str::to_string);
+    let sort = params
+        .get("sort")
+        .and_then(indexer::Sort::parse)
+        .unwrap_or_default();
     Ok(SearchInput {
         q,
         filters,
         page,
         lang,
+        sort,
     })
+}
+
+fn sort_param(sort: indexer::Sort) -> &'static str {
+    match sort {
+        indexer::Sort::Relevance => "relevance",
+        indexer::Sort::Title => "title",
+        indexer::Sort::Date => "date",
+    }
 }
 
 pub async fn run_search(
@@ -411,7 +426,7 @@ pub async fn run_search(
         filters: input.filters.clone(),
         page: input.page,
         per_page,
-        ..Default::default()
+        sort: input.sort,
     };
     Ok(st.cpu(move |s| indexer::search(&s.library, &req)).await??)
 }
@@ -460,6 +475,9 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
     };
     let mut base: Vec<(String, String)> = vec![("q".into(), input.q.clone())];
     base.extend(input.filters.iter().cloned());
+    if input.sort != indexer::Sort::Relevance {
+        base.push(("sort".into(), sort_param(input.sort).into()));
+    }
     if let Some(b) = &book_scope {
         let _ = write!(
             m,
@@ -577,13 +595,54 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
     } else {
         let _ = write!(
             m,
-            "<p class=\"meta\">{}</p><ol class=\"hits\">",
+            "<p class=\"meta\">{}</p>",
             esc(&books_count_found(
                 l,
                 results.total_books,
                 results.totals_exact
             ))
         );
+        // The order of the books, as links (no script needed); the current one is not a link.
+        if results.total_books > 1 {
+            let _ = write!(
+                m,
+                "<nav class=\"sort\" aria-label=\"{0}\"><span>{0}:</span> ",
+                esc(t(l, M::SortBy))
+            );
+            for (i, (sort, label)) in [
+                (indexer::Sort::Relevance, M::SortRelevance),
+                (indexer::Sort::Title, M::SortTitle),
+                (indexer::Sort::Date, M::SortDate),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    m.push_str(" · ");
+                }
+                if sort == input.sort {
+                    let _ = write!(
+                        m,
+                        "<strong aria-current=\"true\">{}</strong>",
+                        esc(t(l, label))
+                    );
+                } else {
+                    let mut p: Vec<(String, String)> =
+                        base.iter().filter(|(k, _)| k != "sort").cloned().collect();
+                    if sort != indexer::Sort::Relevance {
+                        p.push(("sort".into(), sort_param(sort).into()));
+                    }
+                    let _ = write!(
+                        m,
+                        "<a href=\"{}\">{}</a>",
+                        esc(&search_url(&p)),
+                        esc(t(l, label))
+                    );
+                }
+            }
+            m.push_str("</nav>");
+        }
+        m.push_str("<ol class=\"hits\">");
         for hit in &results.books {
             let b = &hit.book;
             let lang = esc(&b.language);

@@ -43,7 +43,7 @@ pub fn search(
     lang: Option<String>,
     json: bool,
     filters: &[String],
-    page: usize,
+    (page, sort): (usize, indexer::Sort),
     query: &str,
 ) -> Result<ExitCode> {
     let library = Library::open_existing(index)?;
@@ -60,7 +60,7 @@ pub fn search(
         filters: parsed_filters,
         page,
         per_page: 10,
-        ..Default::default()
+        sort,
     };
     let results = indexer::search(&library, &req)?;
     let mut out = std::io::stdout().lock();

@@ -282,6 +282,23 @@ async fn publishes_searches_and_reads(backend: Backend) {
     assert!(link.starts_with("/read/fractions-5-ky/"), "{link}");
     assert!(link.contains("?with=fractions-5-ru#"), "{link}");
 
+    // Ordered by title instead, in alphabet order, from a link on the results page.
+    let r = get(app, &format!("/search?q={}", enc("тамак"))).await;
+    assert!(r.text().contains("sort=title"), "a link to order by title");
+    let r = get(app, &format!("/search?q={}&sort=title", enc("тамак"))).await;
+    let html = r.text();
+    let at = |slug: &str| {
+        html.find(&format!("<h2><a href=\"/books/{slug}\""))
+            .unwrap()
+    };
+    assert!(
+        at("fractions-5-ky") < at("fractions-5-ru") && at("fractions-5-ru") < at("ky-reader-3")
+    );
+    assert!(
+        html.contains("<strong aria-current=\"true\">"),
+        "the current order is marked"
+    );
+
     // Book page: the other edition, download, contents, how to cite.
     let r = get(app, "/books/fractions-5-ky").await;
     let html = r.text();
