@@ -26,6 +26,8 @@ pub enum FieldKind {
     /// English Snowball stem.
     EnStem,
     KkStem,
+    /// Kazakh stem typed without ә ғ қ ң ө ұ ү һ і (folded, loose spelling).
+    KkFold,
     UzStem,
     TgStem,
     /// Any other language: the normalised word.
@@ -33,7 +35,7 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 11] = [
+    pub const ALL: [FieldKind; 12] = [
         FieldKind::KyText,
         FieldKind::KyStem,
         FieldKind::KyFold,
@@ -42,6 +44,7 @@ impl FieldKind {
         FieldKind::RuStem,
         FieldKind::EnStem,
         FieldKind::KkStem,
+        FieldKind::KkFold,
         FieldKind::UzStem,
         FieldKind::TgStem,
         FieldKind::Other,
@@ -58,6 +61,7 @@ impl FieldKind {
             FieldKind::RuStem => "ru_stem",
             FieldKind::EnStem => "en_stem",
             FieldKind::KkStem => "kk_stem",
+            FieldKind::KkFold => "kk_fold",
             FieldKind::UzStem => "uz_stem",
             FieldKind::TgStem => "tg_stem",
             FieldKind::Other => "other_text",
@@ -75,7 +79,7 @@ impl FieldKind {
             ],
             "ru" => &[FieldKind::RuText, FieldKind::RuStem],
             "en" => &[FieldKind::EnStem, FieldKind::Other],
-            "kk" => &[FieldKind::KkStem, FieldKind::Other],
+            "kk" => &[FieldKind::KkStem, FieldKind::KkFold, FieldKind::Other],
             "uz" => &[FieldKind::UzStem, FieldKind::Other],
             "tg" => &[FieldKind::TgStem, FieldKind::Other],
             _ => &[FieldKind::Other],
@@ -157,6 +161,7 @@ pub fn word_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
         FieldKind::RuStem => out.push(russian_stem(word)),
         FieldKind::EnStem => out.push(english_stem(word)),
         FieldKind::KkStem => out.push(kazakh::stem(word)),
+        FieldKind::KkFold => out.push(kazakh::folded_key(word)),
         FieldKind::UzStem => out.push(uzbek::stem(word)),
         FieldKind::TgStem => out.push(tajik::stem(word)),
     }

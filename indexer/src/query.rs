@@ -81,9 +81,48 @@ fn push_words(chunk: &str, q: &mut ParsedQuery, excluded: bool, count: &mut usiz
     }
 }
 
+/// Words of a query: runs of letters and digits. An apostrophe between two letters stays in the
+/// word (Uzbek `o'qituvchi`, `san'at`; Latin-typed Kyrgyz); [`parts_for`] splits it again for
+/// the languages whose index does.
 fn split_words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && w.len() <= analyzers::MAX_TOKEN_BYTES)
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let joins = is_apostrophe(c)
+            && start.is_some()
+            && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+        if c.is_alphanumeric() || joins {
+            start.get_or_insert(i);
+        } else if let Some(st) = start.take() {
+            out.push(&s[st..i]);
+        }
+    }
+    if let Some(st) = start {
+        out.push(&s[st..]);
+    }
+    out.into_iter()
+        .filter(|w| w.len() <= analyzers::MAX_TOKEN_BYTES)
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | 'ʻ' | 'ʼ' | '`' | '‘')
+}
+
+/// The words a query word is searched as in `lang`: itself where apostrophes belong to words
+/// (Uzbek, whose analyzer writes oʻ as one letter, and Latin-typed Kyrgyz), else its parts
+/// between apostrophes, as the other languages' analyzers index them.
+fn parts_for(lang: &str, word: &str) -> Vec<String> {
+    if !word.contains(is_apostrophe)
+        || lang == "uz"
+        || (lang == "ky" && translit::is_latin_word(word))
+    {
+        return vec![word.to_string()];
+    }
+    word.split(is_apostrophe)
+        .filter(|p| !p.is_empty())
         .map(str::to_string)
         .collect()
 }
@@ -205,10 +244,15 @@ pub fn build(
     for (i, w) in q.words.iter().enumerate() {
         let last = i + 1 == n;
         for lang in langs {
-            word_clauses(&mut c, lang, w, last, 1.0);
+            let parts = parts_for(lang, w);
+            for (k, part) in parts.iter().enumerate() {
+                word_clauses(&mut c, lang, part, last && k + 1 == parts.len(), 1.0);
+            }
         }
         for lang in hinted {
-            word_clauses(&mut c, lang, w, false, 1.0);
+            for part in parts_for(lang, w) {
+                word_clauses(&mut c, lang, &part, false, 1.0);
+            }
         }
         for (lang, equivalent) in glossary.equivalents(w) {
             for word in split_words(&normalize::normalize(&equivalent)) {
@@ -257,7 +301,7 @@ fn word_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
             c.term(FieldKind::EnStem, &analyzers::english_stem(t), weight);
             c.term(FieldKind::Other, t, weight);
         }
-        "kk" => c.term(FieldKind::KkStem, &crate::analysis::kazakh::stem(t), weight),
+        "kk" => kazakh_clauses(c, t, weight),
         "uz" => {
             for term in analyzers::terms(FieldKind::UzStem, t) {
                 c.term(FieldKind::UzStem, &term, weight);
@@ -265,6 +309,22 @@ fn word_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
         }
         "tg" => c.term(FieldKind::TgStem, &crate::analysis::tajik::stem(t), weight),
         _ => c.term(FieldKind::Other, t, weight),
+    }
+}
+
+/// A Kazakh word: its stem; typed without the Kazakh letters (or in Latin letters), also its
+/// folded key, which passages written with ә ғ қ ң ө ұ ү һ і share.
+fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, w: f32) {
+    use crate::analysis::kazakh;
+    if translit::is_latin_word(t) {
+        for cand in translit::to_cyrillic_variants(t) {
+            c.term(FieldKind::KkFold, &kazakh::folded_key(&cand), w);
+        }
+        return;
+    }
+    c.term(FieldKind::KkStem, &kazakh::stem(t), w);
+    if !fold::needs_fold(t) {
+        c.term(FieldKind::KkFold, &kazakh::folded_key(t), w);
     }
 }
 
@@ -438,7 +498,7 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String]) {
     let kind = FieldKind::stemmed(lang);
     let terms: Vec<Term> = words
         .iter()
-        .filter_map(|w| analyzers::terms(kind, w).into_iter().next())
+        .flat_map(|w| analyzers::terms(kind, w))
         .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
         .collect();
     if terms.len() < 2 {

@@ -216,13 +216,14 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         (d.confidence >= 0.8 && d.lang != langid::UNDETERMINED).then(|| d.lang.to_string())
     });
     results.query_lang = detected.clone();
-    // A detected (not declared) language is a hint: Kyrgyz and Russian are always searched too,
-    // because short queries are often ambiguous between them.
+    // A detected (not declared) language is a hint: Kyrgyz, Russian and Kazakh are always
+    // searched too, because short queries are often ambiguous between them (a Kazakh word typed
+    // without its letters reads as Kyrgyz).
     let (langs, hinted): (Vec<&str>, Vec<&str>) = match (&req.lang, &detected) {
         (Some(l), _) => (query::languages_for(Some(l)), Vec::new()),
         (None, Some(d)) => {
             let v = query::languages_for(Some(d));
-            let extra = ["ky", "ru"]
+            let extra = ["ky", "ru", "kk"]
                 .into_iter()
                 .filter(|l| !v.contains(l))
                 .collect();
@@ -611,7 +612,11 @@ impl HighlightTerms {
             }
             for v in &variants {
                 for lang in langs {
-                    for kind in [FieldKind::stemmed(lang), FieldKind::KyFold] {
+                    for kind in [
+                        FieldKind::stemmed(lang),
+                        FieldKind::KyFold,
+                        FieldKind::KkFold,
+                    ] {
                         terms
                             .entry(kind)
                             .or_default()
@@ -702,8 +707,10 @@ impl HighlightTerms {
 
     fn judge(&self, word: &str, lang: &str) -> bool {
         let mut kinds = vec![FieldKind::stemmed(lang)];
-        if analyzers::primary(lang) == "ky" {
-            kinds.push(FieldKind::KyFold);
+        match analyzers::primary(lang) {
+            "ky" => kinds.push(FieldKind::KyFold),
+            "kk" => kinds.push(FieldKind::KkFold),
+            _ => {}
         }
         for kind in kinds {
             if let Some(set) = self.terms.get(&kind)
@@ -767,7 +774,7 @@ fn loose_head(word: &str) -> (Option<char>, Option<char>) {
 /// A window of about `SNIPPET_CHARS` characters (not bytes) with the most matching words,
 /// HTML-escaped, matches wrapped in `<mark>`.
 pub fn snippet(text: &str, terms: &HighlightTerms, lang: &str) -> String {
-    let words: Vec<(usize, usize)> = word_spans(text);
+    let words: Vec<(usize, usize)> = word_spans(text, analyzers::primary(lang) == "uz");
     let matched: Vec<bool> = words
         .iter()
         .map(|(s, e)| terms.matches(&text[*s..*e], lang))
@@ -857,11 +864,22 @@ fn is_letter_or_digit(c: char) -> bool {
     c.is_alphanumeric()
 }
 
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
+/// The words of a passage as its index has them: stress marks, soft hyphens and zero-width
+/// characters inside a word do not split it, nor (in Uzbek, `apostrophes`) an apostrophe
+/// between letters (`O'qituvchilar`).
+fn word_spans(text: &str, apostrophes: bool) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = None;
-    for (i, c) in text.char_indices() {
-        if is_letter_or_digit(c) || c == '\u{301}' || c == '\u{AD}' {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let inside = matches!(
+            c,
+            '\u{301}' | '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}'
+        ) || (apostrophes
+            && start.is_some()
+            && query::is_apostrophe(c)
+            && chars.peek().is_some_and(|&(_, n)| is_letter_or_digit(n)));
+        if is_letter_or_digit(c) || inside {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
             spans.push((s, i));
@@ -916,6 +934,82 @@ mod tests {
             })
             .collect();
         BuiltBook { record, passages }
+    }
+
+    #[test]
+    fn uzbek_latin_words_with_apostrophes_are_found_and_highlighted() {
+        let lib = library(&[
+            (
+                "uz-book",
+                "uz-Latn",
+                3,
+                &["Oʻqituvchilar bolalarga gʻamxoʻrlik qiladi."],
+            ),
+            ("ky-book", "ky", 3, &["Мугалим балдарга жардам берет."]),
+        ]);
+        for q in ["o'qituvchi", "oʻqituvchi", "o‘qituvchilarga", "g'amxo'rlik"] {
+            let r = search(
+                &lib,
+                &SearchRequest {
+                    query: q.into(),
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let hit = r
+                .books
+                .first()
+                .unwrap_or_else(|| panic!("{q}: nothing found"));
+            assert_eq!(hit.book.slug, "uz-book", "{q}");
+            let snippet = &hit.passages[0].snippet;
+            assert!(
+                snippet.contains("<mark>Oʻqituvchilar</mark>")
+                    || snippet.contains("<mark>gʻamxoʻrlik</mark>"),
+                "{q}: {snippet}"
+            );
+        }
+    }
+
+    #[test]
+    fn kazakh_words_typed_without_kazakh_letters_are_found() {
+        let lib = library(&[
+            (
+                "kk-book",
+                "kk",
+                5,
+                &["Қазақстандағы мектептерде кітаптар көп."],
+            ),
+            ("ky-book", "ky", 5, &["Мектепте окуучулар китеп окушат."]),
+        ]);
+        for q in [
+            "Қазақстан",
+            "казакстан",
+            "kazakstan",
+            "qazaqstan",
+            "китаптар",
+            "кітап",
+        ] {
+            let hits = found(&lib, q);
+            assert!(hits.contains(&"kk-book#p0".to_string()), "{q}: {hits:?}");
+            assert!(!hits.contains(&"ky-book#p0".to_string()), "{q}: {hits:?}");
+        }
+        let r = search(
+            &lib,
+            &SearchRequest {
+                query: "казакстан".into(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            r.books[0].passages[0]
+                .snippet
+                .contains("<mark>Қазақстандағы</mark>"),
+            "{}",
+            r.books[0].passages[0].snippet
+        );
     }
 
     #[test]
@@ -1214,7 +1308,7 @@ mod tests {
             }
         }
         text.push_str(" Kитеп (Latin K) ёлка Ёж яблоко Яблоки эмне өнөр Өнөр");
-        let words: Vec<&str> = word_spans(&text)
+        let words: Vec<&str> = word_spans(&text, false)
             .iter()
             .map(|(s, e)| &text[*s..*e])
             .collect();

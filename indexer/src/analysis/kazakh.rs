@@ -107,13 +107,55 @@ fn is_vowel(c: char) -> bool {
     )
 }
 
+/// [`SUFFIXES`] as typed without the Kazakh letters (built once).
+fn folded_suffixes() -> &'static [String] {
+    static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FOLDED.get_or_init(|| {
+        SUFFIXES
+            .iter()
+            .map(|(s, _)| crate::analysis::fold::fold(s))
+            .collect()
+    })
+}
+
 /// Enough of a stem left: three letters with a vowel.
 fn stem_ok(s: &str) -> bool {
     s.chars().count() >= 3 && s.chars().any(is_vowel)
 }
 
+/// Whether `suf` can end a word whose remainder is `rest`, by the sounds Kazakh case endings
+/// follow: the n-initial locative, dative and ablative come after the possessive -ы/-і (үйінде,
+/// үйіне) or, for the ablative, after м н ң (Қазақстаннан); the accusative -ны/-ні and genitive
+/// -ның/-нің after a vowel (or м н ң for the genitive). Place names in -стан (Қазақстан,
+/// Өзбекстан) end like an ablative and keep it.
+fn fits(suf: &str, rest: &str, folded: bool) -> bool {
+    let before = rest.chars().next_back();
+    let after_possessive = matches!(before, Some('ы' | 'і')) || (folded && before == Some('и'));
+    let after_nasal = matches!(before, Some('м' | 'н' | 'ң'));
+    match suf {
+        "нда" | "нде" | "ндағы" | "ндегі" | "на" | "не" => after_possessive,
+        "нан" | "нен" => after_possessive || after_nasal,
+        "ны" | "ні" => before.is_some_and(is_vowel),
+        "ның" | "нің" => before.is_some_and(is_vowel) || after_nasal,
+        "тан" | "тен" => before != Some('с'),
+        _ => true,
+    }
+}
+
 /// Stems one lowercased, normalised Kazakh word. Never panics.
 pub fn stem(word: &str) -> String {
+    stem_with(word, false)
+}
+
+/// The key of the folded field: the word's stem as typed on a keyboard without the Kazakh
+/// letters (ә→а, ғ→г, қ→к, ң→н, ө→о, ұ ү→у, һ→х, і→и), in the loose spelling Latin-typed
+/// queries reach too. The folded word is stemmed with the folded endings, so `казакстанга`,
+/// `қазақстанға` and `Qazaqstanga` (transliterated) meet.
+pub fn folded_key(word: &str) -> String {
+    crate::analysis::fold::loose(&stem_with(&crate::analysis::fold::fold(word), true))
+}
+
+fn stem_with(word: &str, folded: bool) -> String {
     let mut end = word.len();
     let mut slot = u8::MAX;
     if word.chars().count() > 40 {
@@ -123,14 +165,19 @@ pub fn stem(word: &str) -> String {
         let cur = &word[..end];
         let best = SUFFIXES
             .iter()
-            .filter(|(suf, s)| {
-                *s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
+            .zip(folded_suffixes())
+            .map(|((suf, s), f)| (*suf, if folded { f.as_str() } else { *suf }, *s))
+            .filter(|&(suf, form, s)| {
+                s < slot
+                    && cur.ends_with(form)
+                    && stem_ok(&cur[..cur.len() - form.len()])
+                    && fits(suf, &cur[..cur.len() - form.len()], folded)
             })
-            .max_by_key(|(suf, _)| suf.len());
+            .max_by_key(|&(_, form, _)| form.len());
         match best {
-            Some((suf, s)) => {
-                end -= suf.len();
-                slot = *s;
+            Some((_, form, s)) => {
+                end -= form.len();
+                slot = s;
             }
             None => break,
         }
@@ -166,6 +213,53 @@ mod tests {
         {
             assert_eq!(stem(w), "мектеп", "{w}");
         }
+    }
+
+    #[test]
+    fn case_endings_follow_the_sounds_before_them() {
+        for w in [
+            "қазақстан",
+            "қазақстанда",
+            "қазақстандағы",
+            "қазақстанның",
+            "қазақстаннан",
+            "қазақстанға",
+            "қазақстанды",
+        ] {
+            assert_eq!(stem(w), "қазақстан", "{w}");
+        }
+        // After the possessive, the n-initial endings still go.
+        for w in [
+            "кітабы",
+            "кітабында",
+            "кітабына",
+            "кітабынан",
+            "кітабындағы",
+        ] {
+            assert_eq!(stem(w), "кітап", "{w}");
+        }
+        for w in ["бала", "баланы", "баланың", "балаға", "балада"] {
+            assert_eq!(stem(w), "бала", "{w}");
+        }
+    }
+
+    #[test]
+    fn words_typed_without_kazakh_letters_meet_in_the_folded_key() {
+        let key = folded_key("қазақстан");
+        for w in [
+            "қазақстанға",
+            "казакстанга",
+            "казакстандагы",
+            "Қазақстанның".to_lowercase().as_str(),
+        ] {
+            assert_eq!(folded_key(w), key, "{w}");
+        }
+        let key = folded_key("кітап");
+        for w in ["китап", "китаптар", "китабынан", "кітаптарымыздан"]
+        {
+            assert_eq!(folded_key(w), key, "{w}");
+        }
+        assert_ne!(folded_key("кітап"), folded_key("мектеп"));
     }
 
     #[test]

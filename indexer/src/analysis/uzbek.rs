@@ -133,6 +133,14 @@ pub fn stem(word: &str) -> String {
             None => break,
         }
     }
+    // Nouns of the doer in -chi/-чи (oʻqituvchi, ишчи) end like the possessive -i: the bare
+    // noun would lose its i and the plural keep it (oʻqituvch / oʻqituvchilar → oʻqituvchi), so
+    // the final i of -chi goes in every form.
+    let cur = &word[..end];
+    let i_len = if cyrillic { 'и'.len_utf8() } else { 1 };
+    if (cur.ends_with("chi") || cur.ends_with("чи")) && stem_ok(&cur[..cur.len() - i_len]) {
+        end -= i_len;
+    }
     word[..end].to_string()
 }
 
@@ -150,6 +158,25 @@ mod tests {
             "kitobga",
         ] {
             assert_eq!(stem(w), "kitob", "{w}");
+        }
+    }
+
+    #[test]
+    fn nouns_of_the_doer_meet_their_plural_and_cases() {
+        for w in [
+            "o'qituvchi",
+            "o'qituvchilar",
+            "o'qituvchiga",
+            "oʻqituvchilarimiz",
+        ] {
+            assert_eq!(stem(&normalize_latin(w)), "ŏqituvch", "{w}");
+        }
+        for w in ["ўқитувчи", "ўқитувчилар", "ўқитувчининг"] {
+            assert_eq!(stem(w), "ўқитувч", "{w}");
+        }
+        // The possessive -i itself still goes: kuch, kuchi, kuchlari.
+        for w in ["kuch", "kuchi", "kuchlari"] {
+            assert_eq!(stem(w), "kuch", "{w}");
         }
     }
 
@@ -176,7 +203,7 @@ mod tests {
         assert_eq!(normalize_latin("g‘alaba"), "ğalaba");
         assert_eq!(normalize_latin("ma'no"), "mano");
         assert_eq!(normalize_latin("'quoted'"), "'quoted'");
-        assert_eq!(stem(&normalize_latin("o'qituvchilar")), "ŏqituvchi");
+        assert_eq!(stem(&normalize_latin("o'qituvchilar")), "ŏqituvch");
     }
 
     #[test]
