@@ -207,6 +207,32 @@ impl Clauses<'_> {
     }
 }
 
+/// Whether `word` matches any passage by itself, in any language (its words, stems and folded
+/// forms; no completions and no glossary): a word that does not may be a typo.
+pub fn word_is_known(searcher: &tantivy::Searcher, fields: &Fields, word: &str) -> bool {
+    let mut c = Clauses {
+        fields,
+        searcher,
+        seen: HashSet::default(),
+        out: Vec::new(),
+    };
+    for lang in languages_for(None) {
+        for part in parts_for(lang, word) {
+            word_clauses(&mut c, lang, &part, false, 1.0);
+        }
+    }
+    let mut known = false;
+    for (_, q) in &c.out {
+        q.query_terms(&mut |term, _| {
+            known = known || searcher.doc_freq(term).is_ok_and(|n| n > 0);
+        });
+        if known {
+            return true;
+        }
+    }
+    false
+}
+
 /// Which language clause sets a query gets.
 pub fn languages_for(lang: Option<&str>) -> Vec<&'static str> {
     match lang.map(analyzers::primary) {

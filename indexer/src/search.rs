@@ -128,6 +128,10 @@ pub struct SearchResults {
     pub notices: Vec<String>,
     /// When nothing matched as typed: the closest words the library has (results are for it).
     pub did_you_mean: Option<String>,
+    /// When the results are for the query as typed but some of its words match nothing: the
+    /// query with those words corrected, to offer ("did you mean …?").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
     /// Whether `total_books` and the facet counts cover every match; if not, they are a lower
     /// bound (a very large library, grouped from its best passages only).
     pub totals_exact: bool,
@@ -151,28 +155,25 @@ const OTHER_EDITION_WEIGHT: f32 = 0.5;
 
 /// Searches the library. Any input gives results or an empty answer with notices; never a panic.
 /// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
-/// and the results for the corrected query are returned with `did_you_mean` set.
+/// and the results for the corrected query are returned with `did_you_mean` set. When some
+/// results come but a word of a longer query matches nothing by itself, the corrected query is
+/// offered as `suggestion`. Phrases and -exclusions are kept in both.
 pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
-    let results = run(library, req)?;
-    if results.total_books > 0 {
-        return Ok(results);
-    }
+    let mut results = run(library, req)?;
     let parsed = query::parse(&req.query);
-    let mut changed = false;
-    let mut corrected = Vec::with_capacity(parsed.words.len());
-    for w in &parsed.words {
-        match crate::vocabulary::correction(library, w)? {
-            Some(c) => {
-                changed = true;
-                corrected.push(c);
-            }
-            None => corrected.push(w.clone()),
+    if results.total_books > 0 {
+        let words = parsed.words.len() + parsed.phrases.iter().map(Vec::len).sum::<usize>();
+        if words > 1 {
+            let searcher = library.reader.searcher();
+            results.suggestion = corrected_query(library, &parsed, |w| {
+                !query::word_is_known(&searcher, &library.fields, w)
+            })?;
         }
-    }
-    if !changed {
         return Ok(results);
     }
-    let suggestion = corrected.join(" ");
+    let Some(suggestion) = corrected_query(library, &parsed, |_| true)? else {
+        return Ok(results);
+    };
     let mut retry = run(
         library,
         &SearchRequest {
@@ -183,6 +184,37 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     retry.query = req.query.clone();
     retry.did_you_mean = Some(suggestion);
     Ok(retry)
+}
+
+/// The query with each word that `doubtful` names replaced by its correction (words, the words
+/// of phrases, excluded words), written back as a query; `None` when no word changed.
+fn corrected_query(
+    library: &Library,
+    parsed: &ParsedQuery,
+    doubtful: impl Fn(&str) -> bool,
+) -> Result<Option<String>> {
+    let mut changed = false;
+    let mut fix = |w: &String| -> Result<String> {
+        if doubtful(w)
+            && let Some(c) = crate::vocabulary::correction(library, w)?
+        {
+            changed = true;
+            return Ok(c);
+        }
+        Ok(w.clone())
+    };
+    let mut parts = Vec::new();
+    for w in &parsed.words {
+        parts.push(fix(w)?);
+    }
+    for phrase in &parsed.phrases {
+        let words = phrase.iter().map(&mut fix).collect::<Result<Vec<_>>>()?;
+        parts.push(format!("\"{}\"", words.join(" ")));
+    }
+    for w in &parsed.excluded {
+        parts.push(format!("-{w}"));
+    }
+    Ok(changed.then(|| parts.join(" ")))
 }
 
 fn run(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
@@ -1010,6 +1042,39 @@ mod tests {
             "{}",
             r.books[0].passages[0].snippet
         );
+    }
+
+    #[test]
+    fn typos_are_corrected_keeping_phrases_and_exclusions() {
+        let lib = library(&[
+            ("a", "ru", 5, &["Числитель и знаменатель дроби."]),
+            ("b", "ru", 5, &["Дроби и проценты в задачах."]),
+        ]);
+        let ask = |q: &str| {
+            search(
+                &lib,
+                &SearchRequest {
+                    query: q.into(),
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        // One word of two is misspelt: results for the query as typed, and an offer.
+        let r = ask("дроби знаменатль");
+        assert_eq!(r.total_books, 2);
+        assert_eq!(r.did_you_mean, None);
+        assert_eq!(r.suggestion.as_deref(), Some("дроби знаменатель"));
+        // All words known: no offer.
+        assert_eq!(ask("дроби знаменатель").suggestion, None);
+        // Nothing matches as typed: results for the correction, which keeps the exclusion.
+        let r = ask("знаменатль -проценты");
+        assert_eq!(r.did_you_mean.as_deref(), Some("знаменатель -проценты"));
+        let slugs: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
+        assert_eq!(slugs, ["a"]);
+        let r = ask("\"знаменатль дроби\"");
+        assert_eq!(r.did_you_mean.as_deref(), Some("\"знаменатель дроби\""));
     }
 
     #[test]

@@ -334,7 +334,7 @@ pub fn openapi_doc(base: &str) -> Value {
                 "query": {"type": "string"}, "total_books": {"type": "integer"},
                 "totals_exact": {"type": "boolean", "description": "false when total_books and the facet counts are a lower bound (a very large library)"},
                 "page": {"type": "integer"},
-                "per_page": {"type": "integer"}, "did_you_mean": {"type": ["string", "null"]},
+                "per_page": {"type": "integer"}, "did_you_mean": {"type": ["string", "null"]}, "suggestion": {"type": "string"},
                 "facets": {"type": "object"},
                 "books": {"type": "array", "items": {"type": "object", "properties": {
                     "book": {"type": "object"}, "score": {"type": "number"},

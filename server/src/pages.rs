@@ -493,15 +493,26 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         tf_q(l, M::ResultsFor, &input.q)
     };
     let _ = write!(m, "<h1>{}</h1>", esc(&heading));
+    // Results for a corrected query: say so, and name the correction (searching it again
+    // gives the same page; the words as typed found nothing).
     if let Some(dym) = &results.did_you_mean {
+        let _ = write!(
+            m,
+            "<p class=\"did-you-mean\">{} <strong>{}</strong></p>",
+            esc(t(l, M::ShowingInstead)),
+            esc(dym)
+        );
+    }
+    // Results for the query as typed, but a word of it matched nothing: offer the correction.
+    if let Some(s) = &results.suggestion {
         let mut p = base.clone();
-        p[0].1 = dym.clone();
+        p[0].1 = s.clone();
         let _ = write!(
             m,
             "<p class=\"did-you-mean\">{} <a href=\"{}\">{}</a></p>",
             esc(t(l, M::DidYouMean)),
             esc(&search_url(&p)),
-            esc(dym)
+            esc(s)
         );
     }
     // Active filters, each removable.

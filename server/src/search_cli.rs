@@ -72,6 +72,9 @@ pub fn search(
     for n in &results.notices {
         writeln!(out, "note: {n}")?;
     }
+    if let Some(s) = &results.suggestion {
+        writeln!(out, "Did you mean «{s}»?")?;
+    }
     if let Some(d) = &results.did_you_mean {
         writeln!(
             out,

@@ -282,6 +282,15 @@ async fn publishes_searches_and_reads(backend: Backend) {
     assert!(link.starts_with("/read/fractions-5-ky/"), "{link}");
     assert!(link.contains("?with=fractions-5-ru#"), "{link}");
 
+    // A misspelt word beside a right one: results as typed, and the correction offered as a link.
+    let r = get(app, &format!("/search?q={}", enc("бөлчөк алымдарр"))).await;
+    let html = r.text();
+    assert!(html.contains("class=\"hit\""), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/search?q={}\"", enc("бөлчөк алымдары"))),
+        "{html}"
+    );
+
     // Ordered by title instead, in alphabet order, from a link on the results page.
     let r = get(app, &format!("/search?q={}", enc("тамак"))).await;
     assert!(r.text().contains("sort=title"), "a link to order by title");
