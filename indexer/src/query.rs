@@ -40,6 +40,10 @@ pub fn parse(input: &str) -> ParsedQuery {
         q.truncated = true;
     }
     text = normalize::normalize(&text);
+    // Typographic quotes (Russian and Kyrgyz «ёлочки», „…“, “…”) mark phrases too.
+    if text.contains(['«', '»', '“', '”', '„']) {
+        text = text.replace(['«', '»', '“', '”', '„'], "\"");
+    }
     let mut count = 0;
     let mut rest = text.as_str();
     while !rest.is_empty() {
@@ -281,14 +285,19 @@ pub fn build(
             }
         }
         for (lang, equivalent) in glossary.equivalents(w) {
-            for word in split_words(&normalize::normalize(&equivalent)) {
-                word_clauses(&mut c, &lang, &word, false, 0.5);
-            }
+            add_equivalent(&mut c, &lang, &equivalent);
+        }
+    }
+    // Glossary terms of several words («формирующее оценивание»), found among the words or in
+    // a phrase.
+    for words in std::iter::once(&q.words).chain(&q.phrases) {
+        for (lang, equivalent) in glossary.phrase_equivalents(words) {
+            add_equivalent(&mut c, &lang, &equivalent);
         }
     }
     for phrase in &q.phrases {
         for lang in langs.iter().chain(hinted) {
-            phrase_clause(&mut c, lang, phrase);
+            phrase_clause(&mut c, lang, phrase, 2.0);
         }
     }
     if c.out.is_empty() {
@@ -520,7 +529,24 @@ fn russian_forms(t: &str) -> Vec<String> {
     out
 }
 
-fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String]) {
+/// A glossary equivalent in `lang`: one word is searched as a word of that language at half
+/// weight; several are searched as a phrase, so that «простая дробь» does not find every
+/// «простая».
+fn add_equivalent(c: &mut Clauses<'_>, lang: &str, equivalent: &str) {
+    let lang = analyzers::primary(lang);
+    let words = split_words(&normalize::normalize(equivalent));
+    match words.as_slice() {
+        [] => {}
+        [word] => {
+            for part in parts_for(lang, word) {
+                word_clauses(c, lang, &part, false, 0.5);
+            }
+        }
+        _ => phrase_clause(c, lang, &words, 1.0),
+    }
+}
+
+fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) {
     let kind = FieldKind::stemmed(lang);
     let terms: Vec<Term> = words
         .iter()
@@ -532,14 +558,16 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String]) {
     }
     let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
     c.out
-        .push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
+        .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
 }
 
 /// Authors' glossaries, analysed once per index generation: a one-word term's stem (in its
-/// language's stemmed field) → the entry's words in the other languages.
+/// language's stemmed field) → the entry's words in the other languages; a term of several
+/// words → its stems in order and its equivalents.
 #[derive(Debug, Default)]
 pub struct GlossaryIndex {
     by_stem: HashMap<(FieldKind, String), Vec<(String, String)>>,
+    multi: Vec<(FieldKind, Vec<String>, Vec<(String, String)>)>,
     kinds: Vec<FieldKind>,
 }
 
@@ -548,12 +576,17 @@ impl GlossaryIndex {
         let mut ix = GlossaryIndex::default();
         let mut add = |kind: FieldKind, word: &str, to: Vec<(String, String)>| {
             let stems = analyzers::terms(kind, word);
-            if stems.len() == 1 {
-                let list = ix.by_stem.entry((kind, stems[0].clone())).or_default();
-                list.extend(to);
-                if !ix.kinds.contains(&kind) {
-                    ix.kinds.push(kind);
-                }
+            match stems.len() {
+                0 => return,
+                1 => ix
+                    .by_stem
+                    .entry((kind, stems[0].clone()))
+                    .or_default()
+                    .extend(to),
+                _ => ix.multi.push((kind, stems, to)),
+            }
+            if !ix.kinds.contains(&kind) {
+                ix.kinds.push(kind);
             }
         };
         for g in glossary {
@@ -589,11 +622,53 @@ impl GlossaryIndex {
         out.dedup();
         out
     }
+
+    /// Equivalents of the glossary terms of several words that `words` hold in a row (by stem).
+    pub fn phrase_equivalents(&self, words: &[String]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if words.len() < 2 || self.multi.is_empty() {
+            return out;
+        }
+        for kind in &self.kinds {
+            let stems: Vec<String> = words
+                .iter()
+                .map(|w| {
+                    analyzers::terms(*kind, w)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default()
+                })
+                .collect();
+            for (k, term, to) in &self.multi {
+                if k == kind && stems.windows(term.len()).any(|w| w == term.as_slice()) {
+                    out.extend(to.iter().cloned());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typographic_quotes_mark_phrases() {
+        for q in [
+            "«формирующее оценивание»",
+            "„формирующее оценивание“",
+            "“формирующее оценивание”",
+        ] {
+            assert_eq!(
+                parse(q).phrases,
+                vec![vec!["формирующее".to_string(), "оценивание".to_string()]],
+                "{q}"
+            );
+        }
+    }
 
     #[test]
     fn parses_words_phrases_and_exclusions() {

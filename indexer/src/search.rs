@@ -244,7 +244,13 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         return Ok(results);
     }
     let detected = req.lang.clone().or_else(|| {
-        let d = langid::detect(&parsed.words.join(" "));
+        let all: Vec<&str> = parsed
+            .words
+            .iter()
+            .chain(parsed.phrases.iter().flatten())
+            .map(String::as_str)
+            .collect();
+        let d = langid::detect(&all.join(" "));
         (d.confidence >= 0.8 && d.lang != langid::UNDETERMINED).then(|| d.lang.to_string())
     });
     results.query_lang = detected.clone();
@@ -1075,6 +1081,59 @@ mod tests {
         assert_eq!(slugs, ["a"]);
         let r = ask("\"знаменатль дроби\"");
         assert_eq!(r.did_you_mean.as_deref(), Some("\"знаменатель дроби\""));
+    }
+
+    #[test]
+    fn glossary_terms_of_several_words_and_of_uzbek_latin_expand_queries() {
+        use crate::library::GlossaryRecord;
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer().unwrap();
+        let mut ky = built(
+            "ky-guide",
+            "ky",
+            5,
+            None,
+            &["Калыптандыруучу баалоо сабакта колдонулат."],
+        );
+        ky.record.glossary = vec![
+            GlossaryRecord {
+                term: "калыптандыруучу баалоо".into(),
+                lang: "ky".into(),
+                equivalents: vec![("ru".into(), "формирующее оценивание".into())],
+            },
+            GlossaryRecord {
+                term: "odat".into(),
+                lang: "uz-Latn".into(),
+                equivalents: vec![("en".into(), "habit".into())],
+            },
+        ];
+        w.replace_book(&ky).unwrap();
+        let ru = [
+            "Формирующее оценивание помогает ученику.",
+            "Оценивание итоговой работы.",
+        ];
+        w.replace_book(&built("ru-guide", "ru", 5, None, &ru))
+            .unwrap();
+        w.replace_book(&built(
+            "uz-book",
+            "uz-Latn",
+            5,
+            None,
+            &["Yaxshi odatlar sogʻliqni saqlaydi."],
+        ))
+        .unwrap();
+        w.commit().unwrap();
+        // The Kyrgyz term of two words finds the Russian passage with its equivalent as a
+        // phrase, not every passage with «оценивание».
+        let hits = found(&lib, "калыптандыруучу баалоо");
+        assert!(hits.contains(&"ru-guide#p0".to_string()), "{hits:?}");
+        assert!(!hits.contains(&"ru-guide#p1".to_string()), "{hits:?}");
+        // And back, from the Russian phrase.
+        let hits = found(&lib, "\"формирующее оценивание\"");
+        assert!(hits.contains(&"ky-guide#p0".to_string()), "{hits:?}");
+        // An English word finds the Uzbek (Latin) word through the glossary, inflected too.
+        let hits = found(&lib, "habit");
+        assert!(hits.contains(&"uz-book#p0".to_string()), "{hits:?}");
     }
 
     #[test]
