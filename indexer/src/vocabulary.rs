@@ -12,13 +12,20 @@ const WORD_FIELDS: [FieldKind; 3] = [FieldKind::KyText, FieldKind::RuText, Field
 /// Terms read at most per field and segment when looking for corrections.
 const MAX_SCAN: usize = 50_000;
 
-/// Words of the library that start with `prefix`, most frequent first.
+/// Words of the library that start with `prefix`, most frequent first. A prefix typed without
+/// ө ү ң (or the Kazakh letters), as phone keyboards make people do, or in Latin letters also
+/// completes to the words written with them: `бол` offers `бөлчөк`, `kit` offers `китеп`.
 pub fn suggest(library: &Library, prefix: &str, limit: usize) -> Result<Vec<String>> {
     let prefix = normalize::normalize(prefix.trim());
     if prefix.chars().count() < 2 || prefix.contains(char::is_whitespace) {
         return Ok(Vec::new());
     }
-    let counts = scan(library, &prefix, |_| true)?;
+    let mut counts = scan(library, &prefix, |_| true)?;
+    for variant in typed_variants(&prefix) {
+        for (word, n) in scan(library, &variant, |_| true)? {
+            *counts.entry(word).or_default() += n;
+        }
+    }
     let mut words: Vec<(String, u64)> = counts.into_iter().collect();
     words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(words.into_iter().take(limit).map(|(w, _)| w).collect())
@@ -49,6 +56,54 @@ pub fn correction(library: &Library, word: &str) -> Result<Option<String>> {
         })
         .min();
     Ok(best.map(|(_, _, c)| c))
+}
+
+/// The spellings a prefix typed on a keyboard without the region's letters may stand for (the
+/// prefix itself left out): о у н а г к и х read also as ө ү/ұ ң ә ғ қ і һ in its first
+/// letters, after a Latin prefix is transliterated. At most [`MAX_VARIANTS`].
+fn typed_variants(prefix: &str) -> Vec<String> {
+    const MAX_VARIANTS: usize = 32;
+    let bases: Vec<String> = if crate::analysis::translit::is_latin_word(prefix) {
+        crate::analysis::translit::to_cyrillic_variants(prefix)
+    } else {
+        vec![prefix.to_string()]
+    };
+    let mut out: Vec<String> = Vec::new();
+    for base in bases {
+        let mut variants = vec![String::new()];
+        for (i, c) in base.chars().enumerate() {
+            let alternates: &[char] = if i < 6 {
+                match c {
+                    'о' => &['ө'],
+                    'у' => &['ү', 'ұ'],
+                    'н' => &['ң'],
+                    'а' => &['ә'],
+                    'г' => &['ғ'],
+                    'к' => &['қ'],
+                    'и' => &['і'],
+                    'х' => &['һ'],
+                    _ => &[],
+                }
+            } else {
+                &[]
+            };
+            let mut next = Vec::with_capacity(variants.len() * (1 + alternates.len()));
+            for v in &variants {
+                for a in std::iter::once(c).chain(alternates.iter().copied()) {
+                    if next.len() < MAX_VARIANTS {
+                        next.push(format!("{v}{a}"));
+                    }
+                }
+            }
+            variants = next;
+        }
+        out.extend(variants);
+    }
+    out.retain(|v| v != prefix);
+    out.sort();
+    out.dedup();
+    out.truncate(MAX_VARIANTS);
+    out
 }
 
 /// Edit distance allowed for a word of `len` letters.
@@ -128,6 +183,36 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completions_for_prefixes_typed_without_the_regions_letters() {
+        let lib = Library::in_memory().unwrap();
+        let mut w = lib.writer().unwrap();
+        w.add_plain("b", "1", "ky", "Бөлчөктөр жана бөлүмдөр. Китеп окуйбуз.")
+            .unwrap();
+        w.add_plain("b", "2", "kk", "Қазақстан мектептері.")
+            .unwrap();
+        w.commit().unwrap();
+        let s = |p: &str| suggest(&lib, p, 10).unwrap();
+        assert!(
+            s("бөл").contains(&"бөлчөктөр".to_string()),
+            "{:?}",
+            s("бөл")
+        );
+        assert!(
+            s("бол").contains(&"бөлчөктөр".to_string()),
+            "{:?}",
+            s("бол")
+        );
+        assert!(s("kit").contains(&"китеп".to_string()), "{:?}", s("kit"));
+        assert!(
+            s("казак").contains(&"қазақстан".to_string()),
+            "{:?}",
+            s("казак")
+        );
+        assert!(typed_variants("бол").contains(&"бөл".to_string()));
+        assert!(typed_variants(&"о".repeat(20)).len() <= 32);
+    }
 
     #[test]
     fn distances() {
