@@ -218,6 +218,11 @@ impl SegmentNames {
         self.book.as_ref().and_then(|c| c.term_ords(doc).next())
     }
 
+    /// How many books this segment has documents of (their ordinals are `0..book_count()`).
+    pub fn book_count(&self) -> usize {
+        self.books.len()
+    }
+
     /// The slug of a book ordinal of this segment.
     pub fn book_name(&self, ord: u64) -> &str {
         self.books.get(ord as usize).map_or("", String::as_str)

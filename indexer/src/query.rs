@@ -214,6 +214,20 @@ impl Clauses<'_> {
 /// Whether `word` matches any passage by itself, in any language (its words, stems and folded
 /// forms; no completions and no glossary): a word that does not may be a typo.
 pub fn word_is_known(searcher: &tantivy::Searcher, fields: &Fields, word: &str) -> bool {
+    // Most words are in the index as typed (or folded): four lookups, no analysis.
+    let has = |kind: FieldKind, term: &str| {
+        searcher
+            .doc_freq(&Term::from_field_text(fields.analyzed(kind), term))
+            .is_ok_and(|n| n > 0)
+    };
+    let lower = word.to_lowercase();
+    if has(FieldKind::KyText, &lower)
+        || has(FieldKind::RuText, &normalize::russian_yo(&lower))
+        || has(FieldKind::Other, &lower)
+        || has(FieldKind::KyLoose, &fold::loose(&fold::fold(&lower)))
+    {
+        return true;
+    }
     let mut c = Clauses {
         fields,
         searcher,
@@ -561,13 +575,16 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) 
         .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
 }
 
+/// A glossary entry's words in other languages: (language, words).
+type Equivalents = Vec<(String, String)>;
+
 /// Authors' glossaries, analysed once per index generation: a one-word term's stem (in its
 /// language's stemmed field) → the entry's words in the other languages; a term of several
 /// words → its stems in order and its equivalents.
 #[derive(Debug, Default)]
 pub struct GlossaryIndex {
     by_stem: HashMap<(FieldKind, String), Vec<(String, String)>>,
-    multi: Vec<(FieldKind, Vec<String>, Vec<(String, String)>)>,
+    multi: Vec<(FieldKind, Vec<String>, Equivalents)>,
     kinds: Vec<FieldKind>,
 }
 

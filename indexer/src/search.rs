@@ -8,18 +8,13 @@ use crate::{Result, langid};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, TantivyDocument, Term};
 
-/// On a large index, books are grouped from the best passages only (which tantivy finds without
-/// scoring every match): at first five per book the page asks for and at least this many, then
-/// four times as many while the page's books are not all found, up to [`MAX_CANDIDATES`].
-/// Fewer candidates let tantivy skip more: at one million passages, 50 instead of 200 cut the
-/// median search time by a third (`search_bench`, 1.62 -> 1.10 ms).
-const FIRST_CANDIDATES: usize = 50;
-const MAX_CANDIDATES: usize = 25_000;
+/// On a large index, the page's books are found by [`TopBooks`], which lets tantivy skip every
+/// passage that cannot change them (block-max WAND against the last wanted book's score); their
+/// best passages are then read exactly, from those books only ([`best_passages`]).
 /// Up to this many documents, a search groups every matching passage by book, so the number of
 /// books, the facet counts and the pages are exact. A larger index groups the best candidate
 /// passages, and its totals are a lower bound once that many passages match.
@@ -340,28 +335,33 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             },
         )?
     } else {
-        let wanted = page * per_page;
-        let mut limit = (5 * wanted).clamp(FIRST_CANDIDATES, MAX_CANDIDATES);
-        loop {
-            let top = searcher.search(&*full, &TopDocs::with_limit(limit).order_by_score())?;
-            let every_match = top.len() < limit;
-            let groups = group_candidates(&searcher, &catalog, top);
-            let found = if lang_filter.is_empty() {
-                groups.len()
-            } else {
-                let mut works = HashSet::default();
-                groups
-                    .iter()
-                    .filter_map(|g| catalog.books.get(&g.0))
-                    .filter(|b| works.insert(b.work.clone().unwrap_or_else(|| b.slug.clone())))
-                    .count()
-            };
-            if every_match || found >= wanted || limit == MAX_CANDIDATES {
-                results.totals_exact = every_match;
-                break groups;
-            }
-            limit = (4 * limit).min(MAX_CANDIDATES);
-        }
+        // The page's books, found without scoring every match, then their best passages.
+        let eligible = (!lang_filter.is_empty()).then(|| {
+            catalog
+                .books
+                .values()
+                .filter(|b| {
+                    book_language_ok(&b.slug)
+                        || b.work
+                            .as_ref()
+                            .and_then(|w| catalog.editions.get(w))
+                            .is_some_and(|editions| {
+                                editions.iter().any(|e| book_language_ok(&e.slug))
+                            })
+                })
+                .map(|b| b.slug.clone())
+                .collect::<HashSet<String>>()
+        });
+        let (groups, exact) = searcher.search(
+            &*full,
+            &TopBooks {
+                catalog: catalog.clone(),
+                wanted: page * per_page,
+                eligible,
+            },
+        )?;
+        results.totals_exact = exact;
+        groups
     };
     let mut grouped: Vec<Group> = groups
         .into_iter()
@@ -393,6 +393,18 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             .filter_map(|g| catalog.facets.get(&g.0.slug).map(Vec::as_slice)),
     );
     results.total_books = grouped.len();
+    let start = ((page - 1) * per_page).min(grouped.len());
+    let end = (start + per_page).min(grouped.len());
+    if !results.totals_exact {
+        // Skipping let some passages of the page's books go unscored: read them exactly.
+        best_passages(
+            &searcher,
+            &library.fields,
+            &catalog,
+            &*full,
+            &mut grouped[start..end],
+        )?;
+    }
     let highlight = HighlightTerms::new(&parsed, &langs);
     let f = &library.fields;
     for (record, score, passages, edition_of) in grouped
@@ -463,38 +475,288 @@ fn add_other_editions(
     *grouped = out;
 }
 
-/// Groups the best passages by book in score order, reading kind and book from fast fields
-/// (no stored documents).
-fn group_candidates(
-    searcher: &tantivy::Searcher,
-    catalog: &Catalog,
-    top: Vec<(f32, DocAddress)>,
-) -> Vec<(String, f32, Passages)> {
-    let segments: Vec<Option<&std::sync::Arc<SegmentNames>>> = searcher
-        .segment_readers()
-        .iter()
-        .map(|s| catalog.segments.get(&s.segment_id()))
-        .collect();
-    let mut slot: HashMap<&str, usize> = HashMap::default();
-    let mut groups: Vec<(String, f32, Passages)> = Vec::new();
-    for (score, addr) in top {
-        let Some(Some(names)) = segments.get(addr.segment_ord as usize) else {
-            continue;
-        };
-        let kind = names.kind(addr.doc_id);
-        if kind != "book" && kind != "passage" {
-            continue;
+/// Collects the best `wanted` books (each by its best passage or book document) and lets tantivy
+/// skip every passage that cannot change them: the threshold it prunes against is the score of
+/// the `wanted`-th best book so far, not of the `wanted`-th best passage. Books of `eligible`
+/// only, when set. The fruit is every book met above the threshold, best first, with the
+/// passages met, and whether nothing was skipped (then books, passages and totals are exact).
+struct TopBooks {
+    catalog: std::sync::Arc<Catalog>,
+    wanted: usize,
+    eligible: Option<HashSet<String>>,
+}
+
+struct TopBooksSegment {
+    segment_ord: u32,
+    names: Option<std::sync::Arc<SegmentNames>>,
+    wanted: usize,
+    /// Per book ordinal of the segment: whether it may be collected.
+    eligible: Option<Vec<bool>>,
+    books: HashMap<u64, (f32, Passages)>,
+    /// The best `wanted` books: (score key, book ordinal).
+    top: std::collections::BTreeSet<(u32, u64)>,
+    skipped: bool,
+}
+
+/// An order-preserving integer key of a score (BM25 scores are finite).
+fn score_key(s: f32) -> u32 {
+    let b = s.to_bits();
+    if b >> 31 == 0 { b | 0x8000_0000 } else { !b }
+}
+
+fn key_score(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & 0x7FFF_FFFF } else { !k })
+}
+
+impl TopBooksSegment {
+    /// Takes one scored document; returns the score a document must now beat.
+    fn take(&mut self, doc: tantivy::DocId, score: tantivy::Score) -> tantivy::Score {
+        if let Some(names) = &self.names {
+            let kind = names.kind(doc);
+            let passage = kind == "passage";
+            if (passage || kind == "book")
+                && let Some(book) = names.book_ord(doc)
+                && self
+                    .eligible
+                    .as_ref()
+                    .is_none_or(|e| e.get(book as usize).copied().unwrap_or(false))
+            {
+                let entry = self.books.entry(book).or_insert((f32::MIN, Vec::new()));
+                let old = entry.0;
+                if passage {
+                    keep_best(
+                        &mut entry.1,
+                        (score, DocAddress::new(self.segment_ord, doc)),
+                    );
+                }
+                if score > old {
+                    entry.0 = score;
+                    if old != f32::MIN {
+                        self.top.remove(&(score_key(old), book));
+                    }
+                    self.top.insert((score_key(score), book));
+                    if self.top.len() > self.wanted {
+                        self.top.pop_first();
+                    }
+                }
+            }
         }
-        let book = names.book(addr.doc_id);
-        let i = *slot.entry(book).or_insert_with(|| {
-            groups.push((book.to_string(), score, Vec::new()));
-            groups.len() - 1
-        });
-        if kind == "passage" {
-            groups[i].2.push((score, addr));
+        self.threshold()
+    }
+
+    fn threshold(&mut self) -> tantivy::Score {
+        match self.top.first() {
+            Some(&(k, _)) if self.top.len() >= self.wanted => {
+                self.skipped = true;
+                key_score(k)
+            }
+            _ => tantivy::Score::MIN,
         }
     }
-    groups
+}
+
+impl tantivy::collector::Collector for TopBooks {
+    type Fruit = (Vec<(String, f32, Passages)>, bool);
+    type Child = TopBooksSegment;
+
+    fn for_segment(
+        &self,
+        segment_ord: u32,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<TopBooksSegment> {
+        let names = self.catalog.segments.get(&reader.segment_id()).cloned();
+        let eligible = match (&self.eligible, &names) {
+            (Some(e), Some(n)) => Some(
+                (0..n.book_count() as u64)
+                    .map(|ord| e.contains(n.book_name(ord)))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Ok(TopBooksSegment {
+            segment_ord,
+            names,
+            wanted: self.wanted.max(1),
+            eligible,
+            books: HashMap::default(),
+            top: std::collections::BTreeSet::new(),
+            skipped: false,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn tantivy::query::Weight,
+        segment_ord: u32,
+        reader: &tantivy::SegmentReader,
+    ) -> tantivy::Result<<TopBooksSegment as tantivy::collector::SegmentCollector>::Fruit> {
+        let mut seg = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        weight.for_each_pruning(tantivy::Score::MIN, reader, &mut |doc, score| {
+            if alive.is_some_and(|a| a.is_deleted(doc)) {
+                return seg.threshold();
+            }
+            seg.take(doc, score)
+        })?;
+        Ok(tantivy::collector::SegmentCollector::harvest(seg))
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let exact = fruits.iter().all(|f| f.1);
+        let groups = GroupAll {
+            catalog: self.catalog.clone(),
+        }
+        .merge_fruits(fruits.into_iter().map(|f| f.0).collect())?;
+        Ok((groups, exact))
+    }
+}
+
+impl tantivy::collector::SegmentCollector for TopBooksSegment {
+    type Fruit = (Vec<(String, f32, Passages)>, bool);
+
+    fn collect(&mut self, doc: tantivy::DocId, score: tantivy::Score) {
+        self.take(doc, score);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let Some(names) = self.names else {
+            return (Vec::new(), true);
+        };
+        let books = self
+            .books
+            .into_iter()
+            .map(|(ord, (score, passages))| (names.book_name(ord).to_string(), score, passages))
+            .collect();
+        (books, !self.skipped)
+    }
+}
+
+/// Replaces the passages of `page` (books found by [`TopBooks`], which may have skipped some of
+/// their passages) with their best passages, read exactly. A book found through another edition
+/// takes that edition's passages. Only the books' own documents are scored: a book's passages
+/// are runs of consecutive documents (one indexing thread), so the query's scorer seeks to each
+/// run and reads it through, instead of testing every passage of the page's books one by one.
+fn best_passages(
+    searcher: &tantivy::Searcher,
+    fields: &crate::schema::Fields,
+    catalog: &Catalog,
+    full: &dyn Query,
+    page: &mut [Group],
+) -> Result<()> {
+    use tantivy::DocSet;
+    let source = |g: &Group| g.3.as_ref().unwrap_or(&g.0).slug.clone();
+    let slugs: HashSet<String> = page.iter().map(source).collect();
+    if slugs.is_empty() {
+        return Ok(());
+    }
+    let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
+    let weight = full.weight(scoring)?;
+    // A union of clauses (no filter, no exclusion), as most queries are, is scored clause by
+    // clause over each run: a union scorer that seeks works through a window of 4,096
+    // documents for every run, most of them outside it.
+    let clause_weights = match full.downcast_ref::<BooleanQuery>() {
+        Some(b) if b.clauses().iter().all(|(o, _)| *o == Occur::Should) => Some(
+            b.clauses()
+                .iter()
+                .map(|(_, q)| q.weight(scoring))
+                .collect::<tantivy::Result<Vec<_>>>()?,
+        ),
+        _ => None,
+    };
+    let mut found: HashMap<String, Passages> = HashMap::default();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let inverted = reader.inverted_index(fields.book)?;
+        // (first doc, last doc, book) for every run of the books' documents, in doc order.
+        let mut runs: Vec<(u32, u32, &str)> = Vec::new();
+        for slug in &slugs {
+            let term = Term::from_field_text(fields.book, slug);
+            let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)?
+            else {
+                continue;
+            };
+            let mut doc = postings.doc();
+            while doc != tantivy::TERMINATED {
+                let start = doc;
+                let mut end = doc;
+                doc = postings.advance();
+                while doc == end + 1 {
+                    end = doc;
+                    doc = postings.advance();
+                }
+                runs.push((start, end, slug.as_str()));
+            }
+        }
+        if runs.is_empty() {
+            continue;
+        }
+        runs.sort_unstable();
+        let alive = reader.alive_bitset();
+        let Some(names) = catalog.segments.get(&reader.segment_id()) else {
+            continue;
+        };
+        let mut keep = |slug: &str, doc: u32, score: f32| {
+            if alive.is_none_or(|a| !a.is_deleted(doc)) && names.kind(doc) == "passage" {
+                let list = found.entry(slug.to_string()).or_default();
+                keep_best(list, (score, DocAddress::new(ord as u32, doc)));
+            }
+        };
+        if let Some(weights) = &clause_weights {
+            let mut scorers = weights
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()?;
+            let mut sums: Vec<f32> = Vec::new();
+            let mut hit: Vec<bool> = Vec::new();
+            for (start, end, slug) in runs {
+                let len = (end - start + 1) as usize;
+                sums.clear();
+                sums.resize(len, 0.0);
+                hit.clear();
+                hit.resize(len, false);
+                for scorer in scorers.iter_mut() {
+                    let mut doc = scorer.doc();
+                    if doc < start {
+                        doc = scorer.seek(start);
+                    }
+                    while doc <= end {
+                        let i = (doc - start) as usize;
+                        sums[i] += scorer.score();
+                        hit[i] = true;
+                        doc = scorer.advance();
+                    }
+                }
+                for (i, _) in hit.iter().enumerate().filter(|(_, h)| **h) {
+                    keep(slug, start + i as u32, sums[i]);
+                }
+            }
+            continue;
+        }
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        for (start, end, slug) in runs {
+            let mut doc = if scorer.doc() >= start {
+                scorer.doc()
+            } else {
+                scorer.seek(start)
+            };
+            while doc <= end {
+                keep(slug, doc, scorer.score());
+                doc = scorer.advance();
+            }
+            if doc == tantivy::TERMINATED {
+                break;
+            }
+        }
+    }
+    for g in page.iter_mut() {
+        if let Some(p) = found.get(&source(g)) {
+            g.2 = p.clone();
+        }
+    }
+    Ok(())
 }
 
 /// A collector that groups every matching passage by book: each book's best score (its book
@@ -1307,6 +1569,21 @@ mod tests {
                 r.books.iter().map(|b| b.book.slug.clone()).collect()
             };
             assert_eq!(books_of(&best), books_of(&all), "page {page}");
+            // Each book's best passages too, though most of them were skipped while the books
+            // were found.
+            let passages_of = |r: &SearchResults| -> Vec<String> {
+                r.books
+                    .iter()
+                    .flat_map(|b| {
+                        b.passages
+                            .iter()
+                            .map(|p| format!("{}#{}", b.book.slug, p.anchor))
+                    })
+                    .collect()
+            };
+            assert_eq!(passages_of(&best), passages_of(&all), "page {page}");
+            assert_eq!(best.books[0].passages.len(), PASSAGES_PER_BOOK);
+            assert!(!best.totals_exact && all.totals_exact);
             listed.extend(books_of(&best));
         }
         assert_eq!(listed, slugs);
