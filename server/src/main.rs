@@ -33,12 +33,15 @@ enum Command {
     },
     /// Index built books (folders written by `kitep build`) into a search index.
     Index {
-        /// `kitep build` output folders.
-        #[arg(required = true)]
+        /// `kitep build` output folders (each book replaces its earlier version in the index).
+        #[arg(required_unless_present = "delete")]
         builds: Vec<PathBuf>,
         /// The index folder (created if needed).
         #[arg(long)]
         index: PathBuf,
+        /// Remove a book (by its slug) from the index; repeatable.
+        #[arg(long, value_name = "SLUG")]
+        delete: Vec<String>,
     },
     /// Search an index: results grouped by book, with highlighted passages.
     Search {
@@ -189,7 +192,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Index { builds, index } => search_cli::index(&builds, &index),
+        Command::Index {
+            builds,
+            index,
+            delete,
+        } => search_cli::index(&builds, &index, &delete),
         Command::Search {
             index,
             suggest: true,

@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn index(builds: &[PathBuf], index: &Path) -> Result<ExitCode> {
+pub fn index(builds: &[PathBuf], index: &Path, delete: &[String]) -> Result<ExitCode> {
     let library = Library::open(index)
         .with_context(|| format!("opening the index in {}", index.display()))?;
     if library.rebuilt {
@@ -21,6 +21,20 @@ pub fn index(builds: &[PathBuf], index: &Path) -> Result<ExitCode> {
         bar.set_style(style);
     }
     let mut writer = library.writer()?;
+    if !delete.is_empty() {
+        let searcher = library.reader.searcher();
+        let catalog = library.catalog(&searcher)?;
+        for slug in delete {
+            if !catalog.books.contains_key(slug) {
+                anyhow::bail!(
+                    "no book '{slug}' in {} (nothing was changed); `kitep search --index {} --json …` lists books with their slugs",
+                    index.display(),
+                    index.display()
+                );
+            }
+            writer.delete_book(slug);
+        }
+    }
     let mut passages = 0;
     for dir in builds {
         let book = BuiltBook::load(dir)?;
@@ -30,11 +44,21 @@ pub fn index(builds: &[PathBuf], index: &Path) -> Result<ExitCode> {
     }
     writer.commit()?;
     bar.finish_and_clear();
-    println!(
-        "Indexed {} books, {passages} passages into {}",
-        builds.len(),
-        index.display()
-    );
+    if !delete.is_empty() {
+        println!(
+            "Removed {} book(s) from {}: {}",
+            delete.len(),
+            index.display(),
+            delete.join(", ")
+        );
+    }
+    if !builds.is_empty() {
+        println!(
+            "Indexed {} books, {passages} passages into {}",
+            builds.len(),
+            index.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -212,6 +212,40 @@ fn index_then_search_the_sample_library() {
         .output()
         .unwrap();
     assert!(stdout(&run).contains("water-cycle-en"), "{}", stdout(&run));
+    // One book out of the index, without a rebuild; an unknown slug changes nothing.
+    let run = kitep()
+        .args(["index", "--delete", "nope", "--index"])
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no book 'nope'"));
+    let run = kitep()
+        .args(["index", "--delete", "water-cycle-en", "--index"])
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "glacier"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["total_books"], 0, "{json:#}");
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(&index)
+        .args(["--json", "дробь"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["total_books"], 2, "the other books stay: {json:#}");
 }
 
 #[test]
