@@ -21,6 +21,50 @@ static SUFFIXES: &[(&str, u8)] = &[
     ("біз", 90),
     ("пыз", 90),
     ("піз", 90),
+    // Present tense, 3rd person (бар-а-ды, бер-е-ді, қара-й-ды), negated present and past
+    // (бар-ма-й-ды, бар-ма-ды), and present with person (бар-а-мын, бер-е-сің, оқы-й-мыз):
+    // whole, so that a noun's final а/е is never taken for the present tense.
+    ("ады", 85),
+    ("еді", 85),
+    ("йды", 85),
+    ("йді", 85),
+    ("майды", 85),
+    ("мейді", 85),
+    ("байды", 85),
+    ("бейді", 85),
+    ("пайды", 85),
+    ("пейді", 85),
+    ("мады", 85),
+    ("меді", 85),
+    ("бады", 85),
+    ("беді", 85),
+    ("пады", 85),
+    ("педі", 85),
+    ("амын", 85),
+    ("емін", 85),
+    ("ймын", 85),
+    ("ймін", 85),
+    ("асың", 85),
+    ("есің", 85),
+    ("йсың", 85),
+    ("йсің", 85),
+    ("амыз", 85),
+    ("еміз", 85),
+    ("ймыз", 85),
+    ("йміз", 85),
+    ("асыз", 85),
+    ("есіз", 85),
+    ("йсыз", 85),
+    ("йсіз", 85),
+    // Past tense with person (бар-ды-м, кел-ді-ң, айт-ты-ңыз).
+    ("дым", 85),
+    ("дім", 85),
+    ("тым", 85),
+    ("тім", 85),
+    ("дыңыз", 85),
+    ("діңіз", 85),
+    ("тыңыз", 85),
+    ("тіңіз", 85),
     // Case: genitive, accusative, dative, locative, ablative, instrumental,
     // attributive -дағы.
     ("ның", 80),
@@ -97,7 +141,31 @@ static SUFFIXES: &[(&str, u8)] = &[
     ("уы", 42),
     ("уі", 42),
     ("у", 41),
+    // Negation before a participle or converb (бар-ма-ған, кел-ме-йтін).
+    ("ма", 30),
+    ("ме", 30),
+    ("ба", 30),
+    ("бе", 30),
+    ("па", 30),
+    ("пе", 30),
+    // Voice: passive, causative (жаз-ыл-ған, жаз-дыр-ып). Only after a verbal ending, so that
+    // қызыл ("red") and қызылға keep their -ыл.
+    ("ыл", 20),
+    ("іл", 20),
+    ("дыр", 20),
+    ("дір", 20),
+    ("тыр", 20),
+    ("тір", 20),
+    ("ғыз", 20),
+    ("гіз", 20),
 ];
+
+/// Endings at or below this slot are verbal.
+const VERBAL_SLOT: u8 = 45;
+/// Tense with person (бар-а-ды, бар-ды-м): verbal too.
+const VERB_PERSON_SLOT: u8 = 85;
+/// Negation and voice: only after a verbal ending (a noun may end in -ма, -ыл, -дыр).
+const VERB_ONLY_SLOT: u8 = 30;
 
 #[inline]
 fn is_vowel(c: char) -> bool {
@@ -156,6 +224,7 @@ pub fn folded_key(word: &str) -> String {
 }
 
 fn stem_with(word: &str, folded: bool) -> String {
+    let mut verbal = false;
     let mut end = word.len();
     let mut slot = u8::MAX;
     if word.chars().count() > 40 {
@@ -169,6 +238,7 @@ fn stem_with(word: &str, folded: bool) -> String {
             .map(|((suf, s), f)| (*suf, if folded { f.as_str() } else { *suf }, *s))
             .filter(|&(suf, form, s)| {
                 s < slot
+                    && (s > VERB_ONLY_SLOT || verbal)
                     && cur.ends_with(form)
                     && stem_ok(&cur[..cur.len() - form.len()])
                     && fits(suf, &cur[..cur.len() - form.len()], folded)
@@ -178,6 +248,7 @@ fn stem_with(word: &str, folded: bool) -> String {
             Some((_, form, s)) => {
                 end -= form.len();
                 slot = s;
+                verbal |= s == VERB_PERSON_SLOT || s <= VERBAL_SLOT;
             }
             None => break,
         }
@@ -267,6 +338,25 @@ mod tests {
         for w in ["жазған", "жазып", "жазу"] {
             assert_eq!(stem(w), "жаз", "{w}");
         }
+        for w in [
+            "барады",
+            "бармады",
+            "бармайды",
+            "барамын",
+            "бардым",
+            "бармаған",
+        ] {
+            assert_eq!(stem(w), "бар", "{w}");
+        }
+        assert_eq!(stem("береді"), "бер");
+        assert_eq!(stem("қарайды"), "қара");
+        assert_eq!(stem("жазылған"), "жаз");
+        // Nouns keep what only verbs take off.
+        for w in ["бала", "баланы", "балалар"] {
+            assert_eq!(stem(w), "бала", "{w}");
+        }
+        assert_eq!(stem("қызыл"), "қызыл");
+        assert_eq!(stem("қызылға"), "қызыл");
     }
 
     #[test]
