@@ -49,12 +49,28 @@ pub fn retrieval(
     }
     writer.commit()?;
     let mut relevant: HashMap<String, HashSet<String>> = HashMap::new();
-    for row in read_tsv(qrels)? {
-        if let [qid, doc, ..] = row.as_slice()
-            && qid != "qid"
-        {
-            relevant.entry(qid.clone()).or_default().insert(doc.clone());
+    // `qid docid [grade]`, or TREC's `qid iteration docid grade`; a grade of 0 or less is a
+    // judged non-relevant document.
+    let qrels_text = std::fs::read_to_string(qrels)
+        .map_err(|e| Error::Input(format!("{}: {e}", qrels.display())))?;
+    for line in qrels_text.lines() {
+        let row: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let (qid, doc, grade) = match row.as_slice() {
+            [qid, _, doc, grade, ..] => (qid, doc, Some(grade)),
+            [qid, doc, grade] => (qid, doc, Some(grade)),
+            [qid, doc] => (qid, doc, None),
+            _ => continue,
+        };
+        if qid == "qid" {
+            continue;
         }
+        if grade
+            .and_then(|g| g.trim().parse::<f64>().ok())
+            .is_some_and(|g| g <= 0.0)
+        {
+            continue;
+        }
+        relevant.entry(qid.clone()).or_default().insert(doc.clone());
     }
     let searcher = library.reader.searcher();
     let langs = query::languages_for(Some(lang));
@@ -207,6 +223,13 @@ pub fn stemmer(files: &[&Path], lang: Option<&str>) -> Result<BTreeMap<String, C
     }
     let lang =
         language.ok_or_else(|| Error::Input("cannot tell the language: pass --lang".into()))?;
+    if classes.is_empty() {
+        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::Input(format!(
+            "{}: no NOUN, PROPN, ADJ or VERB word with a lemma (is this a CoNLL-U file?)",
+            names.join(", ")
+        )));
+    }
     let kind = FieldKind::stemmed(&lang);
     let mut out = BTreeMap::new();
     for (class, forms) in classes {
@@ -288,7 +311,8 @@ mod tests {
             "queries.tsv",
             "qid\tvariant\tquery\nq1\tlemma\tкитеп\nq1\tlatin\tkitep\nq2\tlemma\tмектеп\n",
         );
-        w("qrels.tsv", "q1\td1\t1\nq1\td3\t1\nq2\td3\t1\n");
+        // q2's d2 is judged not relevant (grade 0), in TREC's four-column form.
+        w("qrels.tsv", "q1\td1\t1\nq1\td3\t1\nq2 0 d3 1\nq2 0 d2 0\n");
         let m = retrieval(
             "ky",
             &dir.path().join("docs.tsv"),
@@ -299,5 +323,9 @@ mod tests {
         .unwrap();
         assert_eq!(m["lemma"].recall_at_10, 1.0);
         assert_eq!(m["latin"].recall_at_10, 1.0);
+        assert_eq!(
+            m["lemma"].recall_at_10, 1.0,
+            "d2 (grade 0) is not relevant to q2"
+        );
     }
 }

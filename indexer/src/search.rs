@@ -231,8 +231,9 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     };
     if parsed.truncated {
         results.notices.push(format!(
-            "only the first {} words are searched",
-            query::MAX_TERMS
+            "the query is too long: only its first {} words (and {} characters) are searched",
+            query::MAX_TERMS,
+            query::MAX_QUERY_CHARS
         ));
     }
     if parsed.is_empty() {
@@ -281,37 +282,50 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     // are added: a Kyrgyz query with `lang=ru` finds the Russian editions of matching works.
     let mut lang_filter: Vec<&str> = Vec::new();
     let mut within_book = false;
+    // Several values of one filter are alternatives (grade 5 or 6); different filters all apply.
+    let mut facet_filters: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut books: Vec<&str> = Vec::new();
     for (name, value) in &req.filters {
-        if name == "lang" && !value.is_empty() {
-            lang_filter.push(value);
-            continue;
-        }
-        if name == "book" && !value.is_empty() {
-            within_book = true;
-            // Search within one book: its passages only.
-            let t = Term::from_field_text(library.fields.book, value);
-            must.push((
-                Occur::Must,
-                Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-            ));
-            continue;
-        }
-        if !matches!(
-            name.as_str(),
-            "grade" | "subject" | "material" | "license" | "collection"
-        ) || value.is_empty()
-        {
-            results
+        match name.as_str() {
+            _ if value.is_empty() => {}
+            "lang" => lang_filter.push(value),
+            "book" => books.push(value),
+            "grade" | "subject" | "material" | "license" | "collection" => {
+                facet_filters.entry(name).or_default().push(value);
+            }
+            _ => results
                 .notices
-                .push(format!("unknown filter '{name}' ignored"));
-            continue;
+                .push(format!("unknown filter '{name}' ignored")),
         }
-        let facet = Facet::from_path([name.as_str(), value.as_str()]);
-        let t = Term::from_facet(library.fields.facets, &facet);
-        must.push((
-            Occur::Must,
-            Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-        ));
+    }
+    let any_of = |terms: Vec<Term>| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect(),
+        ))
+    };
+    if !books.is_empty() {
+        // Search within a book: its passages only.
+        within_book = true;
+        let terms = books
+            .iter()
+            .map(|b| Term::from_field_text(library.fields.book, b))
+            .collect();
+        must.push((Occur::Must, any_of(terms)));
+    }
+    for (name, values) in &facet_filters {
+        let terms = values
+            .iter()
+            .map(|v| Term::from_facet(library.fields.facets, &Facet::from_path([*name, *v])))
+            .collect();
+        must.push((Occur::Must, any_of(terms)));
     }
     // Without filters the words' union is searched as it is, so that tantivy can prune it.
     let full: Box<dyn Query> = if must.len() == 1 {
@@ -324,7 +338,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             || catalog.books.get(slug).is_some_and(|b| {
                 lang_filter
                     .iter()
-                    .all(|l| analyzers::primary(&b.language) == analyzers::primary(l))
+                    .any(|l| analyzers::primary(&b.language) == analyzers::primary(l))
             })
     };
     let groups: Vec<(String, f32, Passages)> = if searcher.num_docs() <= exact_limit {
@@ -371,13 +385,12 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         .collect();
     if !within_book {
         add_other_editions(&catalog, &mut grouped, |b| {
-            req.filters.iter().all(|(name, value)| {
-                name == "lang"
-                    || value.is_empty()
-                    || catalog
-                        .facets
-                        .get(&b.slug)
-                        .is_some_and(|pairs| pairs.iter().any(|(n, v)| n == name && v == value))
+            facet_filters.iter().all(|(name, values)| {
+                catalog.facets.get(&b.slug).is_some_and(|pairs| {
+                    pairs
+                        .iter()
+                        .any(|(n, v)| n == name && values.contains(&v.as_str()))
+                })
             })
         });
     }
@@ -1671,6 +1684,31 @@ mod tests {
         let grades = &r.facets["grade"];
         assert!(grades.contains(&("5".to_string(), 1)) && grades.contains(&("6".to_string(), 1)));
         assert_eq!(r.facets["lang"], vec![("ky".to_string(), 2)]);
+        // Two values of one filter are alternatives; two filters both apply.
+        let filtered = |filters: &[(&str, &str)]| -> Vec<String> {
+            let mut slugs: Vec<String> = search(
+                &lib,
+                &SearchRequest {
+                    query: "китеп книга".into(),
+                    per_page: 10,
+                    filters: filters
+                        .iter()
+                        .map(|(a, b)| (a.to_string(), b.to_string()))
+                        .collect(),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .books
+            .iter()
+            .map(|b| b.book.slug.clone())
+            .collect();
+            slugs.sort();
+            slugs
+        };
+        assert_eq!(filtered(&[("grade", "5"), ("grade", "6")]), ["a", "b", "c"]);
+        assert_eq!(filtered(&[("grade", "6"), ("lang", "ru")]), ["c"]);
+        assert_eq!(filtered(&[("lang", "ky"), ("lang", "ru")]), ["a", "b", "c"]);
     }
 
     #[test]
