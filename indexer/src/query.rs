@@ -95,8 +95,11 @@ fn split_words(s: &str) -> Vec<String> {
     for (k, &(i, c)) in chars.iter().enumerate() {
         let joins = is_apostrophe(c)
             && start.is_some()
-            && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
-        if c.is_alphanumeric() || joins {
+            && chars
+                .get(k + 1)
+                .is_some_and(|&(_, n)| n.is_alphanumeric() && !is_apostrophe(n));
+        // ʻ and ʼ are letters to Unicode (modifier letters); here they are apostrophes.
+        if (c.is_alphanumeric() && !is_apostrophe(c)) || joins {
             start.get_or_insert(i);
         } else if let Some(st) = start.take() {
             out.push(&s[st..i]);
@@ -710,9 +713,33 @@ mod tests {
             "x IN [\u{1}",
             "*\u{b}",
             "title:((A OR B) NOT (C OR D))",
+            "''''",
+            "o'",
+            "'a'b'c'",
+            "«»«",
+            "„“",
+            "-'",
+            "ʻʻʻoʻʻ",
         ] {
-            let _ = parse(q);
+            let p = parse(q);
+            // Every word is non-empty and none starts or ends with an apostrophe.
+            for w in p.words.iter().chain(p.phrases.iter().flatten()) {
+                assert!(!w.is_empty(), "{q}");
+                assert!(
+                    !w.starts_with(is_apostrophe) && !w.ends_with(is_apostrophe),
+                    "{q}: {w}"
+                );
+            }
+            for lang in languages_for(None) {
+                for w in &p.words {
+                    assert!(
+                        parts_for(lang, w).iter().all(|part| !part.is_empty()),
+                        "{q}"
+                    );
+                }
+            }
         }
+        assert_eq!(parse("'a'b'c'").words, ["a'b'c"]);
         assert!(parse("- *").is_empty());
         assert!(parse("!!!").is_empty());
         let long = parse(&"сөз ".repeat(5_000));
