@@ -29,13 +29,17 @@ pub enum FieldKind {
     /// Kazakh stem typed without ә ғ қ ң ө ұ ү һ і (folded, loose spelling).
     KkFold,
     UzStem,
+    /// Uzbek stem typed without ў қ ғ ҳ or the apostrophes of oʻ gʻ (folded, loose spelling).
+    UzFold,
     TgStem,
+    /// Tajik stem typed without ҳ ҷ ӣ ӯ қ ғ (folded, loose spelling).
+    TgFold,
     /// Any other language: the normalised word.
     Other,
 }
 
 impl FieldKind {
-    pub const ALL: [FieldKind; 12] = [
+    pub const ALL: [FieldKind; 14] = [
         FieldKind::KyText,
         FieldKind::KyStem,
         FieldKind::KyFold,
@@ -46,7 +50,9 @@ impl FieldKind {
         FieldKind::KkStem,
         FieldKind::KkFold,
         FieldKind::UzStem,
+        FieldKind::UzFold,
         FieldKind::TgStem,
+        FieldKind::TgFold,
         FieldKind::Other,
     ];
 
@@ -63,7 +69,9 @@ impl FieldKind {
             FieldKind::KkStem => "kk_stem",
             FieldKind::KkFold => "kk_fold",
             FieldKind::UzStem => "uz_stem",
+            FieldKind::UzFold => "uz_fold",
             FieldKind::TgStem => "tg_stem",
+            FieldKind::TgFold => "tg_fold",
             FieldKind::Other => "other_text",
         }
     }
@@ -80,8 +88,8 @@ impl FieldKind {
             "ru" => &[FieldKind::RuText, FieldKind::RuStem],
             "en" => &[FieldKind::EnStem, FieldKind::Other],
             "kk" => &[FieldKind::KkStem, FieldKind::KkFold, FieldKind::Other],
-            "uz" => &[FieldKind::UzStem, FieldKind::Other],
-            "tg" => &[FieldKind::TgStem, FieldKind::Other],
+            "uz" => &[FieldKind::UzStem, FieldKind::UzFold, FieldKind::Other],
+            "tg" => &[FieldKind::TgStem, FieldKind::TgFold, FieldKind::Other],
             _ => &[FieldKind::Other],
         }
     }
@@ -124,7 +132,7 @@ pub fn words(kind: FieldKind, text: &str) -> (String, Vec<(usize, usize)>) {
     let mut norm = normalize::normalize(text);
     match kind {
         FieldKind::RuText | FieldKind::RuStem => norm = normalize::russian_yo(&norm),
-        FieldKind::UzStem => norm = uzbek::normalize_latin(&norm),
+        FieldKind::UzStem | FieldKind::UzFold => norm = uzbek::normalize_latin(&norm),
         _ => {}
     }
     let mut spans = Vec::new();
@@ -163,7 +171,9 @@ pub fn word_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
         FieldKind::KkStem => out.push(kazakh::stem(word)),
         FieldKind::KkFold => out.push(kazakh::folded_key(word)),
         FieldKind::UzStem => out.push(uzbek::stem(word)),
+        FieldKind::UzFold => out.push(uzbek::folded_key(word)),
         FieldKind::TgStem => out.push(tajik::stem(word)),
+        FieldKind::TgFold => out.push(tajik::folded_key(word)),
     }
 }
 
@@ -254,7 +264,7 @@ type Normalized = (String, Vec<(usize, usize)>);
 fn normalization_mode(kind: FieldKind) -> u8 {
     match kind {
         FieldKind::RuText | FieldKind::RuStem => 1,
-        FieldKind::UzStem => 2,
+        FieldKind::UzStem | FieldKind::UzFold => 2,
         _ => 0,
     }
 }

@@ -162,6 +162,8 @@ pub struct Catalog {
     pub glossary: Vec<GlossaryRecord>,
     /// The glossary analysed for query expansion.
     pub glossary_index: crate::query::GlossaryIndex,
+    /// The primary language codes of the books (`ky`, `ru`, `uz` …).
+    pub languages: std::collections::BTreeSet<String>,
     /// The editions of each work that has more than one (by work id, ordered by language).
     pub editions: std::collections::HashMap<String, Vec<std::sync::Arc<BookRecord>>>,
     /// Each book's facet pairs (by slug), for counting facets of results.
@@ -439,6 +441,9 @@ impl Library {
             }
         }
         for b in catalog.books.values() {
+            catalog
+                .languages
+                .insert(crate::analyzers::primary(&b.language).to_string());
             if let Some(w) = &b.work {
                 catalog
                     .editions

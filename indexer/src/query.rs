@@ -354,12 +354,25 @@ fn word_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
             c.term(FieldKind::Other, t, weight);
         }
         "kk" => kazakh_clauses(c, t, weight),
+        // Typed without the language's letters (or with no apostrophe in oʻ gʻ), a word is
+        // searched in its folded field too.
         "uz" => {
-            for term in analyzers::terms(FieldKind::UzStem, t) {
-                c.term(FieldKind::UzStem, &term, weight);
+            for kind in [FieldKind::UzStem, FieldKind::UzFold] {
+                for term in analyzers::terms(kind, t) {
+                    c.term(kind, &term, weight);
+                }
             }
         }
-        "tg" => c.term(FieldKind::TgStem, &crate::analysis::tajik::stem(t), weight),
+        "tg" => {
+            c.term(FieldKind::TgStem, &crate::analysis::tajik::stem(t), weight);
+            if !fold::needs_fold(t) {
+                c.term(
+                    FieldKind::TgFold,
+                    &crate::analysis::tajik::folded_key(t),
+                    weight,
+                );
+            }
+        }
         _ => c.term(FieldKind::Other, t, weight),
     }
 }

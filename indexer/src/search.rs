@@ -250,22 +250,24 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         (d.confidence >= 0.8 && d.lang != langid::UNDETERMINED).then(|| d.lang.to_string())
     });
     results.query_lang = detected.clone();
-    // A detected (not declared) language is a hint: Kyrgyz, Russian and Kazakh are always
-    // searched too, because short queries are often ambiguous between them (a Kazakh word typed
-    // without its letters reads as Kyrgyz).
+    // A detected (not declared) language is a hint: the library's other Turkic and Cyrillic
+    // languages are searched too, for their words and stems, because short queries are often
+    // ambiguous between them (a Kazakh, Uzbek or Tajik word typed without its letters reads as
+    // Kyrgyz or Russian).
+    let catalog = library.catalog(&searcher)?;
     let (langs, hinted): (Vec<&str>, Vec<&str>) = match (&req.lang, &detected) {
         (Some(l), _) => (query::languages_for(Some(l)), Vec::new()),
         (None, Some(d)) => {
             let v = query::languages_for(Some(d));
-            let extra = ["ky", "ru", "kk"]
+            let extra = ["ky", "ru", "kk", "uz", "tg"]
                 .into_iter()
                 .filter(|l| !v.contains(l))
+                .filter(|l| matches!(*l, "ky" | "ru") || catalog.languages.contains(*l))
                 .collect();
             (v, extra)
         }
         (None, None) => (query::languages_for(None), Vec::new()),
     };
-    let catalog = library.catalog(&searcher)?;
     let Some(text_query) = query::build(
         &searcher,
         &library.fields,
@@ -929,6 +931,8 @@ impl HighlightTerms {
                         FieldKind::stemmed(lang),
                         FieldKind::KyFold,
                         FieldKind::KkFold,
+                        FieldKind::UzFold,
+                        FieldKind::TgFold,
                     ] {
                         terms
                             .entry(kind)
@@ -1023,6 +1027,8 @@ impl HighlightTerms {
         match analyzers::primary(lang) {
             "ky" => kinds.push(FieldKind::KyFold),
             "kk" => kinds.push(FieldKind::KkFold),
+            "uz" => kinds.push(FieldKind::UzFold),
+            "tg" => kinds.push(FieldKind::TgFold),
             _ => {}
         }
         for kind in kinds {
@@ -1409,6 +1415,31 @@ mod tests {
         // An English word finds the Uzbek (Latin) word through the glossary, inflected too.
         let hits = found(&lib, "habit");
         assert!(hits.contains(&"uz-book#p0".to_string()), "{hits:?}");
+    }
+
+    #[test]
+    fn uzbek_and_tajik_words_typed_without_their_letters_are_found() {
+        let lib = library(&[
+            ("uz-cyrl", "uz", 5, &["Ўқитувчилар дарсга тайёрланди."]),
+            (
+                "uz-latn",
+                "uz-Latn",
+                5,
+                &["Oʻqituvchilar darsga tayyorlandi."],
+            ),
+            ("tg-book", "tg", 5, &["Китобҳо дар мактаб."]),
+            ("ky-book", "ky", 5, &["Мугалимдер сабакка даярданды."]),
+        ]);
+        for (q, book) in [
+            ("укитувчи", "uz-cyrl#p0"),
+            ("ўқитувчи", "uz-cyrl#p0"),
+            ("oqituvchi", "uz-latn#p0"),
+            ("китобхо", "tg-book#p0"),
+        ] {
+            let hits = found(&lib, q);
+            assert!(hits.contains(&book.to_string()), "{q}: {hits:?}");
+            assert!(!hits.contains(&"ky-book#p0".to_string()), "{q}: {hits:?}");
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub fn fold_char(c: char) -> char {
         'ҡ' | 'Ҡ' => 'к',
         'ҙ' | 'Ҙ' => 'з',
         'ҫ' | 'Ҫ' => 'с',
+        // Uzbek Latin oʻ gʻ as written after `uzbek::normalize_latin`.
+        'ŏ' | 'Ŏ' => 'o',
+        'ğ' | 'Ğ' => 'g',
         // Russian.
         'ё' | 'Ё' => 'е',
         _ => c,

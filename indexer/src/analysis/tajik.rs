@@ -40,6 +40,28 @@ fn stem_ok(s: &str) -> bool {
 
 /// Stems one lowercased Tajik word. Never panics.
 pub fn stem(word: &str) -> String {
+    stem_with(word, false)
+}
+
+/// The key of the folded field: the word's stem as typed without ҳ ҷ ӣ ӯ қ ғ, in the loose
+/// spelling, so `китобхо` meets `китобҳо`.
+pub fn folded_key(word: &str) -> String {
+    use crate::analysis::fold;
+    fold::loose(&stem_with(&fold::fold(word), true))
+}
+
+/// [`SUFFIXES`] as typed without the Tajik letters (built once).
+fn folded_suffixes() -> &'static [String] {
+    static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FOLDED.get_or_init(|| {
+        SUFFIXES
+            .iter()
+            .map(|(s, _)| crate::analysis::fold::fold(s))
+            .collect()
+    })
+}
+
+fn stem_with(word: &str, folded: bool) -> String {
     if word.chars().count() > 40 {
         return word.to_string();
     }
@@ -49,14 +71,16 @@ pub fn stem(word: &str) -> String {
         let cur = &word[..end];
         let best = SUFFIXES
             .iter()
-            .filter(|(suf, s)| {
-                *s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
+            .zip(folded_suffixes())
+            .map(|((suf, s), f)| (if folded { f.as_str() } else { *suf }, *s))
+            .filter(|&(suf, s)| {
+                s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
             })
-            .max_by_key(|(suf, _)| suf.len());
+            .max_by_key(|&(suf, _)| suf.len());
         match best {
             Some((suf, s)) => {
                 end -= suf.len();
-                slot = *s;
+                slot = s;
             }
             None => break,
         }
@@ -67,6 +91,14 @@ pub fn stem(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_typed_without_tajik_letters_meet_in_the_folded_key() {
+        let key = folded_key("китобҳо");
+        for w in ["китобхо", "китоб", "китобхоро"] {
+            assert_eq!(folded_key(w), key, "{w}");
+        }
+    }
 
     #[test]
     fn nouns_meet() {

@@ -110,6 +110,29 @@ pub fn normalize_latin(text: &str) -> String {
 
 /// Stems one lowercased Uzbek word in either script (Latin after [`normalize_latin`]). Never panics.
 pub fn stem(word: &str) -> String {
+    stem_with(word, false)
+}
+
+/// The key of the folded field: the word's stem as typed without ў қ ғ ҳ (Cyrillic) or the
+/// apostrophes of oʻ gʻ (Latin, after [`normalize_latin`]), in the loose spelling, so `ukituvchi`,
+/// `ўкитувчи` and `oqituvchilar` meet `ўқитувчи` and `oʻqituvchi`.
+pub fn folded_key(word: &str) -> String {
+    use crate::analysis::fold;
+    fold::loose(&stem_with(&fold::fold(word), true))
+}
+
+/// [`SUFFIXES`]' Cyrillic forms as typed without the Uzbek letters (built once).
+fn folded_cyrillic() -> &'static [String] {
+    static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FOLDED.get_or_init(|| {
+        SUFFIXES
+            .iter()
+            .map(|(_, cyr, _)| crate::analysis::fold::fold(cyr))
+            .collect()
+    })
+}
+
+fn stem_with(word: &str, folded: bool) -> String {
     if word.chars().count() > 40 {
         return word.to_string();
     }
@@ -120,7 +143,12 @@ pub fn stem(word: &str) -> String {
         let cur = &word[..end];
         let best = SUFFIXES
             .iter()
-            .map(|&(lat, cyr, s)| (if cyrillic { cyr } else { lat }, s))
+            .zip(folded_cyrillic())
+            .map(|(&(lat, cyr, s), fcyr)| match (cyrillic, folded) {
+                (true, true) => (fcyr.as_str(), s),
+                (true, false) => (cyr, s),
+                _ => (lat, s),
+            })
             .filter(|&(suf, s)| {
                 s < slot && cur.ends_with(suf) && stem_ok(&cur[..cur.len() - suf.len()])
             })
@@ -178,6 +206,19 @@ mod tests {
         for w in ["kuch", "kuchi", "kuchlari"] {
             assert_eq!(stem(w), "kuch", "{w}");
         }
+    }
+
+    #[test]
+    fn words_typed_without_uzbek_letters_meet_in_the_folded_key() {
+        let key = folded_key("ўқитувчи");
+        for w in ["ўкитувчи", "укитувчилар", "ўқитувчилар"] {
+            assert_eq!(folded_key(w), key, "{w}");
+        }
+        let key = folded_key(&normalize_latin("oʻqituvchi"));
+        for w in ["oqituvchi", "oqituvchilar", "o'qituvchiga"] {
+            assert_eq!(folded_key(&normalize_latin(w)), key, "{w}");
+        }
+        assert_ne!(folded_key("китоб"), folded_key("мактаб"));
     }
 
     #[test]
