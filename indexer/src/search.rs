@@ -1631,6 +1631,35 @@ mod tests {
             listed.extend(books_of(&best));
         }
         assert_eq!(listed, slugs);
+        // The same with an exclusion and with a filter, whose queries are not a plain union
+        // (their passages are read through the whole query's scorer).
+        for (query, filters) in [("китеп -дептер", vec![]), ("китеп", vec![("grade", "5")])]
+        {
+            let req = SearchRequest {
+                query: query.into(),
+                per_page: 10,
+                page: 2,
+                filters: filters
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+                ..Default::default()
+            };
+            let best = run_grouping(&lib, &req, 0).unwrap();
+            let all = run_grouping(&lib, &req, u64::MAX).unwrap();
+            let shape = |r: &SearchResults| -> Vec<String> {
+                r.books
+                    .iter()
+                    .flat_map(|b| {
+                        b.passages
+                            .iter()
+                            .map(|p| format!("{}#{}", b.book.slug, p.anchor))
+                    })
+                    .collect()
+            };
+            assert_eq!(shape(&best), shape(&all), "{query}");
+            assert_eq!(shape(&best).len(), 10 * PASSAGES_PER_BOOK, "{query}");
+        }
     }
 
     #[test]
@@ -1646,11 +1675,24 @@ mod tests {
             ("c", "ky", 7, &["Мектепте китепкана бар."]),
             ("d", "ru", 6, &["Книга на столе."]),
         ]);
-        for q in ["китеп", "окуу китеп", "книга", "китепкана", "жок"]
-        {
+        // Plain words (a union of clauses), an exclusion and filters (other query shapes).
+        for (q, filters) in [
+            ("китеп", vec![]),
+            ("окуу китеп", vec![]),
+            ("книга", vec![]),
+            ("китепкана", vec![]),
+            ("жок", vec![]),
+            ("китеп -дептер", vec![]),
+            ("китеп", vec![("grade", "5"), ("grade", "6")]),
+            ("окуу", vec![("book", "a")]),
+        ] {
             let req = SearchRequest {
                 query: q.into(),
                 per_page: 10,
+                filters: filters
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
                 ..Default::default()
             };
             let all = run_grouping(&lib, &req, u64::MAX).unwrap();
