@@ -1576,6 +1576,18 @@ mod tests {
             .collect()
     }
 
+    /// `book#anchor` of every passage shown, in order.
+    fn passages_of(r: &SearchResults) -> Vec<String> {
+        r.books
+            .iter()
+            .flat_map(|b| {
+                b.passages
+                    .iter()
+                    .map(|p| format!("{}#{}", b.book.slug, p.anchor))
+            })
+            .collect()
+    }
+
     #[test]
     fn deep_result_pages_of_a_large_index_are_filled() {
         // 30 books of 20 matching passages; the best passages all belong to the first books,
@@ -1615,16 +1627,6 @@ mod tests {
             assert_eq!(books_of(&best), books_of(&all), "page {page}");
             // Each book's best passages too, though most of them were skipped while the books
             // were found.
-            let passages_of = |r: &SearchResults| -> Vec<String> {
-                r.books
-                    .iter()
-                    .flat_map(|b| {
-                        b.passages
-                            .iter()
-                            .map(|p| format!("{}#{}", b.book.slug, p.anchor))
-                    })
-                    .collect()
-            };
             assert_eq!(passages_of(&best), passages_of(&all), "page {page}");
             assert_eq!(best.books[0].passages.len(), PASSAGES_PER_BOOK);
             assert!(!best.totals_exact && all.totals_exact);
@@ -1647,18 +1649,8 @@ mod tests {
             };
             let best = run_grouping(&lib, &req, 0).unwrap();
             let all = run_grouping(&lib, &req, u64::MAX).unwrap();
-            let shape = |r: &SearchResults| -> Vec<String> {
-                r.books
-                    .iter()
-                    .flat_map(|b| {
-                        b.passages
-                            .iter()
-                            .map(|p| format!("{}#{}", b.book.slug, p.anchor))
-                    })
-                    .collect()
-            };
-            assert_eq!(shape(&best), shape(&all), "{query}");
-            assert_eq!(shape(&best).len(), 10 * PASSAGES_PER_BOOK, "{query}");
+            assert_eq!(passages_of(&best), passages_of(&all), "{query}");
+            assert_eq!(passages_of(&best).len(), 10 * PASSAGES_PER_BOOK, "{query}");
         }
     }
 

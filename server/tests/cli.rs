@@ -11,6 +11,22 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `kitep search --index INDEX --json QUERY`, which must succeed, as JSON.
+fn search_json(index: &Path, query: &str) -> serde_json::Value {
+    let run = kitep()
+        .args(["search", "--index"])
+        .arg(index)
+        .args(["--json", query])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{query}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap()
+}
+
 fn sample(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../corpus/books")
@@ -127,18 +143,7 @@ fn index_then_search_the_sample_library() {
         String::from_utf8_lossy(&run.stderr)
     );
     // Typed on a phone keyboard without ө ү: "болчоктор" finds the Kyrgyz fractions book.
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "болчоктор"])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "болчоктор");
     assert_eq!(
         json["books"][0]["book"]["slug"], "fractions-5-ky",
         "{json:#}"
@@ -146,13 +151,7 @@ fn index_then_search_the_sample_library() {
     let snippet = json["books"][0]["passages"][0]["snippet"].as_str().unwrap();
     assert!(snippet.contains("<mark>"), "{snippet}");
     // The Russian word for fraction finds the Russian edition, and through the glossary the Kyrgyz one too.
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "дробь"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "дробь");
     let slugs: Vec<&str> = json["books"]
         .as_array()
         .unwrap()
@@ -165,13 +164,7 @@ fn index_then_search_the_sample_library() {
     );
     // A Kyrgyz word that only the Kyrgyz edition has ("тамакка", supper) also brings the
     // Russian edition of the same work, marked as found through the Kyrgyz one.
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "тамак"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "тамак");
     assert_eq!(
         json["books"][0]["book"]["slug"], "fractions-5-ky",
         "{json:#}"
@@ -183,13 +176,7 @@ fn index_then_search_the_sample_library() {
     assert_eq!(json["books"][1]["edition_of"]["slug"], "fractions-5-ky");
     assert!(json["books"][0].get("edition_of").is_none());
     // A typo (one letter wrong) still finds the book, and says what it searched for.
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "glaciar"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "glaciar");
     assert_eq!(json["did_you_mean"], "glacier", "{json:#}");
     assert_eq!(json["books"][0]["book"]["slug"], "water-cycle-en");
     // Completions for a search box.
@@ -230,21 +217,9 @@ fn index_then_search_the_sample_library() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "glacier"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "glacier");
     assert_eq!(json["total_books"], 0, "{json:#}");
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(&index)
-        .args(["--json", "дробь"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let json = search_json(&index, "дробь");
     assert_eq!(json["total_books"], 2, "the other books stay: {json:#}");
 }
 
