@@ -127,6 +127,10 @@ pub struct SearchResults {
     /// query with those words corrected, to offer ("did you mean …?").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// No passage had a quoted phrase as typed, so these results are for its words on their
+    /// own (in any order, and folded: phrases are matched as written).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub phrases_loosened: bool,
     /// Whether `total_books` and the facet counts cover every match; if not, they are a lower
     /// bound (a very large library, grouped from its best passages only).
     pub totals_exact: bool,
@@ -152,7 +156,8 @@ const OTHER_EDITION_WEIGHT: f32 = 0.5;
 /// When nothing matches as typed, the words are corrected (one edit for 4–8 letters, two from 9)
 /// and the results for the corrected query are returned with `did_you_mean` set. When some
 /// results come but a word of a longer query matches nothing by itself, the corrected query is
-/// offered as `suggestion`. Phrases and -exclusions are kept in both.
+/// offered as `suggestion`. Phrases and -exclusions are kept in both. A quoted phrase that
+/// nothing matches, even corrected, is searched as its words (`phrases_loosened`).
 pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
     let mut results = run(library, req)?;
     let parsed = query::parse(&req.query);
@@ -166,18 +171,48 @@ pub fn search(library: &Library, req: &SearchRequest) -> Result<SearchResults> {
         }
         return Ok(results);
     }
-    let Some(suggestion) = corrected_query(library, &parsed, |_| true)? else {
+    // Misspelt words corrected first; then a phrase no passage has as typed (in another order,
+    // or typed without ө ү ң, which phrases do not fold) is searched as its words on their own.
+    let corrected = corrected_query(library, &parsed, |_| true)?;
+    let mut retry = None;
+    if let Some(c) = &corrected {
+        let r = run(
+            library,
+            &SearchRequest {
+                query: c.clone(),
+                ..req.clone()
+            },
+        )?;
+        if r.total_books > 0 || parsed.phrases.is_empty() {
+            retry = Some(r);
+        }
+    }
+    if retry.is_none() && !parsed.phrases.is_empty() {
+        let base = corrected
+            .as_deref()
+            .map_or_else(|| parsed.clone(), query::parse);
+        let loose: Vec<String> = base
+            .words
+            .iter()
+            .chain(base.phrases.iter().flatten())
+            .cloned()
+            .chain(base.excluded.iter().map(|w| format!("-{w}")))
+            .collect();
+        let mut r = run(
+            library,
+            &SearchRequest {
+                query: loose.join(" "),
+                ..req.clone()
+            },
+        )?;
+        r.phrases_loosened = r.total_books > 0;
+        retry = Some(r);
+    }
+    let Some(mut retry) = retry else {
         return Ok(results);
     };
-    let mut retry = run(
-        library,
-        &SearchRequest {
-            query: suggestion.clone(),
-            ..req.clone()
-        },
-    )?;
     retry.query = req.query.clone();
-    retry.did_you_mean = Some(suggestion);
+    retry.did_you_mean = corrected;
     Ok(retry)
 }
 
@@ -1440,6 +1475,33 @@ mod tests {
             assert!(hits.contains(&book.to_string()), "{q}: {hits:?}");
             assert!(!hits.contains(&"ky-book#p0".to_string()), "{q}: {hits:?}");
         }
+    }
+
+    #[test]
+    fn a_phrase_no_passage_has_falls_back_to_its_words() {
+        let lib = library(&[("a", "ky", 5, &["Бөлчөктөрдү кошуу жана кемитүү."])]);
+        let ask = |q: &str| {
+            search(
+                &lib,
+                &SearchRequest {
+                    query: q.into(),
+                    per_page: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let exact = ask("\"бөлчөктөрдү кошуу\"");
+        assert_eq!(exact.total_books, 1);
+        assert!(!exact.phrases_loosened);
+        // Typed on a phone without ө: the phrase as typed is in no passage, its words are.
+        let typed = ask("\"болчокторду кошуу\"");
+        assert_eq!(typed.total_books, 1);
+        assert!(typed.phrases_loosened);
+        // Words in another order.
+        assert!(ask("\"кошуу бөлчөктөрдү\"").phrases_loosened);
+        // An exclusion still holds.
+        assert_eq!(ask("\"кошуу бөлчөктөрдү\" -кемитүү").total_books, 0);
     }
 
     #[test]

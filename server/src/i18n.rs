@@ -109,6 +109,7 @@ messages! {
     NothingFoundHelp2 => ["Сөздү башка тилде издеп көрүңүз: китептер бир нече тилде бар.", "Попробуйте искать на другом языке: книги есть на нескольких языках.", "Try another language: books come in several languages."],
     NothingFoundHelp3 => ["Чектөөлөрдү алып салыңыз же бардык китептерди караңыз.", "Уберите фильтры или посмотрите все книги.", "Remove the filters, or browse all books."],
     EmptyQuery => ["Издөө үчүн сөз жазыңыз: мисалы, «бөлчөк» же «суу».", "Введите слово для поиска: например, «дробь» или «вода».", "Type a word to search for: for example “fraction” or “water”."],
+    PhrasesLoosened => ["Тырмакчадагы сөздөр бул тартипте эч бир үзүндүдө жок; төмөндө ошол сөздөр бар үзүндүлөр.", "Слов в кавычках в таком порядке нет ни в одном отрывке; ниже отрывки, где эти слова есть.", "No passage has the quoted words in this order; below are passages that have the words."],
     DidYouMean => ["Балким, сиз муну издедиңиз:", "Возможно, вы имели в виду:", "Did you mean:"],
     ShowingInstead => ["Жазылганындай эч нерсе табылган жок, ошондуктан ушул издөөнүн жыйынтыктары көрсөтүлдү:", "По запросу в написанном виде ничего не нашлось, поэтому показаны результаты для:", "Nothing matched as typed, so these are the results for:"],
     TryAlso => ["Ушуларды издеп көрүңүз:", "Попробуйте:", "Try:"],

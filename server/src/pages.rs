@@ -493,6 +493,13 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         tf_q(l, M::ResultsFor, &input.q)
     };
     let _ = write!(m, "<h1>{}</h1>", esc(&heading));
+    if results.phrases_loosened {
+        let _ = write!(
+            m,
+            "<p class=\"did-you-mean\">{}</p>",
+            esc(t(l, M::PhrasesLoosened))
+        );
+    }
     // Results for a corrected query: say so, and name the correction (searching it again
     // gives the same page; the words as typed found nothing).
     if let Some(dym) = &results.did_you_mean {

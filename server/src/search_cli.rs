@@ -96,6 +96,12 @@ pub fn search(
     for n in &results.notices {
         writeln!(out, "note: {n}")?;
     }
+    if results.phrases_loosened {
+        writeln!(
+            out,
+            "No passage has the quoted words in this order; showing passages that have the words."
+        )?;
+    }
     if let Some(s) = &results.suggestion {
         writeln!(out, "Did you mean «{s}»?")?;
     }
