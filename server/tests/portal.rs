@@ -554,6 +554,13 @@ async fn hostile_requests_get_clear_errors_never_500() {
         ("/files/..%2F..%2F/x/y".into(), 404),
         ("/static/..%2FCargo.toml".into(), 404),
         (format!("/search?q={}", enc(&long)), 200),
+        ("/search?q=x&sort=%ff%fe".into(), 400),
+        ("/search?q=kitep&sort=zzz&sort=title".into(), 200),
+        (
+            "/api/search?q=kitep&sort=date&lang=ru&lang=xx&grade=99".into(),
+            200,
+        ),
+        (format!("/search?q={}", enc("«'ʻ„ \"‘’")), 200),
         (
             format!("/search?q={}", enc("\"unbalanced (( a:(^ - * field:secret")),
             200,
