@@ -2,6 +2,7 @@
 //! and -exclusions only, every clause built by us, so no syntax can reach a field that is not
 //! public and no input can make the parser panic or loop. The clauses follow SEARCH-DESIGN.md.
 
+use crate::analysis::normalize::is_apostrophe;
 use crate::analysis::{fold, kyrgyz, normalize, translit};
 use crate::analyzers::{self, FieldKind, russian_stem};
 use crate::library::GlossaryRecord;
@@ -112,10 +113,6 @@ fn split_words(s: &str) -> Vec<String> {
         .filter(|w| w.len() <= analyzers::MAX_TOKEN_BYTES)
         .map(str::to_string)
         .collect()
-}
-
-pub fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '’' | 'ʻ' | 'ʼ' | '`' | '‘')
 }
 
 /// The words a query word is searched as in `lang`: itself where apostrophes belong to words

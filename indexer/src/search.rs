@@ -1231,7 +1231,7 @@ fn word_spans(text: &str, apostrophes: bool) -> Vec<(usize, usize)> {
             '\u{301}' | '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}'
         ) || (apostrophes
             && start.is_some()
-            && query::is_apostrophe(c)
+            && crate::analysis::normalize::is_apostrophe(c)
             && chars.peek().is_some_and(|&(_, n)| is_letter_or_digit(n)));
         if is_letter_or_digit(c) || inside {
             start.get_or_insert(i);
@@ -1302,15 +1302,7 @@ mod tests {
             ("ky-book", "ky", 3, &["Мугалим балдарга жардам берет."]),
         ]);
         for q in ["o'qituvchi", "oʻqituvchi", "o‘qituvchilarga", "g'amxo'rlik"] {
-            let r = search(
-                &lib,
-                &SearchRequest {
-                    query: q.into(),
-                    per_page: 10,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+            let r = search_in(&lib, q, &[]);
             let hit = r
                 .books
                 .first()
@@ -1348,15 +1340,7 @@ mod tests {
             assert!(hits.contains(&"kk-book#p0".to_string()), "{q}: {hits:?}");
             assert!(!hits.contains(&"ky-book#p0".to_string()), "{q}: {hits:?}");
         }
-        let r = search(
-            &lib,
-            &SearchRequest {
-                query: "казакстан".into(),
-                per_page: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let r = search_in(&lib, "казакстан", &[]);
         assert!(
             r.books[0].passages[0]
                 .snippet
@@ -1372,17 +1356,7 @@ mod tests {
             ("a", "ru", 5, &["Числитель и знаменатель дроби."]),
             ("b", "ru", 5, &["Дроби и проценты в задачах."]),
         ]);
-        let ask = |q: &str| {
-            search(
-                &lib,
-                &SearchRequest {
-                    query: q.into(),
-                    per_page: 10,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
+        let ask = |q: &str| search_in(&lib, q, &[]);
         // One word of two is misspelt: results for the query as typed, and an offer.
         let r = ask("дроби знаменатль");
         assert_eq!(r.total_books, 2);
@@ -1480,17 +1454,7 @@ mod tests {
     #[test]
     fn a_phrase_no_passage_has_falls_back_to_its_words() {
         let lib = library(&[("a", "ky", 5, &["Бөлчөктөрдү кошуу жана кемитүү."])]);
-        let ask = |q: &str| {
-            search(
-                &lib,
-                &SearchRequest {
-                    query: q.into(),
-                    per_page: 10,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
+        let ask = |q: &str| search_in(&lib, q, &[]);
         let exact = ask("\"бөлчөктөрдү кошуу\"");
         assert_eq!(exact.total_books, 1);
         assert!(!exact.phrases_loosened);
@@ -1564,21 +1528,7 @@ mod tests {
         ))
         .unwrap();
         w.commit().unwrap();
-        let ask = |query: &str, filters: &[(&str, &str)]| {
-            search(
-                &lib,
-                &SearchRequest {
-                    query: query.into(),
-                    filters: filters
-                        .iter()
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                        .collect(),
-                    per_page: 10,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-        };
+        let ask = |query: &str, filters: &[(&str, &str)]| search_in(&lib, query, filters);
         // A Kyrgyz word finds the Kyrgyz edition, then the Russian one, found through it.
         let r = ask("бөлчөк", &[]);
         let slugs: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
@@ -1619,16 +1569,8 @@ mod tests {
     }
 
     fn found(lib: &Library, query: &str) -> Vec<String> {
-        let r = search(
-            lib,
-            &SearchRequest {
-                query: query.into(),
-                per_page: 10,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        r.books
+        search_in(lib, query, &[])
+            .books
             .iter()
             .flat_map(|b| {
                 b.passages
@@ -1636,6 +1578,23 @@ mod tests {
                     .map(move |p| format!("{}#{}", b.book.slug, p.anchor))
             })
             .collect()
+    }
+
+    /// The first page (10 books) for `query` with `filters`.
+    fn search_in(lib: &Library, query: &str, filters: &[(&str, &str)]) -> SearchResults {
+        search(
+            lib,
+            &SearchRequest {
+                query: query.into(),
+                filters: filters
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     }
 
     /// `book#anchor` of every passage shown, in order.
@@ -1813,23 +1772,11 @@ mod tests {
         assert_eq!(r.facets["lang"], vec![("ky".to_string(), 2)]);
         // Two values of one filter are alternatives; two filters both apply.
         let filtered = |filters: &[(&str, &str)]| -> Vec<String> {
-            let mut slugs: Vec<String> = search(
-                &lib,
-                &SearchRequest {
-                    query: "китеп книга".into(),
-                    per_page: 10,
-                    filters: filters
-                        .iter()
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                        .collect(),
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-            .books
-            .iter()
-            .map(|b| b.book.slug.clone())
-            .collect();
+            let mut slugs: Vec<String> = search_in(&lib, "китеп книга", filters)
+                .books
+                .iter()
+                .map(|b| b.book.slug.clone())
+                .collect();
             slugs.sort();
             slugs
         };

@@ -96,6 +96,13 @@ pub fn normalize_into(text: &str, out: &mut String) {
 }
 
 /// `char::is_alphanumeric`, with fast answers for ASCII and the Cyrillic block (most of our text).
+/// The apostrophes people type in Uzbek Latin oʻ gʻ and in Latin-typed words: ' ’ ‘ ` and the
+/// modifier letters ʻ ʼ.
+#[inline]
+pub fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '’' | 'ʻ' | 'ʼ' | '`' | '‘')
+}
+
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()

@@ -33,10 +33,7 @@ fn is_latin_letter(c: char) -> bool {
         )
 }
 
-#[inline]
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '’' | 'ʼ' | 'ʻ' | '`' | '‘')
-}
+use super::normalize::is_apostrophe;
 
 /// Latin vowels (for deciding y → ы / й and e → е / э).
 #[inline]

@@ -76,7 +76,7 @@ fn stem_ok(s: &str) -> bool {
 /// splits on punctuation keeps words whole: oʻ o' o’ → ŏ, gʻ g' g’ → ğ, and the
 /// tutuq belgisi (maʼno, san'at) between letters is dropped.
 pub fn normalize_latin(text: &str) -> String {
-    let is_apos = |c: char| matches!(c, '\'' | '’' | 'ʻ' | 'ʼ' | '`' | '‘');
+    let is_apos = super::normalize::is_apostrophe;
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
