@@ -235,9 +235,7 @@ pub fn word_is_known(searcher: &tantivy::Searcher, fields: &Fields, word: &str) 
         out: Vec::new(),
     };
     for lang in languages_for(None) {
-        for part in parts_for(lang, word) {
-            word_clauses(&mut c, lang, &part, false, 1.0);
-        }
+        word_clauses(&mut c, lang, word, false, 1.0);
     }
     let mut known = false;
     for (_, q) in &c.out {
@@ -288,15 +286,10 @@ pub fn build(
     for (i, w) in q.words.iter().enumerate() {
         let last = i + 1 == n;
         for lang in langs {
-            let parts = parts_for(lang, w);
-            for (k, part) in parts.iter().enumerate() {
-                word_clauses(&mut c, lang, part, last && k + 1 == parts.len(), 1.0);
-            }
+            word_clauses(&mut c, lang, w, last, 1.0);
         }
         for lang in hinted {
-            for part in parts_for(lang, w) {
-                word_clauses(&mut c, lang, &part, false, 1.0);
-            }
+            word_clauses(&mut c, lang, w, false, 1.0);
         }
         for (lang, equivalent) in glossary.equivalents(w) {
             add_equivalent(&mut c, &lang, &equivalent);
@@ -342,7 +335,16 @@ pub fn build(
     Some(Box::new(BooleanQuery::new(all)))
 }
 
-fn word_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f32) {
+/// The clauses of one query word in `lang`, split at apostrophes where that language's index
+/// splits words ([`parts_for`]); `last` applies to the last part.
+fn word_clauses(c: &mut Clauses<'_>, lang: &str, word: &str, last: bool, weight: f32) {
+    let parts = parts_for(lang, word);
+    for (k, part) in parts.iter().enumerate() {
+        part_clauses(c, lang, part, last && k + 1 == parts.len(), weight);
+    }
+}
+
+fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f32) {
     match lang {
         "ky" => kyrgyz_clauses(c, t, last, weight),
         "ru" => russian_clauses(c, t, last, weight),
@@ -564,11 +566,7 @@ fn add_equivalent(c: &mut Clauses<'_>, lang: &str, equivalent: &str) {
     let words = split_words(&normalize::normalize(equivalent));
     match words.as_slice() {
         [] => {}
-        [word] => {
-            for part in parts_for(lang, word) {
-                word_clauses(c, lang, &part, false, 0.5);
-            }
-        }
+        [word] => word_clauses(c, lang, word, false, 0.5),
         _ => phrase_clause(c, lang, &words, 1.0),
     }
 }
