@@ -465,7 +465,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
         let mut hits = Vec::new();
         for (score, addr) in passages.into_iter().take(PASSAGES_PER_BOOK) {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            let lang = text(&doc, f.lang);
+            let lang = text_ref(&doc, f.lang);
             hits.push(PassageHit {
                 chapter: text(&doc, f.chapter),
                 chapter_index: doc
@@ -475,7 +475,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
                 chapter_title: text(&doc, f.chapter_title),
                 anchor: text(&doc, f.anchor),
                 heading: text(&doc, f.heading),
-                snippet: snippet(&text(&doc, f.text), &highlight, &lang),
+                snippet: snippet(text_ref(&doc, f.text), &highlight, lang),
                 score,
             });
         }
@@ -906,10 +906,11 @@ impl tantivy::collector::SegmentCollector for GroupAllSegment {
 }
 
 fn text(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
+    text_ref(doc, field).to_string()
+}
+
+fn text_ref(doc: &TantivyDocument, field: tantivy::schema::Field) -> &str {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
 }
 
 /// Facet name → (value, number of books), most frequent first, from each book's facet pairs.
@@ -945,7 +946,8 @@ pub struct HighlightTerms {
     /// Some term has a single letter (then the pair test cannot be used).
     short_terms: bool,
     /// Words already judged (passages repeat their words; analysing each once is most of the cost).
-    memo: std::cell::RefCell<HashMap<(String, String), bool>>,
+    /// Keyed by language, then word, so that a lookup allocates nothing.
+    memo: std::cell::RefCell<HashMap<String, HashMap<String, bool>>>,
 }
 
 impl HighlightTerms {
@@ -1032,10 +1034,7 @@ impl HighlightTerms {
         // The second letter too, unless normalisation may still change it (combining marks,
         // apostrophes of Uzbek oʻ gʻ, a Latin look-alike): then the full analysis decides.
         let mut it = word.chars().skip(1).take(2);
-        if it.any(|c| {
-            !c.is_alphabetic() || ('\u{300}'..='\u{36F}').contains(&c) || c.is_ascii_alphabetic()
-        }) && !word.is_ascii()
-        {
+        if it.any(|c| !is_plain_cyrillic_letter(c)) && !word.is_ascii() {
             return true;
         }
         match loose_head(word) {
@@ -1048,12 +1047,15 @@ impl HighlightTerms {
         if !self.may_match(word) {
             return false;
         }
-        let key = (word.to_string(), lang.to_string());
-        if let Some(m) = self.memo.borrow().get(&key) {
+        if let Some(m) = self.memo.borrow().get(lang).and_then(|m| m.get(word)) {
             return *m;
         }
         let m = self.judge(word, lang);
-        self.memo.borrow_mut().insert(key, m);
+        self.memo
+            .borrow_mut()
+            .entry(lang.to_string())
+            .or_default()
+            .insert(word.to_string(), m);
         m
     }
 
@@ -1107,12 +1109,9 @@ fn fast_lower(c: char) -> char {
 fn loose_head(word: &str) -> (Option<char>, Option<char>) {
     let mut out: [Option<char>; 2] = [None, None];
     let mut n = 0;
-    let mut buf = String::with_capacity(8);
     for c in word.chars() {
-        buf.clear();
-        let l = fast_lower(c);
-        crate::analysis::fold::loose_into(l.encode_utf8(&mut [0u8; 4]), &mut buf);
-        for k in buf.chars() {
+        let (a, b) = crate::analysis::fold::loose_char(fast_lower(c));
+        for k in a.into_iter().chain(b) {
             if n < 2 {
                 out[n] = Some(k);
                 n += 1;
@@ -1126,72 +1125,71 @@ fn loose_head(word: &str) -> (Option<char>, Option<char>) {
 }
 
 /// A window of about `SNIPPET_CHARS` characters (not bytes) with the most matching words,
-/// HTML-escaped, matches wrapped in `<mark>`.
+/// HTML-escaped, matches wrapped in `<mark>`. Linear in the passage's length.
 pub fn snippet(text: &str, terms: &HighlightTerms, lang: &str) -> String {
-    let words: Vec<(usize, usize)> = word_spans(text, analyzers::primary(lang) == "uz");
+    let (words, total_chars) = word_spans(text, analyzers::primary(lang) == "uz");
     let matched: Vec<bool> = words
         .iter()
-        .map(|(s, e)| terms.matches(&text[*s..*e], lang))
+        .map(|w| terms.matches(&text[w.start..w.end], lang))
         .collect();
-    let char_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-    let total_chars = char_at.len();
-    // Best window start: the word index whose window holds the most matches.
+    // Best window start: the matching word whose window (the words that begin within
+    // `SNIPPET_CHARS` of it) holds the most matches; the first such word on a tie.
     let mut best = (0usize, 0usize);
-    for (i, (s, _)) in words.iter().enumerate() {
+    let mut matches_before = Vec::with_capacity(words.len() + 1);
+    matches_before.push(0usize);
+    for m in &matched {
+        matches_before.push(matches_before.last().copied().unwrap_or(0) + usize::from(*m));
+    }
+    let mut window_end = 0;
+    for (i, w) in words.iter().enumerate() {
         if !matched[i] {
             continue;
         }
-        let start_char = char_index(&char_at, *s);
-        let count = words
-            .iter()
-            .enumerate()
-            .skip(i)
-            .take_while(|(_, (ws, _))| char_index(&char_at, *ws) < start_char + SNIPPET_CHARS)
-            .filter(|(j, _)| matched[*j])
-            .count();
+        window_end = window_end.max(i);
+        while window_end < words.len()
+            && words[window_end].char_start < w.char_start + SNIPPET_CHARS
+        {
+            window_end += 1;
+        }
+        let count = matches_before[window_end] - matches_before[i];
         if count > best.1 {
             best = (i, count);
         }
     }
     // Start a little before the first match, at a word boundary.
-    let first_match_char = words
-        .get(best.0)
-        .map(|(s, _)| char_index(&char_at, *s))
-        .unwrap_or(0);
+    let first_match_char = words.get(best.0).map_or(0, |w| w.char_start);
     let from_char = first_match_char.saturating_sub(40);
-    let from = words
-        .iter()
-        .map(|(s, _)| *s)
-        .filter(|s| char_index(&char_at, *s) <= from_char)
-        .max()
-        .unwrap_or(0);
-    let from = if from_char == 0 { 0 } else { from };
-    let to_char = (char_index(&char_at, from) + SNIPPET_CHARS).min(total_chars);
+    let (from, from_at) = if from_char == 0 {
+        (0, 0)
+    } else {
+        // The last word that starts at or before `from_char`.
+        match words.partition_point(|w| w.char_start <= from_char) {
+            0 => (0, 0),
+            n => (words[n - 1].start, words[n - 1].char_start),
+        }
+    };
+    let to_char = (from_at + SNIPPET_CHARS).min(total_chars);
     let to = if to_char >= total_chars {
         text.len()
     } else {
-        words
-            .iter()
-            .map(|(_, e)| *e)
-            .filter(|e| char_index(&char_at, *e) <= to_char)
-            .max()
-            .unwrap_or(text.len())
+        // The end of the last word that ends at or before `to_char`.
+        match words.partition_point(|w| w.char_end <= to_char) {
+            0 => text.len(),
+            n => words[n - 1].end,
+        }
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity(to - from + 64);
     if from > 0 {
         out.push('…');
     }
     let mut pos = from;
-    for (i, (s, e)) in words.iter().enumerate() {
-        if *s < from || *e > to {
-            continue;
-        }
-        if matched[i] {
-            formats::doc::escape_text(&mut out, &text[pos..*s]);
+    for (w, m) in words.iter().zip(&matched) {
+        if *m && w.start >= from && w.end <= to {
+            formats::doc::escape_text(&mut out, &text[pos..w.start]);
             out.push_str("<mark>");
-            formats::doc::escape_text(&mut out, &text[*s..*e]);
+            formats::doc::escape_text(&mut out, &text[w.start..w.end]);
             out.push_str("</mark>");
-            pos = *e;
+            pos = w.end;
         }
     }
     formats::doc::escape_text(&mut out, &text[pos.min(to)..to]);
@@ -1201,8 +1199,19 @@ pub fn snippet(text: &str, terms: &HighlightTerms, lang: &str) -> String {
     out
 }
 
-fn char_index(char_at: &[usize], byte: usize) -> usize {
-    char_at.partition_point(|b| *b < byte)
+/// A word of a passage: its byte span and its span in characters.
+#[derive(Debug, Clone, Copy)]
+struct WordSpan {
+    start: usize,
+    end: usize,
+    char_start: usize,
+    char_end: usize,
+}
+
+/// A Cyrillic letter that normalisation leaves as it is (no combining mark, no Latin
+/// look-alike, no apostrophe).
+fn is_plain_cyrillic_letter(c: char) -> bool {
+    ('\u{400}'..='\u{481}').contains(&c) || ('\u{48A}'..='\u{52F}').contains(&c)
 }
 
 /// `char::is_alphanumeric` with fast answers for ASCII and Cyrillic (the slow table lookup
@@ -1218,13 +1227,14 @@ fn is_letter_or_digit(c: char) -> bool {
     c.is_alphanumeric()
 }
 
-/// The words of a passage as its index has them: stress marks, soft hyphens and zero-width
-/// characters inside a word do not split it, nor (in Uzbek, `apostrophes`) an apostrophe
-/// between letters (`O'qituvchilar`).
-fn word_spans(text: &str, apostrophes: bool) -> Vec<(usize, usize)> {
+/// The words of a passage as its index has them, with the passage's length in characters:
+/// stress marks, soft hyphens and zero-width characters inside a word do not split it, nor (in
+/// Uzbek, `apostrophes`) an apostrophe between letters (`O'qituvchilar`).
+fn word_spans(text: &str, apostrophes: bool) -> (Vec<WordSpan>, usize) {
     let mut spans = Vec::new();
-    let mut start = None;
+    let mut start: Option<(usize, usize)> = None;
     let mut chars = text.char_indices().peekable();
+    let mut n = 0;
     while let Some((i, c)) = chars.next() {
         let inside = matches!(
             c,
@@ -1234,15 +1244,26 @@ fn word_spans(text: &str, apostrophes: bool) -> Vec<(usize, usize)> {
             && crate::analysis::normalize::is_apostrophe(c)
             && chars.peek().is_some_and(|&(_, n)| is_letter_or_digit(n)));
         if is_letter_or_digit(c) || inside {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            spans.push((s, i));
+            start.get_or_insert((i, n));
+        } else if let Some((s, cs)) = start.take() {
+            spans.push(WordSpan {
+                start: s,
+                end: i,
+                char_start: cs,
+                char_end: n,
+            });
         }
+        n += 1;
     }
-    if let Some(s) = start {
-        spans.push((s, text.len()));
+    if let Some((s, cs)) = start {
+        spans.push(WordSpan {
+            start: s,
+            end: text.len(),
+            char_start: cs,
+            char_end: n,
+        });
     }
-    spans
+    (spans, n)
 }
 
 #[cfg(test)]
@@ -1822,8 +1843,9 @@ mod tests {
         }
         text.push_str(" Kитеп (Latin K) ёлка Ёж яблоко Яблоки эмне өнөр Өнөр");
         let words: Vec<&str> = word_spans(&text, false)
+            .0
             .iter()
-            .map(|(s, e)| &text[*s..*e])
+            .map(|w| &text[w.start..w.end])
             .collect();
         assert!(words.len() > 5000);
         for (q, langs) in [

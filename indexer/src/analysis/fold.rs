@@ -65,20 +65,26 @@ pub fn loose(s: &str) -> String {
 /// Appends the [`loose`] key of `s` to `out`.
 pub fn loose_into(s: &str, out: &mut String) {
     for c in s.chars() {
-        match fold_char(c) {
-            'ь' | 'ъ' | 'Ь' | 'Ъ' => {}
-            'э' | 'Э' => out.push('е'),
-            'ц' | 'Ц' => out.push_str("тс"),
-            'щ' | 'Щ' => out.push_str("шч"),
-            'я' | 'Я' => out.push_str("йа"),
-            'ю' | 'Ю' => out.push_str("йу"),
-            // ё was folded to е above; keep the е.
-            f => out.push(f),
-        }
+        let (a, b) = loose_char(c);
+        out.extend(a);
+        out.extend(b);
     }
 }
 
-/// The first char [`loose`] makes of `c` (`я` → `й`, `ц` → `т`), `None` for letters it drops.
+/// The [`loose`] form of one char: none, one or two chars.
+#[inline]
+pub fn loose_char(c: char) -> (Option<char>, Option<char>) {
+    match fold_char(c) {
+        'ь' | 'ъ' | 'Ь' | 'Ъ' => (None, None),
+        'э' | 'Э' => (Some('е'), None),
+        'ц' | 'Ц' => (Some('т'), Some('с')),
+        'щ' | 'Щ' => (Some('ш'), Some('ч')),
+        'я' | 'Я' => (Some('й'), Some('а')),
+        'ю' | 'Ю' => (Some('й'), Some('у')),
+        f => (Some(f), None),
+    }
+}
+
 pub fn loose_initial(c: char) -> Option<char> {
     match fold_char(c) {
         'ь' | 'ъ' | 'Ь' | 'Ъ' => None,
