@@ -178,12 +178,18 @@ fn main() {
     let peer_schema = peer_schema.build();
     let mut lib = Library::open(&ours_dir).unwrap();
     let existing = lib.reader.searcher().num_docs() as usize;
-    // One document per passage and one per book of 200.
-    if !peer_dir.join("meta.json").exists()
-        || (existing != 0 && existing != n_passages + n_passages.div_ceil(200))
-    {
+    let peer_existing = Index::open_in_dir(&peer_dir)
+        .ok()
+        .and_then(|i| i.reader().ok())
+        .map_or(0, |r| r.searcher().num_docs() as usize);
+    // Both sides are built again unless both hold this corpus: ours one document per passage
+    // and one per book of 200, the peer one per passage. (A kept peer beside a rebuilt index of
+    // ours would be searched with the passages of both builds.)
+    if existing != n_passages + n_passages.div_ceil(200) || peer_existing != n_passages {
         drop(lib);
-        let _ = std::fs::remove_dir_all(&dir);
+        // Only the two index folders: `--index-dir` may name a folder with other files.
+        let _ = std::fs::remove_dir_all(&peer_dir);
+        let _ = std::fs::remove_dir_all(&ours_dir);
         std::fs::create_dir_all(&peer_dir).unwrap();
         Index::create_in_dir(&peer_dir, peer_schema).unwrap();
         lib = Library::open(&ours_dir).unwrap();
