@@ -11,6 +11,10 @@ use tantivy::schema::Facet;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 const VERSION_FILE: &str = "kitep-index.json";
+/// Where an index is rebuilt in the current schema before it replaces the old one.
+const REBUILD_DIR: &str = ".kitep-rebuild";
+/// Written into [`REBUILD_DIR`] once the rebuilt index is committed: from then on it is the index.
+const REBUILD_COMPLETE: &str = "complete";
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// One passage as `kitep build` writes it in `passages.jsonl`.
@@ -274,40 +278,184 @@ fn is_index_file(name: &str) -> bool {
     stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Builds, in `staging`, an index of the current schema holding every book of the old-schema
+/// index in `dir`, read back from its stored documents (book records, and passages with their
+/// chapters, anchors, headings, languages and text), one book at a time. Returns the number of
+/// books. An old index that cannot be read gives an empty new one.
+fn rebuild_from_stored(dir: &Path, staging: &Path) -> Result<usize> {
+    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
+    std::fs::create_dir_all(staging).map_err(|e| io(staging, e))?;
+    let new = Library::open_or_create(staging)?;
+    let mut writer = new.writer()?;
+    let mut books = 0;
+    if let Ok(old) = Index::open_in_dir(dir) {
+        let reader = old.reader()?;
+        let searcher = reader.searcher();
+        let schema = old.schema();
+        let field = |name: &str| schema.get_field(name).ok();
+        let (Some(kind), Some(book_field), Some(_)) = (field("kind"), field("book"), field("meta"))
+        else {
+            // Not one of ours: nothing to carry over.
+            writer.commit_unseen()?;
+            return finish_staging(staging, 0);
+        };
+        let str_of = |doc: &TantivyDocument, name: &str| -> String {
+            field(name)
+                .and_then(|f| doc.get_first(f))
+                .and_then(|v| tantivy::schema::Value::as_str(&v).map(str::to_string))
+                .unwrap_or_default()
+        };
+        let addresses = |term: Term| -> Result<Vec<tantivy::DocAddress>> {
+            let q = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+            let mut v: Vec<_> = searcher
+                .search(&q, &tantivy::collector::DocSetCollector)?
+                .into_iter()
+                .collect();
+            // Segment and document order is the order the passages were added in.
+            v.sort();
+            Ok(v)
+        };
+        for addr in addresses(Term::from_field_text(kind, "book"))? {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let Ok(record) = serde_json::from_str::<BookRecord>(&str_of(&doc, "meta")) else {
+                continue;
+            };
+            let mut passages = Vec::new();
+            for addr in addresses(Term::from_field_text(book_field, &record.slug))? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                if str_of(&doc, "kind") != "passage" {
+                    continue;
+                }
+                let heading = str_of(&doc, "heading");
+                passages.push(PassageRecord {
+                    book: record.slug.clone(),
+                    work: record.work.clone(),
+                    edition: record.edition.clone(),
+                    chapter: str_of(&doc, "chapter"),
+                    chapter_index: field("chapter_index")
+                        .and_then(|f| doc.get_first(f))
+                        .and_then(|v| tantivy::schema::Value::as_u64(&v))
+                        .unwrap_or(0) as usize,
+                    chapter_title: str_of(&doc, "chapter_title"),
+                    anchor: str_of(&doc, "anchor"),
+                    heading_path: if heading.is_empty() {
+                        Vec::new()
+                    } else {
+                        heading.split(" › ").map(str::to_string).collect()
+                    },
+                    lang: str_of(&doc, "lang"),
+                    text: str_of(&doc, "text"),
+                });
+            }
+            writer.replace_book(&BuiltBook { record, passages })?;
+            books += 1;
+        }
+    }
+    writer.commit_unseen()?;
+    drop(new);
+    finish_staging(staging, books)
+}
+
+/// Marks the staged index complete (from now on it replaces the old one, even after a crash):
+/// the marker lists the staged index files.
+fn finish_staging(staging: &Path, books: usize) -> Result<usize> {
+    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(staging)
+        .map_err(|e| io(staging, e))?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && is_index_file(&name) {
+            names.push(name);
+        }
+    }
+    let done = staging.join(REBUILD_COMPLETE);
+    std::fs::write(&done, names.join("\n")).map_err(|e| io(&done, e))?;
+    Ok(books)
+}
+
+/// Replaces the index files of `dir` with the complete index in `staging`, then removes
+/// `staging`. Safe to run again after an interruption at any point: files named in the marker
+/// are the new index's (moved already, or to be moved over the old ones), every other index
+/// file of `dir` is the old index's; the marker goes last.
+fn swap_in(dir: &Path, staging: &Path) -> Result<()> {
+    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
+    let marker = staging.join(REBUILD_COMPLETE);
+    let listed = std::fs::read_to_string(&marker).map_err(|e| io(&marker, e))?;
+    let new: std::collections::HashSet<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let p = entry.path();
+        if p.is_file() && is_index_file(&name) && !new.contains(name.as_str()) {
+            std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+        }
+    }
+    // meta.json and the version file last, so that a half-moved index is never taken as whole.
+    let mut names: Vec<&str> = new.into_iter().collect();
+    names.sort_by_key(|n| {
+        (
+            *n == "meta.json" || *n == VERSION_FILE,
+            *n == VERSION_FILE,
+            *n,
+        )
+    });
+    for name in names {
+        let from = staging.join(name);
+        if from.exists() {
+            std::fs::rename(&from, dir.join(name)).map_err(|e| io(&from, e))?;
+        }
+    }
+    std::fs::remove_dir_all(staging).map_err(|e| io(staging, e))
+}
+
 /// An open library index.
 pub struct Library {
     pub index: Index,
     pub fields: Fields,
     pub reader: IndexReader,
     pub dir: Option<PathBuf>,
-    /// Whether opening found an old schema and started afresh (the caller reindexes).
+    /// Whether opening found an old schema and rebuilt the index in the current one.
     pub rebuilt: bool,
+    /// The books that rebuild carried over from the old index's stored documents.
+    pub carried_over: usize,
     catalog: std::sync::Mutex<Option<std::sync::Arc<Catalog>>>,
 }
 
 impl Library {
     /// Opens the index in `dir`, creating it if needed. An index written with another schema
-    /// version is emptied and a new one created (`rebuilt` tells the caller to reindex). Only
-    /// the index's own files are removed: anything else in the folder is left alone.
+    /// version is rebuilt in the current one from its own stored documents: every book it held
+    /// is indexed again from its stored passages and record (`rebuilt` is set and `carried_over`
+    /// counts them), so opening it to add one book loses none of the others. The new index is
+    /// written beside the old one and swapped in only when complete: a crash before the swap
+    /// leaves the old index, a crash during it is finished on the next open. Only the index's
+    /// own files are touched: anything else in the folder is left alone.
     pub fn open(dir: &Path) -> Result<Library> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
-        let version_path = dir.join(VERSION_FILE);
+        let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let staging = dir.join(REBUILD_DIR);
+        if staging.join(REBUILD_COMPLETE).exists() {
+            swap_in(dir, &staging)?;
+        } else if staging.exists() {
+            // A rebuild that did not finish: the old index is still whole; start it again.
+            std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+        }
         let mut rebuilt = false;
+        let mut carried_over = 0;
         if dir.join("meta.json").exists() && stored_version(dir) != Some(SCHEMA_VERSION) {
-            // The index is derived data, rebuilt from built books.
-            for entry in std::fs::read_dir(dir)
-                .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?
-                .flatten()
-            {
-                let p = entry.path();
-                if p.is_file() && is_index_file(&entry.file_name().to_string_lossy()) {
-                    std::fs::remove_file(&p)
-                        .map_err(|e| Error::Input(format!("{}: {e}", p.display())))?;
-                }
-            }
+            carried_over = rebuild_from_stored(dir, &staging)?;
+            swap_in(dir, &staging)?;
             rebuilt = true;
         }
+        let mut library = Self::open_or_create(dir)?;
+        library.rebuilt = rebuilt;
+        library.carried_over = carried_over;
+        Ok(library)
+    }
+
+    /// Opens the current-schema index in `dir`, or creates an empty one.
+    fn open_or_create(dir: &Path) -> Result<Library> {
+        let version_path = dir.join(VERSION_FILE);
         let (schema, fields) = schema::build();
         let index = if dir.join("meta.json").exists() {
             Index::open_in_dir(dir)?
@@ -326,7 +474,7 @@ impl Library {
             .map_err(|e| Error::Input(format!("{}: {e}", version_path.display())))?;
             index
         };
-        Self::finish(index, fields, Some(dir.to_path_buf()), rebuilt)
+        Self::finish(index, fields, Some(dir.to_path_buf()), false)
     }
 
     /// Opens an existing index for reading (search, suggestions) without changing anything on
@@ -386,6 +534,7 @@ impl Library {
             reader,
             dir,
             rebuilt,
+            carried_over: 0,
             catalog: std::sync::Mutex::new(None),
         })
     }
@@ -623,15 +772,125 @@ fn passage_language(p: &PassageRecord, book_lang: &str) -> String {
 mod tests {
     use super::*;
 
+    fn two_books() -> Vec<BuiltBook> {
+        let passage = |book: &str, i: usize, text: &str| PassageRecord {
+            book: book.into(),
+            work: None,
+            edition: None,
+            chapter: format!("ch{}", i / 2),
+            chapter_index: i / 2,
+            chapter_title: format!("Бөлүм {}", i / 2),
+            anchor: format!("p{i}"),
+            heading_path: vec!["Бөлүм".into(), format!("Сабак {i}")],
+            lang: String::new(),
+            text: text.into(),
+        };
+        let book = |slug: &str, lang: &str, texts: &[&str]| BuiltBook {
+            record: BookRecord {
+                slug: slug.into(),
+                title: format!("Китеп {slug}"),
+                language: lang.into(),
+                grades: vec![5],
+                glossary: vec![GlossaryRecord {
+                    term: "бөлчөк".into(),
+                    lang: "ky".into(),
+                    equivalents: vec![("ru".into(), "дробь".into())],
+                }],
+                ..Default::default()
+            },
+            passages: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| passage(slug, i, t))
+                .collect(),
+        };
+        vec![
+            book(
+                "ky-math",
+                "ky",
+                &["Бөлчөктөрдү кошуу.", "Окуучулар китеп окушат.", "Сандар."],
+            ),
+            book("ru-math", "ru", &["Сложение дробей.", "Ученики читают."]),
+        ]
+    }
+
+    /// What a reader of the index sees of its books: records, and passages in order.
+    /// A book's record and its passages' anchor, heading, language and text, in order.
+    type Contents = Vec<(BookRecord, Vec<(String, String, String, String)>)>;
+
+    fn contents(lib: &Library) -> Contents {
+        let searcher = lib.reader.searcher();
+        let catalog = lib.catalog(&searcher).unwrap();
+        let mut out = Vec::new();
+        let mut slugs: Vec<&String> = catalog.books.keys().collect();
+        slugs.sort();
+        for slug in slugs {
+            let q = tantivy::query::TermQuery::new(
+                Term::from_field_text(lib.fields.book, slug),
+                tantivy::schema::IndexRecordOption::Basic,
+            );
+            let mut addrs: Vec<_> = searcher
+                .search(&q, &tantivy::collector::DocSetCollector)
+                .unwrap()
+                .into_iter()
+                .collect();
+            addrs.sort();
+            let mut passages = Vec::new();
+            for a in addrs {
+                let d: TantivyDocument = searcher.doc(a).unwrap();
+                let get = |f| {
+                    d.get_first(f)
+                        .and_then(|v| tantivy::schema::Value::as_str(&v).map(str::to_string))
+                        .unwrap_or_default()
+                };
+                if get(lib.fields.kind) == "passage" {
+                    passages.push((
+                        get(lib.fields.anchor),
+                        get(lib.fields.heading),
+                        get(lib.fields.lang),
+                        get(lib.fields.text),
+                    ));
+                }
+            }
+            out.push(((*catalog.books[slug]).clone(), passages));
+        }
+        out
+    }
+
+    /// An index of the two books in `dir`, marked as written by kitep with schema version 1.
+    fn old_index(dir: &Path) -> Contents {
+        let lib = Library::open(dir).unwrap();
+        let mut w = lib.writer().unwrap();
+        for b in two_books() {
+            w.replace_book(&b).unwrap();
+        }
+        w.commit().unwrap();
+        let before = contents(&lib);
+        assert_eq!(before.len(), 2);
+        drop(lib);
+        std::fs::write(dir.join(VERSION_FILE), r#"{"schema_version":1}"#).unwrap();
+        before
+    }
+
+    fn finds(lib: &Library, query: &str) -> Vec<String> {
+        let r = crate::search(
+            lib,
+            &crate::SearchRequest {
+                query: query.into(),
+                per_page: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        r.books.iter().map(|b| b.book.slug.clone()).collect()
+    }
+
     #[test]
-    fn an_old_schema_is_emptied_on_open_and_refused_for_reading() {
+    fn an_old_schema_is_rebuilt_with_its_books_on_open_and_refused_for_reading() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        drop(Library::open(dir).unwrap());
-        let segments_before = std::fs::read_dir(dir).unwrap().count();
-        assert!(segments_before >= 2, "meta.json and the version file");
-        // An older kitep wrote this index; the librarian keeps notes in the same folder.
-        std::fs::write(dir.join(VERSION_FILE), r#"{"schema_version":1}"#).unwrap();
+        let before = old_index(dir);
+        // The librarian keeps notes in the same folder.
         std::fs::write(dir.join("my-notes.txt"), "do not lose me").unwrap();
         std::fs::create_dir(dir.join("backups")).unwrap();
 
@@ -649,20 +908,76 @@ mod tests {
             r#"{"schema_version":1}"#
         );
 
-        // Opening for writing starts afresh but keeps what is not the index's.
+        // Opening for writing rebuilds the index in the current schema with every book it held,
+        // and keeps what is not the index's.
         let lib = Library::open(dir).unwrap();
         assert!(lib.rebuilt);
+        assert_eq!(lib.carried_over, 2);
+        assert_eq!(contents(&lib), before);
+        assert_eq!(finds(&lib, "окуучу"), ["ky-math"]);
+        let mut by_glossary = finds(&lib, "дробь");
+        by_glossary.sort();
+        assert_eq!(by_glossary, ["ky-math", "ru-math"], "the glossary too");
         assert_eq!(
             std::fs::read_to_string(dir.join("my-notes.txt")).unwrap(),
             "do not lose me"
         );
         assert!(dir.join("backups").is_dir());
+        assert!(!dir.join(REBUILD_DIR).exists());
         assert_eq!(stored_version(dir), Some(SCHEMA_VERSION));
+        drop(lib);
+        let lib = Library::open(dir).unwrap();
+        assert!(!lib.rebuilt, "rebuilt once");
         drop(lib);
         assert!(Library::open_existing(dir).is_ok());
         let missing = Library::open_existing(&dir.join("nowhere")).err().unwrap();
         assert!(missing.to_string().contains("is not an index"), "{missing}");
         assert!(!dir.join("nowhere").exists());
+    }
+
+    #[test]
+    fn a_rebuild_interrupted_at_any_point_loses_no_book() {
+        // Before the rebuilt index was complete: the old index is whole and is rebuilt again.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let before = old_index(dir);
+        let staging = dir.join(REBUILD_DIR);
+        std::fs::create_dir_all(&staging).unwrap();
+        std::fs::write(staging.join("meta.json"), "half written").unwrap();
+        let lib = Library::open(dir).unwrap();
+        assert_eq!((lib.rebuilt, lib.carried_over), (true, 2));
+        assert_eq!(contents(&lib), before);
+        drop(lib);
+
+        // Complete but swapped in only in part: old files deleted, some new ones moved.
+        for moved in [0, 1, 3, usize::MAX] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path();
+            let before = old_index(dir);
+            let staging = dir.join(REBUILD_DIR);
+            assert_eq!(rebuild_from_stored(dir, &staging).unwrap(), 2);
+            let listed = std::fs::read_to_string(staging.join(REBUILD_COMPLETE)).unwrap();
+            let mut names: Vec<&str> = listed.lines().collect();
+            names.sort_by_key(|n| (*n == "meta.json" || *n == VERSION_FILE, *n));
+            if moved > 0 {
+                for e in std::fs::read_dir(dir).unwrap().flatten() {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    if e.path().is_file() && is_index_file(&n) && !names.contains(&n.as_str()) {
+                        std::fs::remove_file(e.path()).unwrap();
+                    }
+                }
+            }
+            for n in names.iter().take(moved) {
+                std::fs::rename(staging.join(n), dir.join(n)).unwrap();
+            }
+            let lib = Library::open(dir).unwrap();
+            assert_eq!(
+                contents(&lib),
+                before,
+                "{moved} files moved before the crash"
+            );
+            assert!(!staging.exists());
+        }
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub fn index(builds: &[PathBuf], index: &Path, delete: &[String]) -> Result<Exit
         .with_context(|| format!("opening the index in {}", index.display()))?;
     if library.rebuilt {
         eprintln!(
-            "the index had an older schema; it was emptied and is rebuilt from the books given"
+            "the index had an older schema: it was rebuilt in this kitep's schema, its {} book(s) \
+             indexed again from their stored passages",
+            library.carried_over
         );
     }
     let bar = indicatif::ProgressBar::new(builds.len() as u64);
