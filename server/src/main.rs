@@ -73,8 +73,12 @@ enum Command {
         #[arg(long)]
         lang: String,
     },
-    /// Print the language of each line of stdin (ky, ru, kk, …).
-    DetectLang,
+    /// Print the language of each line of stdin (ky, ru, kk, uz, …; `und` when none fits).
+    DetectLang {
+        /// Add the script where a language is written in two (`uz-Latn` for Latin Uzbek).
+        #[arg(long)]
+        script: bool,
+    },
     /// Run the school library portal (publishes the sample library on first start).
     Serve {
         /// Where the catalog, index and built books live (created if missing).
@@ -223,7 +227,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ..
         } => search_cli::search(&index, lang, json, &filters, (page, sort), &query.join(" ")),
         Command::Analyze { lang } => search_cli::analyze(&lang),
-        Command::DetectLang => search_cli::detect_lang(),
+        Command::DetectLang { script } => search_cli::detect_lang(script),
         Command::Eval(EvalCommand::Retrieval {
             lang,
             docs,

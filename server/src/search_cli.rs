@@ -187,10 +187,18 @@ pub fn analyze(lang: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn detect_lang() -> Result<ExitCode> {
+/// One language code per line of stdin: the language (`uz`), or with `script` the full tag
+/// (`uz-Latn` for Uzbek in Latin letters).
+pub fn detect_lang(script: bool) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin_lines() {
-        writeln!(out, "{}", langid::detect(&line).lang)?;
+        let lang = langid::detect(&line).lang;
+        let code = if script {
+            lang
+        } else {
+            analyzers::primary(lang)
+        };
+        writeln!(out, "{code}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

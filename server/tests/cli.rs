@@ -310,21 +310,27 @@ fn analyze_and_detect_lang_read_lines_from_stdin() {
         "{lines:?}"
     );
 
-    let mut child = kitep()
-        .arg("detect-lang")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input =
-        "Балдар мектепке барышты.\nДети пошли в школу.\nБалалар мектепке барды және кітап оқыды.\n"
-            .as_bytes()
-            .to_vec();
+    let detect = |args: &[&str], input: &[u8]| -> Vec<String> {
+        let mut child = kitep()
+            .arg("detect-lang")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        stdout(&out).lines().map(str::to_string).collect()
+    };
+    let mut input = "Балдар мектепке барышты.\nДети пошли в школу.\nБалалар мектепке барды және \
+                     кітап оқыды.\nOʻquvchilar maktabga bordilar.\n"
+        .as_bytes()
+        .to_vec();
     input.extend_from_slice(b"\xff\xfe\n");
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let langs: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
-    assert_eq!(&langs[..3], ["ky", "ru", "kk"]);
-    assert_eq!(langs.len(), 4, "invalid UTF-8 still gets a line");
+    let langs = detect(&[], &input);
+    // Language codes; Latin Uzbek is `uz` like Cyrillic Uzbek, and `uz-Latn` when asked.
+    assert_eq!(&langs[..4], ["ky", "ru", "kk", "uz"]);
+    assert_eq!(langs.len(), 5, "invalid UTF-8 still gets a line");
+    assert_eq!(detect(&["--script"], &input)[3], "uz-Latn");
 }
