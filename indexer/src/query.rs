@@ -571,19 +571,31 @@ fn add_equivalent(c: &mut Clauses<'_>, lang: &str, equivalent: &str) {
     }
 }
 
+/// A phrase: its words' stems in order. A Kyrgyz phrase typed without ө ү ң (nor Latin) is
+/// also searched in order in the loose field, as the word forms typed with those letters
+/// folded (`"болчокторду кошуу"` finds «бөлчөктөрдү кошуу»), a little below the stems' phrase.
 fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) {
-    let kind = FieldKind::stemmed(lang);
-    let terms: Vec<Term> = words
-        .iter()
-        .flat_map(|w| analyzers::terms(kind, w))
-        .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
-        .collect();
-    if terms.len() < 2 {
-        return;
+    let mut kinds = vec![(FieldKind::stemmed(lang), boost)];
+    if lang == "ky"
+        && !words
+            .iter()
+            .any(|w| fold::needs_fold(w) || translit::is_latin_word(w))
+    {
+        kinds.push((FieldKind::KyLoose, 0.75 * boost));
     }
-    let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
-    c.out
-        .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+    for (kind, boost) in kinds {
+        let terms: Vec<Term> = words
+            .iter()
+            .flat_map(|w| analyzers::terms(kind, w))
+            .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
+            .collect();
+        if terms.len() < 2 {
+            continue;
+        }
+        let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
+        c.out
+            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+    }
 }
 
 /// A glossary entry's words in other languages: (language, words).

@@ -9,7 +9,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 #[derive(Clone, Debug)]
 pub struct Fields {
@@ -58,10 +58,12 @@ pub fn build() -> (Schema, Fields) {
     let title_key = b.add_text_field("title_key", STRING | FAST);
     let mut analyzed = HashMap::new();
     for k in FieldKind::ALL {
-        // Positions only where phrases are matched (the stemmed fields): less to write and read.
+        // Positions only where phrases are matched (the stemmed fields, and the loose Kyrgyz
+        // field for phrases typed without ө ү ң): less to write and read.
         let record = if matches!(
             k,
             FieldKind::KyStem
+                | FieldKind::KyLoose
                 | FieldKind::RuStem
                 | FieldKind::EnStem
                 | FieldKind::KkStem

@@ -1479,10 +1479,21 @@ mod tests {
         let exact = ask("\"бөлчөктөрдү кошуу\"");
         assert_eq!(exact.total_books, 1);
         assert!(!exact.phrases_loosened);
-        // Typed on a phone without ө: the phrase as typed is in no passage, its words are.
+        // Typed on a phone without ө: found as a phrase, in the loose field.
         let typed = ask("\"болчокторду кошуу\"");
         assert_eq!(typed.total_books, 1);
-        assert!(typed.phrases_loosened);
+        assert!(!typed.phrases_loosened);
+        assert!(
+            typed.books[0].passages[0]
+                .snippet
+                .contains("<mark>Бөлчөктөрдү</mark> <mark>кошуу</mark>"),
+            "{:?}",
+            typed.books[0].passages[0].snippet
+        );
+        // …but not in another word order, nor a word form the passage does not have: then the
+        // phrase falls back to its words.
+        assert!(ask("\"кошуу болчокторду\"").phrases_loosened);
+        assert!(ask("\"болчокторун кошуу\"").phrases_loosened);
         // Words in another order.
         assert!(ask("\"кошуу бөлчөктөрдү\"").phrases_loosened);
         // An exclusion still holds.
