@@ -352,7 +352,7 @@ fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
             c.term(FieldKind::EnStem, &analyzers::english_stem(t), weight);
             c.term(FieldKind::Other, t, weight);
         }
-        "kk" => kazakh_clauses(c, t, weight),
+        "kk" => kazakh_clauses(c, t, last, weight),
         // Typed without the language's letters (or with no apostrophe in oʻ gʻ), a word is
         // searched in its folded field too.
         "uz" => {
@@ -378,17 +378,34 @@ fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
 
 /// A Kazakh word: its stem; typed without the Kazakh letters (or in Latin letters), also its
 /// folded key, which passages written with ә ғ қ ң ө ұ ү һ і share.
-fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, w: f32) {
+fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     use crate::analysis::kazakh;
-    if translit::is_latin_word(t) {
-        for cand in translit::to_cyrillic_variants(t) {
-            c.term(FieldKind::KkFold, &kazakh::folded_key(&cand), w);
+    let latin = translit::is_latin_word(t);
+    let cands = if latin {
+        translit::to_cyrillic_variants(t)
+    } else {
+        c.term(FieldKind::KkStem, &kazakh::stem(t), w);
+        vec![t.to_string()]
+    };
+    for cand in &cands {
+        let key = kazakh::folded_key(cand);
+        if latin || !fold::needs_fold(cand) {
+            c.term(FieldKind::KkFold, &key, w);
         }
-        return;
-    }
-    c.term(FieldKind::KkStem, &kazakh::stem(t), w);
-    if !fold::needs_fold(t) {
-        c.term(FieldKind::KkFold, &kazakh::folded_key(t), w);
+        // The last word is completed, as in Kyrgyz: in the folded field, which every spelling
+        // reaches (a verb's root `бол` finds `болады`, `болған`; `мектеп` finds `мектептегі`).
+        if last {
+            let loose = fold::loose(&fold::fold(cand));
+            for p in prefixes(&loose, &key) {
+                c.prefix(
+                    FieldKind::KkFold,
+                    p,
+                    0.3 * w,
+                    FieldKind::KkFold,
+                    str::to_string,
+                );
+            }
+        }
     }
 }
 
