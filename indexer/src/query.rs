@@ -361,15 +361,20 @@ fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
                     c.term(kind, &term, weight);
                 }
             }
+            if last {
+                for key in analyzers::terms(FieldKind::UzFold, t) {
+                    folded_completions(c, FieldKind::UzFold, &key, weight);
+                }
+            }
         }
         "tg" => {
             c.term(FieldKind::TgStem, &crate::analysis::tajik::stem(t), weight);
+            let key = crate::analysis::tajik::folded_key(t);
             if !fold::needs_fold(t) {
-                c.term(
-                    FieldKind::TgFold,
-                    &crate::analysis::tajik::folded_key(t),
-                    weight,
-                );
+                c.term(FieldKind::TgFold, &key, weight);
+            }
+            if last {
+                folded_completions(c, FieldKind::TgFold, &key, weight);
             }
         }
         _ => c.term(FieldKind::Other, t, weight),
@@ -472,6 +477,14 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 );
             }
         }
+    }
+}
+
+/// The last word's completions in a folded field whose terms are folded stems (Kazakh, Uzbek,
+/// Tajik): every spelling of the word reaches them, so one prefix serves all.
+fn folded_completions(c: &mut Clauses<'_>, kind: FieldKind, key: &str, w: f32) {
+    for p in prefixes(key, key) {
+        c.prefix(kind, p, 0.3 * w, kind, str::to_string);
     }
 }
 

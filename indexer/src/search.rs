@@ -1464,8 +1464,19 @@ mod tests {
                 &["Oʻqituvchilar darsga tayyorlandi."],
             ),
             ("tg-book", "tg", 5, &["Китобҳо дар мактаб."]),
+            ("tg-readers", "tg", 5, &["Китобхонҳо омаданд."]),
             ("ky-book", "ky", 5, &["Мугалимдер сабакка даярданды."]),
         ]);
+        // The last word completes to longer words of its root (тайёр → тайёрланди, китоб →
+        // китобхонҳо, typed without ҳ too), as in Kyrgyz and Kazakh.
+        for (q, book) in [
+            ("тайёр", "uz-cyrl#p0"),
+            ("tayyor", "uz-latn#p0"),
+            ("китоб", "tg-readers#p0"),
+        ] {
+            let hits = found(&lib, q);
+            assert!(hits.contains(&book.to_string()), "{q}: {hits:?}");
+        }
         for (q, book) in [
             ("укитувчи", "uz-cyrl#p0"),
             ("ўқитувчи", "uz-cyrl#p0"),
