@@ -1368,13 +1368,8 @@ mod tests {
             assert_eq!(found(&lib2, q), ["kk-b#p0"], "{q}");
         }
         let r = search_in(&lib, "казакстан", &[]);
-        assert!(
-            r.books[0].passages[0]
-                .snippet
-                .contains("<mark>Қазақстандағы</mark>"),
-            "{}",
-            r.books[0].passages[0].snippet
-        );
+        let s = first_snippet(&r);
+        assert!(s.contains("<mark>Қазақстандағы</mark>"), "{s}");
     }
 
     #[test]
@@ -1500,12 +1495,10 @@ mod tests {
         let typed = ask("\"болчокторду кошуу\"");
         assert_eq!(typed.total_books, 1);
         assert!(!typed.phrases_loosened);
+        let s = first_snippet(&typed);
         assert!(
-            typed.books[0].passages[0]
-                .snippet
-                .contains("<mark>Бөлчөктөрдү</mark> <mark>кошуу</mark>"),
-            "{:?}",
-            typed.books[0].passages[0].snippet
+            s.contains("<mark>Бөлчөктөрдү</mark> <mark>кошуу</mark>"),
+            "{s}"
         );
         // …but not in another word order, nor a word form the passage does not have: then the
         // phrase falls back to its words.
@@ -1630,6 +1623,11 @@ mod tests {
     }
 
     /// The first page (10 books) for `query` with `filters`.
+    /// The snippet of the first passage of the first book found.
+    fn first_snippet(r: &SearchResults) -> &str {
+        &r.books[0].passages[0].snippet
+    }
+
     fn search_in(lib: &Library, query: &str, filters: &[(&str, &str)]) -> SearchResults {
         search(
             lib,
