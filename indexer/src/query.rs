@@ -601,17 +601,21 @@ fn add_equivalent(c: &mut Clauses<'_>, lang: &str, equivalent: &str) {
     }
 }
 
-/// A phrase: its words' stems in order. A Kyrgyz phrase typed without ө ү ң (nor Latin) is
-/// also searched in order in the loose field, as the word forms typed with those letters
-/// folded (`"болчокторду кошуу"` finds «бөлчөктөрдү кошуу»), a little below the stems' phrase.
+/// A phrase: its words' stems in order. A phrase typed without the language's own letters is
+/// also searched in order, a little below the stems' phrase, where those letters are folded:
+/// Kyrgyz in the loose field, as word forms (`"болчокторду кошуу"` finds «бөлчөктөрдү
+/// кошуу»); Kazakh, Uzbek (Cyrillic or Latin) and Tajik in their folded fields, as stems.
 fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) {
     let mut kinds = vec![(FieldKind::stemmed(lang), boost)];
-    if lang == "ky"
-        && !words
-            .iter()
-            .any(|w| fold::needs_fold(w) || translit::is_latin_word(w))
-    {
-        kinds.push((FieldKind::KyLoose, 0.75 * boost));
+    let typed_folded = !words.iter().any(|w| fold::needs_fold(w));
+    let latin = words.iter().any(|w| translit::is_latin_word(w));
+    match lang {
+        "ky" if typed_folded && !latin => kinds.push((FieldKind::KyLoose, 0.75 * boost)),
+        // The folded fields of these languages hold one folded stem per word, in order.
+        "kk" if typed_folded && !latin => kinds.push((FieldKind::KkFold, 0.75 * boost)),
+        "tg" if typed_folded && !latin => kinds.push((FieldKind::TgFold, 0.75 * boost)),
+        "uz" if typed_folded => kinds.push((FieldKind::UzFold, 0.75 * boost)),
+        _ => {}
     }
     for (kind, boost) in kinds {
         let terms: Vec<Term> = words

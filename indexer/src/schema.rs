@@ -9,7 +9,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 #[derive(Clone, Debug)]
 pub struct Fields {
@@ -59,11 +59,15 @@ pub fn build() -> (Schema, Fields) {
     let mut analyzed = HashMap::new();
     for k in FieldKind::ALL {
         // Positions only where phrases are matched (the stemmed fields, and the loose Kyrgyz
-        // field for phrases typed without ө ү ң): less to write and read.
+        // and folded fields for phrases typed without the languages' letters): less to write
+        // and read.
         let record = if matches!(
             k,
             FieldKind::KyStem
                 | FieldKind::KyLoose
+                | FieldKind::KkFold
+                | FieldKind::UzFold
+                | FieldKind::TgFold
                 | FieldKind::RuStem
                 | FieldKind::EnStem
                 | FieldKind::KkStem

@@ -1367,6 +1367,11 @@ mod tests {
         for q in ["құр", "кур"] {
             assert_eq!(found(&lib2, q), ["kk-b#p0"], "{q}");
         }
+        // A phrase typed without the Kazakh letters is found as a phrase, in order only.
+        let phrase = search_in(&lib, "\"казакстандагы мектептерде\"", &[]);
+        assert_eq!(phrase.total_books, 1);
+        assert!(!phrase.phrases_loosened);
+        assert!(search_in(&lib, "\"мектептерде казакстандагы\"", &[]).phrases_loosened);
         let r = search_in(&lib, "казакстан", &[]);
         let s = first_snippet(&r);
         assert!(s.contains("<mark>Қазақстандағы</mark>"), "{s}");
@@ -1471,6 +1476,17 @@ mod tests {
         ] {
             let hits = found(&lib, q);
             assert!(hits.contains(&book.to_string()), "{q}: {hits:?}");
+        }
+        // Phrases typed without the languages' letters are found as phrases.
+        for (q, book) in [
+            ("\"укитувчилар дарсга\"", "uz-cyrl"),
+            ("\"oqituvchilar darsga\"", "uz-latn"),
+            ("\"китобхо дар\"", "tg-book"),
+        ] {
+            let r = search_in(&lib, q, &[]);
+            assert!(!r.phrases_loosened, "{q}");
+            let books: Vec<&str> = r.books.iter().map(|b| b.book.slug.as_str()).collect();
+            assert!(books.contains(&book), "{q}: {books:?}");
         }
         for (q, book) in [
             ("укитувчи", "uz-cyrl#p0"),
