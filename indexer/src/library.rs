@@ -278,12 +278,16 @@ fn is_index_file(name: &str) -> bool {
     stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A file error, naming the file.
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::Input(format!("{}: {e}", path.display()))
+}
+
 /// Builds, in `staging`, an index of the current schema holding every book of the old-schema
 /// index in `dir`, read back from its stored documents (book records, and passages with their
 /// chapters, anchors, headings, languages and text), one book at a time. Returns the number of
 /// books. An old index that cannot be read gives an empty new one.
 fn rebuild_from_stored(dir: &Path, staging: &Path) -> Result<usize> {
-    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
     std::fs::create_dir_all(staging).map_err(|e| io(staging, e))?;
     let new = Library::open_or_create(staging)?;
     let mut writer = new.writer()?;
@@ -299,6 +303,7 @@ fn rebuild_from_stored(dir: &Path, staging: &Path) -> Result<usize> {
             writer.commit_unseen()?;
             return finish_staging(staging, 0);
         };
+        let chapter_index = field("chapter_index");
         let str_of = |doc: &TantivyDocument, name: &str| -> String {
             field(name)
                 .and_then(|f| doc.get_first(f))
@@ -332,7 +337,7 @@ fn rebuild_from_stored(dir: &Path, staging: &Path) -> Result<usize> {
                     work: record.work.clone(),
                     edition: record.edition.clone(),
                     chapter: str_of(&doc, "chapter"),
-                    chapter_index: field("chapter_index")
+                    chapter_index: chapter_index
                         .and_then(|f| doc.get_first(f))
                         .and_then(|v| tantivy::schema::Value::as_u64(&v))
                         .unwrap_or(0) as usize,
@@ -359,7 +364,6 @@ fn rebuild_from_stored(dir: &Path, staging: &Path) -> Result<usize> {
 /// Marks the staged index complete (from now on it replaces the old one, even after a crash):
 /// the marker lists the staged index files.
 fn finish_staging(staging: &Path, books: usize) -> Result<usize> {
-    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
     let mut names = Vec::new();
     for entry in std::fs::read_dir(staging)
         .map_err(|e| io(staging, e))?
@@ -380,7 +384,6 @@ fn finish_staging(staging: &Path, books: usize) -> Result<usize> {
 /// are the new index's (moved already, or to be moved over the old ones), every other index
 /// file of `dir` is the old index's; the marker goes last.
 fn swap_in(dir: &Path, staging: &Path) -> Result<()> {
-    let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
     let marker = staging.join(REBUILD_COMPLETE);
     let listed = std::fs::read_to_string(&marker).map_err(|e| io(&marker, e))?;
     let new: std::collections::HashSet<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
@@ -431,7 +434,6 @@ impl Library {
     /// leaves the old index, a crash during it is finished on the next open. Only the index's
     /// own files are touched: anything else in the folder is left alone.
     pub fn open(dir: &Path) -> Result<Library> {
-        let io = |p: &Path, e: std::io::Error| Error::Input(format!("{}: {e}", p.display()));
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let staging = dir.join(REBUILD_DIR);
         if staging.join(REBUILD_COMPLETE).exists() {
@@ -471,7 +473,7 @@ impl Library {
                 })
                 .expect("serialises"),
             )
-            .map_err(|e| Error::Input(format!("{}: {e}", version_path.display())))?;
+            .map_err(|e| io(&version_path, e))?;
             index
         };
         Self::finish(index, fields, Some(dir.to_path_buf()), false)

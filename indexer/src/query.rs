@@ -363,7 +363,7 @@ fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
             }
             if last {
                 for key in analyzers::terms(FieldKind::UzFold, t) {
-                    folded_completions(c, FieldKind::UzFold, &key, weight);
+                    folded_completions(c, FieldKind::UzFold, &key, &key, weight);
                 }
             }
         }
@@ -374,7 +374,7 @@ fn part_clauses(c: &mut Clauses<'_>, lang: &str, t: &str, last: bool, weight: f3
                 c.term(FieldKind::TgFold, &key, weight);
             }
             if last {
-                folded_completions(c, FieldKind::TgFold, &key, weight);
+                folded_completions(c, FieldKind::TgFold, &key, &key, weight);
             }
         }
         _ => c.term(FieldKind::Other, t, weight),
@@ -398,18 +398,10 @@ fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             c.term(FieldKind::KkFold, &key, w);
         }
         // The last word is completed, as in Kyrgyz: in the folded field, which every spelling
-        // reaches (a verb's root `бол` finds `болады`, `болған`; `мектеп` finds `мектептегі`).
+        // reaches (a verb's root `құр` finds `құрылды`).
         if last {
             let loose = fold::loose(&fold::fold(cand));
-            for p in prefixes(&loose, &key) {
-                c.prefix(
-                    FieldKind::KkFold,
-                    p,
-                    0.3 * w,
-                    FieldKind::KkFold,
-                    str::to_string,
-                );
-            }
+            folded_completions(c, FieldKind::KkFold, &loose, &key, w);
         }
     }
 }
@@ -481,9 +473,10 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
 }
 
 /// The last word's completions in a folded field whose terms are folded stems (Kazakh, Uzbek,
-/// Tajik): every spelling of the word reaches them, so one prefix serves all.
-fn folded_completions(c: &mut Clauses<'_>, kind: FieldKind, key: &str, w: f32) {
-    for p in prefixes(key, key) {
+/// Tajik): every spelling of the word reaches them, so one prefix serves all. `word` is the
+/// word folded, `key` its folded stem (see [`prefixes`]).
+fn folded_completions(c: &mut Clauses<'_>, kind: FieldKind, word: &str, key: &str, w: f32) {
+    for p in prefixes(word, key) {
         c.prefix(kind, p, 0.3 * w, kind, str::to_string);
     }
 }

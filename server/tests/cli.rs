@@ -11,18 +11,24 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// `kitep search --index INDEX --json QUERY`, which must succeed, as JSON.
-fn search_json(index: &Path, query: &str) -> serde_json::Value {
-    let run = kitep()
-        .args(["search", "--index"])
-        .arg(index)
-        .args(["--json", query])
-        .output()
-        .unwrap();
+/// Runs a command that must succeed (its stderr is shown if it does not).
+fn succeeds(cmd: &mut Command) -> Output {
+    let run = cmd.output().unwrap();
     assert!(
         run.status.success(),
-        "{query}: {}",
+        "{cmd:?}: {}",
         String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
+/// `kitep search --index INDEX --json QUERY`, which must succeed, as JSON.
+fn search_json(index: &Path, query: &str) -> serde_json::Value {
+    let run = succeeds(
+        kitep()
+            .args(["search", "--index"])
+            .arg(index)
+            .args(["--json", query]),
     );
     serde_json::from_slice(&run.stdout).unwrap()
 }
@@ -114,34 +120,18 @@ fn index_then_search_the_sample_library() {
     let mut built = Vec::new();
     for name in ["fractions-5-ky", "fractions-5-ru", "water-cycle-en"] {
         let out = tmp.path().join("build").join(name);
-        let run = kitep()
-            .arg("build")
-            .arg(sample(name))
-            .arg("-o")
-            .arg(&out)
-            .arg("-q")
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
+        succeeds(
+            kitep()
+                .arg("build")
+                .arg(sample(name))
+                .arg("-o")
+                .arg(&out)
+                .arg("-q"),
         );
         built.push(out);
     }
     let index = tmp.path().join("index");
-    let run = kitep()
-        .arg("index")
-        .args(&built)
-        .arg("--index")
-        .arg(&index)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    succeeds(kitep().arg("index").args(&built).arg("--index").arg(&index));
     // Typed on a phone keyboard without ө ү: "болчоктор" finds the Kyrgyz fractions book.
     let json = search_json(&index, "болчоктор");
     assert_eq!(
@@ -207,15 +197,10 @@ fn index_then_search_the_sample_library() {
         .unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("no book 'nope'"));
-    let run = kitep()
-        .args(["index", "--delete", "water-cycle-en", "--index"])
-        .arg(&index)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    succeeds(
+        kitep()
+            .args(["index", "--delete", "water-cycle-en", "--index"])
+            .arg(&index),
     );
     let json = search_json(&index, "glacier");
     assert_eq!(json["total_books"], 0, "{json:#}");
@@ -268,18 +253,7 @@ fn hostile_queries_get_answers_not_panics() {
         "*\u{b}",
         "x IN [\u{1}",
     ] {
-        let run = kitep()
-            .args(["search", "--index"])
-            .arg(&index)
-            .args(["--json", q])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{q:.40}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let _: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        search_json(&index, q);
     }
 }
 

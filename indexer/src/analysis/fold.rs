@@ -49,6 +49,11 @@ pub fn fold_into(s: &str, out: &mut String) {
 }
 
 /// True when folding would change `s` (lets a filter skip the copy).
+/// [`fold`] of each item: the suffix lists of the stemmers as typed without their letters.
+pub fn fold_all<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    items.into_iter().map(fold).collect()
+}
+
 pub fn needs_fold(s: &str) -> bool {
     s.chars().any(|c| fold_char(c) != c)
 }

@@ -178,12 +178,7 @@ fn is_vowel(c: char) -> bool {
 /// [`SUFFIXES`] as typed without the Kazakh letters (built once).
 fn folded_suffixes() -> &'static [String] {
     static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    FOLDED.get_or_init(|| {
-        SUFFIXES
-            .iter()
-            .map(|(s, _)| crate::analysis::fold::fold(s))
-            .collect()
-    })
+    FOLDED.get_or_init(|| crate::analysis::fold::fold_all(SUFFIXES.iter().map(|(s, _)| *s)))
 }
 
 /// Enough of a stem left: three letters with a vowel.

@@ -53,12 +53,7 @@ pub fn folded_key(word: &str) -> String {
 /// [`SUFFIXES`] as typed without the Tajik letters (built once).
 fn folded_suffixes() -> &'static [String] {
     static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    FOLDED.get_or_init(|| {
-        SUFFIXES
-            .iter()
-            .map(|(s, _)| crate::analysis::fold::fold(s))
-            .collect()
-    })
+    FOLDED.get_or_init(|| crate::analysis::fold::fold_all(SUFFIXES.iter().map(|(s, _)| *s)))
 }
 
 fn stem_with(word: &str, folded: bool) -> String {

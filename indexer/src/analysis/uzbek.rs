@@ -124,12 +124,7 @@ pub fn folded_key(word: &str) -> String {
 /// [`SUFFIXES`]' Cyrillic forms as typed without the Uzbek letters (built once).
 fn folded_cyrillic() -> &'static [String] {
     static FOLDED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    FOLDED.get_or_init(|| {
-        SUFFIXES
-            .iter()
-            .map(|(_, cyr, _)| crate::analysis::fold::fold(cyr))
-            .collect()
-    })
+    FOLDED.get_or_init(|| crate::analysis::fold::fold_all(SUFFIXES.iter().map(|(_, cyr, _)| *cyr)))
 }
 
 fn stem_with(word: &str, folded: bool) -> String {
