@@ -187,19 +187,29 @@ fn is_xml_char(c: char) -> bool {
         || (c >= ' ' && !matches!(c, '\u{7F}'..='\u{9F}' | '\u{FFFE}' | '\u{FFFF}'))
 }
 
+/// The bytes `escape_text` must look at: markup, C0 controls other than tab, newline and CR,
+/// DEL, and the lead bytes of NBSP and the C1 controls (`C2`) and of U+FFFE/U+FFFF (`EF`).
+const ESCAPE_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(b as u8, b'&' | b'<' | b'>' | 0xC2 | 0xEF | 0x7F)
+            || (b < 0x20 && !matches!(b as u8, b'\t' | b'\n' | b'\r'));
+        b += 1;
+    }
+    t
+};
+
 pub fn escape_text(out: &mut String, s: &str) {
-    // Fast path: copy runs of bytes that need nothing (most text) in one go.
+    // Fast path: copy runs of bytes that need nothing (most text) in one go, found by a table
+    // lookup per byte (snippets of search results escape every passage they show).
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let special = matches!(b, b'&' | b'<' | b'>' | 0xC2 | 0xEF)
-            || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-            || b == 0x7F;
-        if !special {
-            continue;
-        }
+    let mut i = 0;
+    while let Some(k) = bytes[i..].iter().position(|&b| ESCAPE_BYTE[usize::from(b)]) {
+        i += k;
         out.push_str(&s[start..i]);
-        match b {
+        match bytes[i] {
             b'&' => out.push_str("&amp;"),
             b'<' => out.push_str("&lt;"),
             b'>' => out.push_str("&gt;"),
@@ -211,12 +221,14 @@ pub fn escape_text(out: &mut String, s: &str) {
                     c if is_xml_char(c) => out.push(c),
                     _ => {}
                 }
-                start = i + c.len_utf8();
+                i += c.len_utf8();
+                start = i;
                 continue;
             }
             _ => {}
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&s[start..]);
 }
@@ -300,6 +312,16 @@ mod tests {
         let mut h = String::new();
         write_nodes(&mut h, &[tree.into()], Flavor::Html, &Plain);
         assert!(h.starts_with("<p lang=\"ru\">"));
+    }
+
+    #[test]
+    fn text_is_escaped_and_characters_xml_forbids_are_dropped() {
+        let mut out = String::new();
+        escape_text(
+            &mut out,
+            "Бөлчөк <b> & a\u{A0}b\u{1}\u{7F}\u{85}\u{FFFE}\u{FFFF}\t\n© ＡＢ ﬁ ｡ end",
+        );
+        assert_eq!(out, "Бөлчөк &lt;b&gt; &amp; a&#160;b\t\n© ＡＢ ﬁ ｡ end");
     }
 
     #[test]

@@ -285,10 +285,11 @@ fn main() {
     for q in queries.iter().take(50) {
         std::hint::black_box(full_search(q));
     }
-    // `--repeat N` passes over the queries (default 3), ours and the peer's in turn so that both
-    // see the same machine: each pass's percentiles are printed, and the pass with the median
-    // p99 sums them up, so one burst of noise from a shared machine neither hides nor fakes a
-    // slow tail.
+    // `--repeat N` passes over the queries (default 3). Within a pass each query is run by
+    // kitep and then by the peer, so both sides see the same moment of a shared machine and
+    // their ratio holds even when the machine's speed drifts. Each pass's percentiles are
+    // printed; the pass with the median kitep p99 sums them up, so one burst of noise neither
+    // hides nor fakes a slow tail.
     let repeat = arg("--repeat", 3).max(1);
     let slowest = arg("--slowest", 0);
     println!(
@@ -299,12 +300,30 @@ fn main() {
     println!(
         "  peer: bare tantivy, default analyzer, one field, lenient query parser, top 10 documents read"
     );
-    let mut ours: Vec<[f64; 3]> = Vec::new();
-    let mut theirs: Vec<[f64; 3]> = Vec::new();
+    println!("  (each query is run by kitep, then by the peer, in turn)");
+    let peer_search = |q: &str| {
+        let (query, _) = peer_parser.parse_query_lenient(q);
+        let top = peer_searcher
+            .search(
+                &query,
+                &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
+            )
+            .unwrap();
+        for (_, addr) in top {
+            let d: TantivyDocument = peer_searcher.doc(addr).unwrap();
+            std::hint::black_box(d);
+        }
+    };
+    let mut passes: Vec<([f64; 3], [f64; 3])> = Vec::new();
     for pass in 1..=repeat {
-        let lat = time_queries(&queries, |q| {
-            std::hint::black_box(full_search(q));
-        });
+        let mut lat = Vec::with_capacity(queries.len());
+        let mut peer_lat = Vec::with_capacity(queries.len());
+        for q in &queries {
+            lat.push(time_ms(|| {
+                std::hint::black_box(full_search(q));
+            }));
+            peer_lat.push(time_ms(|| peer_search(q)));
+        }
         // `--slowest N` lists the slowest queries of the first pass (what the tail is made of).
         if pass == 1 && slowest > 0 {
             let mut by_time: Vec<(f64, &String)> = lat.iter().copied().zip(&queries).collect();
@@ -313,32 +332,22 @@ fn main() {
                 println!("  {ms:7.2} ms  {q}");
             }
         }
-        let peer_lat = time_queries(&queries, |q| {
-            let (query, _) = peer_parser.parse_query_lenient(q);
-            let top = peer_searcher
-                .search(
-                    &query,
-                    &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
-                )
-                .unwrap();
-            for (_, addr) in top {
-                let d: TantivyDocument = peer_searcher.doc(addr).unwrap();
-                std::hint::black_box(d);
-            }
-        });
         let (a, b) = (percentiles(lat), percentiles(peer_lat));
         println!(
-            "  pass {pass}: kitep p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms | peer p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms",
-            a[0], a[1], a[2], b[0], b[1], b[2]
+            "  pass {pass}: kitep p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms | peer p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms | kitep/peer p50 {:.1}x  p99 {:.1}x",
+            a[0],
+            a[1],
+            a[2],
+            b[0],
+            b[1],
+            b[2],
+            a[0] / b[0],
+            a[2] / b[2]
         );
-        ours.push(a);
-        theirs.push(b);
+        passes.push((a, b));
     }
-    let median = |mut v: Vec<[f64; 3]>| {
-        v.sort_by(|a, b| a[2].total_cmp(&b[2]));
-        v[v.len() / 2]
-    };
-    let (a, b) = (median(ours), median(theirs));
+    passes.sort_by(|x, y| x.0[2].total_cmp(&y.0[2]));
+    let (a, b) = passes[passes.len() / 2];
     println!(
         "  median pass: kitep p50 {:.2} ms  p99 {:.2} ms (goal p50 <= 2 ms, p99 <= 10 ms) | peer p50 {:.2} ms  p99 {:.2} ms | kitep/peer: p50 {:.1}x  p99 {:.1}x",
         a[0],
@@ -350,16 +359,11 @@ fn main() {
     );
 }
 
-/// Each query's latency in milliseconds.
-fn time_queries(queries: &[String], mut run: impl FnMut(&str)) -> Vec<f64> {
-    queries
-        .iter()
-        .map(|q| {
-            let t = Instant::now();
-            run(q);
-            t.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect()
+/// How long `run` takes, in milliseconds.
+fn time_ms(run: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    run();
+    t.elapsed().as_secs_f64() * 1000.0
 }
 
 /// p50, p90 and p99 of some latencies.

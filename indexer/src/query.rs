@@ -14,6 +14,7 @@ use tantivy::schema::IndexRecordOption;
 
 /// At most this many words are searched; the rest of a very long query is ignored (and said so).
 pub const MAX_TERMS: usize = 32;
+
 /// Characters read from a query; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 
@@ -150,12 +151,19 @@ impl Clauses<'_> {
         if term.is_empty() || !self.seen.insert((kind, term.to_string(), false)) {
             return;
         }
+
         // The folded field leaves out terms equal to their word's stem: those are searched in
         // the stemmed field.
         if kind == FieldKind::KyFold {
             self.term(FieldKind::KyStem, term, boost);
         }
         let t = Term::from_field_text(self.fields.analyzed(kind), term);
+        // A term no passage has adds nothing but its cost: a weight, a scorer and two lookups
+        // in the term dictionary (most of a query's clauses are such terms: the other
+        // languages' forms of its words, folded forms that equal their stems).
+        if self.searcher.doc_freq(&t).is_ok_and(|n| n == 0) {
+            return;
+        }
         let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
         self.out
             .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
@@ -598,31 +606,60 @@ fn add_equivalent(c: &mut Clauses<'_>, lang: &str, equivalent: &str) {
 /// also searched in order, a little below the stems' phrase, where those letters are folded:
 /// Kyrgyz in the loose field, as word forms (`"болчокторду кошуу"` finds «бөлчөктөрдү
 /// кошуу»); Kazakh, Uzbek (Cyrillic or Latin) and Tajik in their folded fields, as stems.
+/// Typed in Latin letters, a Kyrgyz, Kazakh or Tajik phrase is read in Cyrillic first, as its
+/// words are (`"bolchoktordu koshuu"`), each reading of `ng` (нг, ң) a phrase of its own.
 fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) {
-    let mut kinds = vec![(FieldKind::stemmed(lang), boost)];
+    push_phrase(c, FieldKind::stemmed(lang), words, boost);
     let typed_folded = !words.iter().any(|w| fold::needs_fold(w));
     let latin = words.iter().any(|w| translit::is_latin_word(w));
-    match lang {
-        "ky" if typed_folded && !latin => kinds.push((FieldKind::KyLoose, 0.75 * boost)),
+    let folded = match lang {
+        "ky" => FieldKind::KyLoose,
         // The folded fields of these languages hold one folded stem per word, in order.
-        "kk" if typed_folded && !latin => kinds.push((FieldKind::KkFold, 0.75 * boost)),
-        "tg" if typed_folded && !latin => kinds.push((FieldKind::TgFold, 0.75 * boost)),
-        "uz" if typed_folded => kinds.push((FieldKind::UzFold, 0.75 * boost)),
-        _ => {}
-    }
-    for (kind, boost) in kinds {
-        let terms: Vec<Term> = words
-            .iter()
-            .flat_map(|w| analyzers::terms(kind, w))
-            .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
-            .collect();
-        if terms.len() < 2 {
-            continue;
+        "kk" => FieldKind::KkFold,
+        "tg" => FieldKind::TgFold,
+        "uz" if typed_folded => FieldKind::UzFold,
+        _ => return,
+    };
+    if !latin || lang == "uz" {
+        if typed_folded {
+            push_phrase(c, folded, words, 0.75 * boost);
         }
-        let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
-        c.out
-            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        return;
     }
+    let mut readings: Vec<Vec<String>> = Vec::with_capacity(2);
+    for k in 0..2 {
+        let reading: Vec<String> = words
+            .iter()
+            .map(|w| {
+                if !translit::is_latin_word(w) {
+                    return w.clone();
+                }
+                let v = translit::to_cyrillic_variants(w);
+                v.get(k).or(v.first()).cloned().unwrap_or_else(|| w.clone())
+            })
+            .collect();
+        if !readings.contains(&reading) {
+            readings.push(reading);
+        }
+    }
+    for reading in &readings {
+        push_phrase(c, folded, reading, 0.75 * boost);
+    }
+}
+
+/// A phrase query on the terms `kind` gives the words, in order (none for fewer than two).
+fn push_phrase(c: &mut Clauses<'_>, kind: FieldKind, words: &[String], boost: f32) {
+    let terms: Vec<Term> = words
+        .iter()
+        .flat_map(|w| analyzers::terms(kind, w))
+        .map(|t| Term::from_field_text(c.fields.analyzed(kind), &t))
+        .collect();
+    if terms.len() < 2 {
+        return;
+    }
+    let q: Box<dyn Query> = Box::new(PhraseQuery::new(terms));
+    c.out
+        .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
 }
 
 /// A glossary entry's words in other languages: (language, words).

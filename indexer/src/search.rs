@@ -963,19 +963,25 @@ impl HighlightTerms {
                 variants.extend(crate::analysis::translit::to_cyrillic_variants(w));
             }
             for v in &variants {
+                // Each language's stemmed field, and the folded fields once (they do not depend
+                // on the query's languages).
+                let mut kinds = vec![
+                    FieldKind::KyFold,
+                    FieldKind::KkFold,
+                    FieldKind::UzFold,
+                    FieldKind::TgFold,
+                ];
                 for lang in langs {
-                    for kind in [
-                        FieldKind::stemmed(lang),
-                        FieldKind::KyFold,
-                        FieldKind::KkFold,
-                        FieldKind::UzFold,
-                        FieldKind::TgFold,
-                    ] {
-                        terms
-                            .entry(kind)
-                            .or_default()
-                            .extend(analyzers::terms(kind, v));
+                    let kind = FieldKind::stemmed(lang);
+                    if !kinds.contains(&kind) {
+                        kinds.push(kind);
                     }
+                }
+                for kind in kinds {
+                    terms
+                        .entry(kind)
+                        .or_default()
+                        .extend(analyzers::terms(kind, v));
                 }
                 let folded =
                     crate::analysis::fold::loose(&crate::analysis::fold::fold(&v.to_lowercase()));
@@ -1230,20 +1236,38 @@ fn is_letter_or_digit(c: char) -> bool {
 /// The words of a passage as its index has them, with the passage's length in characters:
 /// stress marks, soft hyphens and zero-width characters inside a word do not split it, nor (in
 /// Uzbek, `apostrophes`) an apostrophe between letters (`O'qituvchilar`).
+///
+/// Read byte by byte where it can be (most of a search's snippet time was decoding chars): an
+/// ASCII byte other than an apostrophe is a letter, digit or separator by itself, and a lead
+/// byte `D0`/`D1` starts a two-byte letter of U+0400–U+047F.
 fn word_spans(text: &str, apostrophes: bool) -> (Vec<WordSpan>, usize) {
-    let mut spans = Vec::new();
+    let bytes = text.as_bytes();
+    let mut spans = Vec::with_capacity(bytes.len() / 8 + 1);
     let mut start: Option<(usize, usize)> = None;
-    let mut chars = text.char_indices().peekable();
-    let mut n = 0;
-    while let Some((i, c)) = chars.next() {
-        let inside = matches!(
-            c,
-            '\u{301}' | '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}'
-        ) || (apostrophes
-            && start.is_some()
-            && crate::analysis::normalize::is_apostrophe(c)
-            && chars.peek().is_some_and(|&(_, n)| is_letter_or_digit(n)));
-        if is_letter_or_digit(c) || inside {
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (in_word, len) = match b {
+            b'\'' | b'`' => {
+                let c = char::from(b);
+                (
+                    apostrophe_inside(text, i, c, apostrophes && start.is_some()),
+                    1,
+                )
+            }
+            0..0x80 => (b.is_ascii_alphanumeric(), 1),
+            0xD0 | 0xD1 => (true, 2),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let inside = matches!(
+                    c,
+                    '\u{301}' | '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}'
+                ) || (crate::analysis::normalize::is_apostrophe(c)
+                    && apostrophe_inside(text, i, c, apostrophes && start.is_some()));
+                (is_letter_or_digit(c) || inside, c.len_utf8())
+            }
+        };
+        if in_word {
             start.get_or_insert((i, n));
         } else if let Some((s, cs)) = start.take() {
             spans.push(WordSpan {
@@ -1253,6 +1277,7 @@ fn word_spans(text: &str, apostrophes: bool) -> (Vec<WordSpan>, usize) {
                 char_end: n,
             });
         }
+        i += len;
         n += 1;
     }
     if let Some((s, cs)) = start {
@@ -1264,6 +1289,16 @@ fn word_spans(text: &str, apostrophes: bool) -> (Vec<WordSpan>, usize) {
         });
     }
     (spans, n)
+}
+
+/// Whether the apostrophe `c` at byte `i` joins two parts of a word: only where apostrophes
+/// may (`joins`: an Uzbek passage, inside a word) and when a letter or digit follows.
+fn apostrophe_inside(text: &str, i: usize, c: char, joins: bool) -> bool {
+    joins
+        && text[i + c.len_utf8()..]
+            .chars()
+            .next()
+            .is_some_and(is_letter_or_digit)
 }
 
 #[cfg(test)]
@@ -1372,6 +1407,10 @@ mod tests {
         assert_eq!(phrase.total_books, 1);
         assert!(!phrase.phrases_loosened);
         assert!(search_in(&lib, "\"мектептерде казакстандагы\"", &[]).phrases_loosened);
+        let latin = search_in(&lib, "\"qazaqstandagy mektepterde\"", &[]);
+        assert_eq!(latin.total_books, 1);
+        assert!(!latin.phrases_loosened);
+        assert!(search_in(&lib, "\"mektepterde qazaqstandagy\"", &[]).phrases_loosened);
         let r = search_in(&lib, "казакстан", &[]);
         let s = first_snippet(&r);
         assert!(s.contains("<mark>Қазақстандағы</mark>"), "{s}");
@@ -1520,6 +1559,13 @@ mod tests {
         // phrase falls back to its words.
         assert!(ask("\"кошуу болчокторду\"").phrases_loosened);
         assert!(ask("\"болчокторун кошуу\"").phrases_loosened);
+        // Typed in Latin letters, with or without ö ü: a phrase too, in order only.
+        for q in ["\"bolchoktordu koshuu\"", "\"bölchöktördü koshuu\""] {
+            let latin = ask(q);
+            assert_eq!(latin.total_books, 1, "{q}");
+            assert!(!latin.phrases_loosened, "{q}");
+        }
+        assert!(ask("\"koshuu bolchoktordu\"").phrases_loosened);
         // Words in another order.
         assert!(ask("\"кошуу бөлчөктөрдү\"").phrases_loosened);
         // An exclusion still holds.
@@ -1911,6 +1957,54 @@ mod tests {
                 }
             }
             assert!(hits > 0, "{q} matches nothing");
+        }
+    }
+
+    /// The byte-level reading of `word_spans` agrees with reading the text char by char.
+    #[test]
+    fn word_spans_agree_with_reading_chars() {
+        fn by_chars(text: &str, apostrophes: bool) -> Vec<(usize, usize, usize, usize)> {
+            let chars: Vec<(usize, char)> = text.char_indices().collect();
+            let mut out = Vec::new();
+            let mut start = None;
+            for (k, &(i, c)) in chars.iter().enumerate() {
+                let next_is_letter = chars.get(k + 1).is_some_and(|&(_, d)| d.is_alphanumeric());
+                let inside = matches!(
+                    c,
+                    '\u{301}' | '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}'
+                ) || (apostrophes
+                    && start.is_some()
+                    && crate::analysis::normalize::is_apostrophe(c)
+                    && next_is_letter);
+                if c.is_alphanumeric() && c != '\u{482}' || inside {
+                    start.get_or_insert((i, k));
+                } else if let Some((s, cs)) = start.take() {
+                    out.push((s, i, cs, k));
+                }
+            }
+            if let Some((s, cs)) = start {
+                out.push((s, text.len(), cs, chars.len()));
+            }
+            out
+        }
+        for text in [
+            "Бул китеп — мектептин китепканасынан. 2024-жылы, 5-класс!",
+            "O'qituvchilar `ish' o`g oʻquvchi o’g’il ' a'1 'b x'",
+            "сө\u{301}з ки\u{AD}теп а\u{200B}б ҳамаи ҷаҳон ӯ ӣ ә ғ қ ң ө ұ ү һ і",
+            "Ѣ ѳ ҂5 ✓ 東京 café naïve Ünal «кавычки» „so“ <b>&amp;",
+            "",
+            "'",
+            "а'",
+        ] {
+            for apostrophes in [false, true] {
+                let got: Vec<_> = word_spans(text, apostrophes)
+                    .0
+                    .iter()
+                    .map(|w| (w.start, w.end, w.char_start, w.char_end))
+                    .collect();
+                assert_eq!(got, by_chars(text, apostrophes), "{text:?} {apostrophes}");
+                assert_eq!(word_spans(text, apostrophes).1, text.chars().count());
+            }
         }
     }
 
