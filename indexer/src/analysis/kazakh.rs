@@ -56,6 +56,43 @@ static SUFFIXES: &[(&str, u8)] = &[
     ("есіз", 85),
     ("йсыз", 85),
     ("йсіз", 85),
+    // Conditional with person, and negated (бар-са-м, біл-се-ң, ал-ма-са). The bare -са/-се
+    // is left: nouns end in it (нәрсе).
+    ("сам", 85),
+    ("сем", 85),
+    ("саң", 85),
+    ("сең", 85),
+    ("сақ", 85),
+    ("сек", 85),
+    ("саңыз", 85),
+    ("сеңіз", 85),
+    ("маса", 85),
+    ("месе", 85),
+    ("баса", 85),
+    ("бесе", 85),
+    ("паса", 85),
+    ("песе", 85),
+    // Imperative and optative: 3rd person (біл-сін, бар-сын), 1st singular and plural
+    // (бар-айын, ұста-йын, біл-ейік), 2nd plural (ұста-ң-дар, ал-ың-дар, жаса-ңыз-дар).
+    // A stem in -а reads as one in a consonant (ұстайын → ұст), as most verb roots end in one.
+    ("сын", 85),
+    ("сін", 85),
+    ("айын", 85),
+    ("ейін", 85),
+    ("йын", 85),
+    ("йін", 85),
+    ("айық", 85),
+    ("ейік", 85),
+    ("йық", 85),
+    ("йік", 85),
+    ("ыңдар", 85),
+    ("іңдер", 85),
+    ("ңдар", 85),
+    ("ңдер", 85),
+    ("ыңыздар", 85),
+    ("іңіздер", 85),
+    ("ңыздар", 85),
+    ("ңіздер", 85),
     // Past tense with person (бар-ды-м, кел-ді-ң, айт-ты-ңыз).
     ("дым", 85),
     ("дім", 85),
@@ -181,9 +218,35 @@ fn folded_suffixes() -> &'static [String] {
     FOLDED.get_or_init(|| crate::analysis::fold::fold_all(SUFFIXES.iter().map(|(s, _)| *s)))
 }
 
-/// Enough of a stem left: three letters with a vowel.
-fn stem_ok(s: &str) -> bool {
-    s.chars().count() >= 3 && s.chars().any(is_vowel)
+/// Enough of a stem left: a vowel, and three letters; two before a case, plural or tense
+/// ending of two letters or more (many roots have two: ал-ды, де-ді, су-ды, ай-лар) and
+/// before the participle -ған and the converb -ып (ал-ған, ал-ып), but not before the
+/// possessive -сы and -сын (ба-сы is бас-ы), the accusative and genitive -ны/-ның (жа-ны is жан-ы), the
+/// ablative (ау-дан is a noun), nor the endings that nouns also end in (-мақ: тамақ, аймақ)
+/// or that follow longer roots only (-йын: дайын).
+fn stem_ok(s: &str, suffix: &str, slot: u8) -> bool {
+    let two = slot >= 60
+        && suffix.chars().nth(1).is_some()
+        && !matches!(
+            suffix,
+            "сы" | "сі"
+                | "сын"
+                | "сін"
+                | "ны"
+                | "ні"
+                | "ның"
+                | "нің"
+                | "дан"
+                | "ден"
+                | "тан"
+                | "тен"
+                | "йын"
+                | "йін"
+                | "йық"
+                | "йік"
+        )
+        || matches!(suffix, "ған" | "ген" | "қан" | "кен" | "ып" | "іп");
+    s.chars().count() >= if two { 2 } else { 3 } && s.chars().any(is_vowel)
 }
 
 /// Whether `suf` can end a word whose remainder is `rest`, by the sounds Kazakh case endings
@@ -201,6 +264,9 @@ fn fits(suf: &str, rest: &str, folded: bool) -> bool {
         "ны" | "ні" => before.is_some_and(is_vowel),
         "ның" | "нің" => before.is_some_and(is_vowel) || after_nasal,
         "тан" | "тен" => before != Some('с'),
+        // The 3rd person possessive is -сы/-сі after a vowel (бала-сы), -ы/-і after a
+        // consonant (бас-ы).
+        "сы" | "сі" => before.is_some_and(is_vowel),
         _ => true,
     }
 }
@@ -235,7 +301,7 @@ fn stem_with(word: &str, folded: bool) -> String {
                 s < slot
                     && (s > VERB_ONLY_SLOT || verbal)
                     && cur.ends_with(form)
-                    && stem_ok(&cur[..cur.len() - form.len()])
+                    && stem_ok(&cur[..cur.len() - form.len()], suf, s)
                     && fits(suf, &cur[..cur.len() - form.len()], folded)
             })
             .max_by_key(|&(_, form, _)| form.len());
@@ -352,6 +418,39 @@ mod tests {
         }
         assert_eq!(stem("қызыл"), "қызыл");
         assert_eq!(stem("қызылға"), "қызыл");
+    }
+
+    #[test]
+    fn moods_passives_and_two_letter_roots_meet() {
+        // Conditional, imperative and optative, with person.
+        for w in [
+            "барсам",
+            "барсаң",
+            "барсын",
+            "барайын",
+            "бармаса",
+            "барыңыздар",
+        ] {
+            assert_eq!(stem(w), "бар", "{w}");
+        }
+        for w in ["білсін", "білейік", "білсеңіз"] {
+            assert_eq!(stem(w), "біл", "{w}");
+        }
+        // Roots of two letters.
+        for w in ["алды", "алған", "алып", "алыңыз", "алсам"] {
+            assert_eq!(stem(w), "ал", "{w}");
+        }
+        assert_eq!(stem("суды"), "су");
+        assert_eq!(stem("айлар"), "ай");
+        // Nouns that end like those endings keep them.
+        for w in ["нәрсе", "дайын", "аудан", "тамақ", "аймақ", "алтын"]
+        {
+            assert_eq!(stem(w), w, "{w}");
+        }
+        assert_eq!(stem("ақылды"), "ақыл");
+        assert_eq!(stem("басы"), "бас");
+        assert_eq!(stem("жаны"), "жан");
+        assert_eq!(stem("ауданында"), "аудан");
     }
 
     #[test]
