@@ -14,7 +14,6 @@ use tantivy::schema::IndexRecordOption;
 
 /// At most this many words are searched; the rest of a very long query is ignored (and said so).
 pub const MAX_TERMS: usize = 32;
-
 /// Characters read from a query; the rest is ignored.
 pub const MAX_QUERY_CHARS: usize = 1_000;
 
@@ -151,7 +150,6 @@ impl Clauses<'_> {
         if term.is_empty() || !self.seen.insert((kind, term.to_string(), false)) {
             return;
         }
-
         // The folded field leaves out terms equal to their word's stem: those are searched in
         // the stemmed field.
         if kind == FieldKind::KyFold {
