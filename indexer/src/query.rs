@@ -429,6 +429,10 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 c.term(FieldKind::KyStem, &stem, 2.0 * w);
             } else {
                 c.term(FieldKind::KyText, cand, w);
+                // The word may itself be a stem the passages' words have: a verb as
+                // dictionaries cite it (`иште`, `сакта`), which reads as a noun with a case
+                // ending (иш-те, сак-та). (An inflected word is no stem: no passage has it.)
+                c.term(FieldKind::KyStem, cand, w);
                 c.term(FieldKind::KyStem, &stem, w);
             }
             c.term(
@@ -453,6 +457,10 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         }
         let ff = fold::fold(cand);
         let folded_stem = kyrgyz::stem(&ff);
+        // The word itself as a stem, as above (`ishte`, typed in Latin letters, too).
+        if ff != folded_stem {
+            c.term(FieldKind::KyFold, &fold::loose(&ff), w);
+        }
         c.term(FieldKind::KyFold, &fold::loose(&folded_stem), w);
         c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), w);
         c.term(

@@ -1854,6 +1854,24 @@ mod tests {
         assert_eq!(found(&lib, "bolcho"), vec!["fractions#p0"]);
     }
 
+    /// A verb as dictionaries cite it (`иште`, "to work") also reads as a noun with a case
+    /// ending (иш-те, "at work"): its own forms come first, before the noun's.
+    #[test]
+    fn a_verb_stem_typed_as_cited_finds_its_forms_first() {
+        let lib = library(&[
+            ("noun1", "ky", 5, &["Бул иш оңой эмес, иш көп."]),
+            ("noun2", "ky", 5, &["Иштер жана иштин планы даяр."]),
+            ("verb", "ky", 5, &["Патент менен иштегендер салык төлөйт."]),
+        ]);
+        for q in ["иште", "ishte"] {
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some("verb#p0"),
+                "{q}"
+            );
+        }
+    }
+
     #[test]
     fn results_are_grouped_by_book_with_facets_of_the_books() {
         let lib = library(&[
