@@ -431,7 +431,8 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 c.term(FieldKind::KyText, cand, w);
                 // The word may itself be a stem the passages' words have: a verb as
                 // dictionaries cite it (`иште`, `сакта`), which reads as a noun with a case
-                // ending (иш-те, сак-та). (An inflected word is no stem: no passage has it.)
+                // ending (иш-те, сак-та). An inflected word is rarely any passage word's stem:
+                // then the clause has no postings and is left out.
                 c.term(FieldKind::KyStem, cand, w);
                 c.term(FieldKind::KyStem, &stem, w);
             }
