@@ -816,8 +816,8 @@ mod tests {
         ]
     }
 
-    /// What a reader of the index sees of its books: records, and passages in order.
-    /// A book's record and its passages' anchor, heading, language and text, in order.
+    /// What a reader of the index sees of its books: each book's record and its passages'
+    /// anchor, heading, language and text, in order.
     type Contents = Vec<(BookRecord, Vec<(String, String, String, String)>)>;
 
     fn contents(lib: &Library) -> Contents {

@@ -624,7 +624,7 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) 
         // The folded fields of these languages hold one folded stem per word, in order.
         "kk" => FieldKind::KkFold,
         "tg" => FieldKind::TgFold,
-        "uz" if typed_folded => FieldKind::UzFold,
+        "uz" => FieldKind::UzFold,
         _ => return,
     };
     if !latin || lang == "uz" {
@@ -633,17 +633,22 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) 
         }
         return;
     }
+    // Each word's Cyrillic readings (one, or two for `ng`); reading k takes each word's k-th.
+    let variants: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| {
+            if translit::is_latin_word(w) {
+                translit::to_cyrillic_variants(w)
+            } else {
+                vec![w.clone()]
+            }
+        })
+        .collect();
     let mut readings: Vec<Vec<String>> = Vec::with_capacity(2);
     for k in 0..2 {
-        let reading: Vec<String> = words
+        let reading: Vec<String> = variants
             .iter()
-            .map(|w| {
-                if !translit::is_latin_word(w) {
-                    return w.clone();
-                }
-                let v = translit::to_cyrillic_variants(w);
-                v.get(k).or(v.first()).cloned().unwrap_or_else(|| w.clone())
-            })
+            .filter_map(|v| v.get(k).or(v.first()).cloned())
             .collect();
         if !readings.contains(&reading) {
             readings.push(reading);

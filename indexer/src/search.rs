@@ -1227,10 +1227,7 @@ fn is_letter_or_digit(c: char) -> bool {
         return c.is_ascii_alphanumeric();
     }
     // Cyrillic and Cyrillic Supplement are letters, but for ҂ and the combining marks.
-    if ('\u{400}'..='\u{481}').contains(&c) || ('\u{48A}'..='\u{52F}').contains(&c) {
-        return true;
-    }
-    c.is_alphanumeric()
+    is_plain_cyrillic_letter(c) || c.is_alphanumeric()
 }
 
 /// The words of a passage as its index has them, with the passage's length in characters:

@@ -48,12 +48,12 @@ pub fn fold_into(s: &str, out: &mut String) {
     out.extend(s.chars().map(fold_char));
 }
 
-/// True when folding would change `s` (lets a filter skip the copy).
 /// [`fold`] of each item: the suffix lists of the stemmers as typed without their letters.
 pub fn fold_all<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     items.into_iter().map(fold).collect()
 }
 
+/// True when folding would change `s` (lets a filter skip the copy).
 pub fn needs_fold(s: &str) -> bool {
     s.chars().any(|c| fold_char(c) != c)
 }
@@ -90,15 +90,9 @@ pub fn loose_char(c: char) -> (Option<char>, Option<char>) {
     }
 }
 
+/// The first char [`loose`] makes of `c` (`я` → `й`, `ц` → `т`), `None` for letters it drops.
 pub fn loose_initial(c: char) -> Option<char> {
-    match fold_char(c) {
-        'ь' | 'ъ' | 'Ь' | 'Ъ' => None,
-        'э' | 'Э' => Some('е'),
-        'ц' | 'Ц' => Some('т'),
-        'щ' | 'Щ' => Some('ш'),
-        'я' | 'Я' | 'ю' | 'Ю' => Some('й'),
-        f => Some(f),
-    }
+    loose_char(c).0
 }
 
 #[cfg(test)]
