@@ -142,7 +142,19 @@ struct Clauses<'a> {
     fields: &'a Fields,
     searcher: &'a tantivy::Searcher,
     seen: HashSet<(FieldKind, String, bool)>,
+    /// Term clauses, kept apart until the query is built ([`Clauses::finish`]).
+    terms: Vec<TermClause>,
+    /// Other clauses (phrases).
     out: Vec<(Occur, Box<dyn Query>)>,
+}
+
+/// A term clause: a term of a field's kind, its boost, and how many passages have it (`None`
+/// if the index could not tell).
+struct TermClause {
+    kind: FieldKind,
+    text: String,
+    boost: f32,
+    df: Option<u64>,
 }
 
 impl Clauses<'_> {
@@ -159,12 +171,76 @@ impl Clauses<'_> {
         // A term no passage has adds nothing but its cost: a weight, a scorer and two lookups
         // in the term dictionary (most of a query's clauses are such terms: the other
         // languages' forms of its words, folded forms that equal their stems).
-        if self.searcher.doc_freq(&t).is_ok_and(|n| n == 0) {
+        let df = self.searcher.doc_freq(&t).ok();
+        if df == Some(0) {
             return;
         }
-        let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
-        self.out
-            .push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        self.terms.push(TermClause {
+            kind,
+            text: term.to_string(),
+            boost,
+            df,
+        });
+    }
+
+    /// The query's clauses. A word form, or a folded stem, that is found in exactly as many
+    /// passages as its stem is found in exactly the same passages (every passage with the word
+    /// has its stem; every passage with the stem has its folded form): its clause is merged
+    /// into the stem's, their boosts added, so the passages score about as before but are
+    /// read once. In a library many words occur in one form only, and most words with я, ю,
+    /// э, ц, ь are their folded forms' only source.
+    fn finish(self) -> Vec<(Occur, Box<dyn Query>)> {
+        let Clauses {
+            fields,
+            mut terms,
+            mut out,
+            ..
+        } = self;
+        let mut stems: HashMap<(FieldKind, String), usize> = HashMap::default();
+        let mut folded: HashMap<String, usize> = HashMap::default();
+        for (i, t) in terms.iter().enumerate() {
+            match t.kind {
+                FieldKind::KyStem => {
+                    folded.entry(fold::loose(&fold::fold(&t.text))).or_insert(i);
+                    stems.entry((t.kind, t.text.clone())).or_insert(i);
+                }
+                FieldKind::RuStem => {
+                    stems.entry((t.kind, t.text.clone())).or_insert(i);
+                }
+                _ => {}
+            }
+        }
+        let mut merged = vec![false; terms.len()];
+        for i in 0..terms.len() {
+            let t = &terms[i];
+            let target = match t.kind {
+                FieldKind::KyText => stems.get(&(FieldKind::KyStem, kyrgyz::stem(&t.text))),
+                FieldKind::RuText => stems.get(&(FieldKind::RuStem, russian_stem(&t.text))),
+                FieldKind::KyFold => folded.get(&t.text),
+                _ => None,
+            };
+            if let Some(&j) = target
+                && j != i
+                && t.df.is_some()
+                && terms[j].df == t.df
+            {
+                let boost = t.boost;
+                terms[j].boost += boost;
+                merged[i] = true;
+            }
+        }
+        for (t, _) in terms.into_iter().zip(merged).filter(|(_, m)| !m) {
+            let term = Term::from_field_text(fields.analyzed(t.kind), &t.text);
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            out.push((Occur::Should, Box::new(BoostQuery::new(q, t.boost))));
+        }
+        out
+    }
+
+    /// Whether some passage has `term` in the field of `kind`.
+    fn has(&self, kind: FieldKind, term: &str) -> bool {
+        let t = Term::from_field_text(self.fields.analyzed(kind), term);
+        self.searcher.doc_freq(&t).is_ok_and(|n| n > 0)
     }
 
     /// Words that start with `prefix` (search as you type, and words the stemmer does not
@@ -172,7 +248,8 @@ impl Clauses<'_> {
     /// searched through their stems (`stem_of`, in `stem_kind`): the most frequent stems first,
     /// at most [`PREFIX_EXPANSIONS`], leaving out those the query has already. A completion
     /// adds a term clause, so tantivy can skip passages that cannot reach the top (block-max
-    /// WAND), and its forms share one posting list instead of one each.
+    /// WAND), and its forms share one posting list instead of one each. Stems longer than
+    /// `longest` characters are left out.
     fn prefix(
         &mut self,
         kind: FieldKind,
@@ -180,6 +257,7 @@ impl Clauses<'_> {
         boost: f32,
         stem_kind: FieldKind,
         stem_of: impl Fn(&str) -> String,
+        longest: usize,
     ) {
         if !self.seen.insert((kind, prefix.to_string(), true)) {
             return;
@@ -205,7 +283,9 @@ impl Clauses<'_> {
         }
         for (term, freq) in found {
             let stem = stem_of(&term);
-            if !self.seen.contains(&(stem_kind, stem.clone(), false)) {
+            if stem.chars().count() <= longest
+                && !self.seen.contains(&(stem_kind, stem.clone(), false))
+            {
                 *by_stem.entry(stem).or_default() += freq;
             }
         }
@@ -238,21 +318,13 @@ pub fn word_is_known(searcher: &tantivy::Searcher, fields: &Fields, word: &str) 
         fields,
         searcher,
         seen: HashSet::default(),
+        terms: Vec::new(),
         out: Vec::new(),
     };
     for lang in languages_for(None) {
         word_clauses(&mut c, lang, word, false, 1.0);
     }
-    let mut known = false;
-    for (_, q) in &c.out {
-        q.query_terms(&mut |term, _| {
-            known = known || searcher.doc_freq(term).is_ok_and(|n| n > 0);
-        });
-        if known {
-            return true;
-        }
-    }
-    false
+    c.terms.iter().any(|t| t.df.is_some_and(|n| n > 0))
 }
 
 /// Which language clause sets a query gets.
@@ -286,6 +358,7 @@ pub fn build(
         fields,
         searcher,
         seen: HashSet::default(),
+        terms: Vec::new(),
         out: Vec::new(),
     };
     let n = q.words.len();
@@ -313,10 +386,10 @@ pub fn build(
             phrase_clause(&mut c, lang, phrase, 2.0);
         }
     }
-    if c.out.is_empty() {
+    let mut clauses = c.finish();
+    if clauses.is_empty() {
         return None;
     }
-    let mut clauses = c.out;
     let positive: Box<dyn Query> = Box::new(BooleanQuery::new(std::mem::take(&mut clauses)));
     if q.excluded.is_empty() {
         return Some(positive);
@@ -451,7 +524,7 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             if last {
                 let (field, target) = (FieldKind::KyText, FieldKind::KyStem);
                 for p in prefixes(cand, &stem) {
-                    c.prefix(field, p, 0.3 * w, target, kyrgyz::stem);
+                    c.prefix(field, p, 0.3 * w, target, kyrgyz::stem, usize::MAX);
                 }
             }
             continue;
@@ -481,6 +554,7 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                     0.3 * w,
                     FieldKind::KyFold,
                     loose_stem,
+                    usize::MAX,
                 );
             }
         }
@@ -492,7 +566,7 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
 /// word folded, `key` its folded stem (see [`prefixes`]).
 fn folded_completions(c: &mut Clauses<'_>, kind: FieldKind, word: &str, key: &str, w: f32) {
     for p in prefixes(word, key) {
-        c.prefix(kind, p, 0.3 * w, kind, str::to_string);
+        c.prefix(kind, p, 0.3 * w, kind, str::to_string, usize::MAX);
     }
 }
 
@@ -527,12 +601,21 @@ fn russian_clauses(c: &mut Clauses<'_>, word: &str, last: bool, w: f32) {
         c.term(FieldKind::RuStem, &russian_stem(&f), 0.5 * w);
     }
     if last && stem.chars().count() >= 3 {
+        // A word the passages have is finished: its completions are the stems Snowball cut
+        // too short (`альбому` → альб, whose `альбом` holds the other cases), not longer words
+        // (`после` → последний, `среди` → средневековый).
+        let longest = if c.has(FieldKind::RuStem, &stem) {
+            t.chars().count()
+        } else {
+            usize::MAX
+        };
         c.prefix(
             FieldKind::RuStem,
             &stem,
             0.3 * w,
             FieldKind::RuStem,
             str::to_string,
+            longest,
         );
     }
 }

@@ -378,6 +378,8 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
                     .any(|l| analyzers::primary(&b.language) == analyzers::primary(l))
             })
     };
+    // Where the search skipped documents: every document scoring above this was seen.
+    let mut skipped_below: Option<f32> = None;
     let groups: Vec<(String, f32, Passages)> = if searcher.num_docs() <= exact_limit {
         searcher.search(
             &*full,
@@ -403,7 +405,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
                 .map(|b| b.slug.clone())
                 .collect::<HashSet<String>>()
         });
-        let (groups, exact) = searcher.search(
+        let (groups, threshold) = searcher.search(
             &*full,
             &TopBooks {
                 catalog: catalog.clone(),
@@ -411,7 +413,8 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
                 eligible,
             },
         )?;
-        results.totals_exact = exact;
+        results.totals_exact = threshold.is_none();
+        skipped_below = threshold;
         groups
     };
     let mut grouped: Vec<Group> = groups
@@ -445,7 +448,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     results.total_books = grouped.len();
     let start = ((page - 1) * per_page).min(grouped.len());
     let end = (start + per_page).min(grouped.len());
-    if !results.totals_exact {
+    if let Some(threshold) = skipped_below {
         // Skipping let some passages of the page's books go unscored: read them exactly.
         best_passages(
             &searcher,
@@ -453,6 +456,7 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
             &catalog,
             &*full,
             &mut grouped[start..end],
+            threshold,
         )?;
     }
     let highlight = HighlightTerms::new(&parsed, &langs);
@@ -545,8 +549,13 @@ struct TopBooksSegment {
     books: HashMap<u64, (f32, Passages)>,
     /// The best `wanted` books: (score key, book ordinal).
     top: std::collections::BTreeSet<(u32, u64)>,
+    /// Whether documents may have been skipped (a threshold was given to the scorer).
     skipped: bool,
 }
+
+/// Books with their scores and best passages found so far, and, if documents were skipped,
+/// the score above which none was: a passage scoring higher than that was seen.
+type BookFruit = (Vec<(String, f32, Passages)>, Option<f32>);
 
 /// An order-preserving integer key of a score (BM25 scores are finite).
 fn score_key(s: f32) -> u32 {
@@ -606,7 +615,7 @@ impl TopBooksSegment {
 }
 
 impl tantivy::collector::Collector for TopBooks {
-    type Fruit = (Vec<(String, f32, Passages)>, bool);
+    type Fruit = BookFruit;
     type Child = TopBooksSegment;
 
     fn for_segment(
@@ -656,32 +665,34 @@ impl tantivy::collector::Collector for TopBooks {
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let exact = fruits.iter().all(|f| f.1);
+        let threshold = fruits.iter().filter_map(|f| f.1).reduce(f32::max);
         let groups = GroupAll {
             catalog: self.catalog.clone(),
         }
         .merge_fruits(fruits.into_iter().map(|f| f.0).collect())?;
-        Ok((groups, exact))
+        Ok((groups, threshold))
     }
 }
 
 impl tantivy::collector::SegmentCollector for TopBooksSegment {
-    type Fruit = (Vec<(String, f32, Passages)>, bool);
+    type Fruit = BookFruit;
 
     fn collect(&mut self, doc: tantivy::DocId, score: tantivy::Score) {
         self.take(doc, score);
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(mut self) -> Self::Fruit {
+        // The last threshold is the highest one given to the scorer.
+        let threshold = self.skipped.then(|| self.threshold());
         let Some(names) = self.names else {
-            return (Vec::new(), true);
+            return (Vec::new(), threshold);
         };
         let books = self
             .books
             .into_iter()
             .map(|(ord, (score, passages))| (names.book_name(ord).to_string(), score, passages))
             .collect();
-        (books, !self.skipped)
+        (books, threshold)
     }
 }
 
@@ -690,21 +701,26 @@ impl tantivy::collector::SegmentCollector for TopBooksSegment {
 /// takes that edition's passages. Only the books' own documents are scored: a book's passages
 /// are runs of consecutive documents (one indexing thread), so the query's scorer seeks to each
 /// run and reads it through, instead of testing every passage of the page's books one by one.
+///
+/// Every passage scoring above `threshold` was seen by the search, so a book whose kept passages
+/// all score above it (and fill its [`PASSAGES_PER_BOOK`]) has them already.
 fn best_passages(
     searcher: &tantivy::Searcher,
     fields: &crate::schema::Fields,
     catalog: &Catalog,
     full: &dyn Query,
     page: &mut [Group],
+    threshold: f32,
 ) -> Result<()> {
     use tantivy::DocSet;
     let source = |g: &Group| g.3.as_ref().unwrap_or(&g.0).slug.clone();
-    let slugs: HashSet<String> = page.iter().map(source).collect();
+    let complete =
+        |g: &Group| g.2.len() >= PASSAGES_PER_BOOK && g.2.iter().all(|p| p.0 > threshold);
+    let slugs: HashSet<String> = page.iter().filter(|g| !complete(g)).map(source).collect();
     if slugs.is_empty() {
         return Ok(());
     }
     let scoring = tantivy::query::EnableScoring::enabled_from_searcher(searcher);
-    let weight = full.weight(scoring)?;
     // A union of clauses (no filter, no exclusion), as most queries are, is scored clause by
     // clause over each run: a union scorer that seeks works through a window of 4,096
     // documents for every run, most of them outside it.
@@ -717,7 +733,9 @@ fn best_passages(
         ),
         _ => None,
     };
-    let mut found: HashMap<String, Passages> = HashMap::default();
+    // The whole query's weight, for other queries (built at first use).
+    let mut weight: Option<Box<dyn tantivy::query::Weight>> = None;
+    let mut found: HashMap<&str, Passages> = HashMap::default();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let inverted = reader.inverted_index(fields.book)?;
         // (first doc, last doc, book) for every run of the books' documents, in doc order.
@@ -748,9 +766,9 @@ fn best_passages(
         let Some(names) = catalog.segments.get(&reader.segment_id()) else {
             continue;
         };
-        let mut keep = |slug: &str, doc: u32, score: f32| {
+        let mut keep = |slug, doc: u32, score: f32| {
             if alive.is_none_or(|a| !a.is_deleted(doc)) && names.kind(doc) == "passage" {
-                let list = found.entry(slug.to_string()).or_default();
+                let list = found.entry(slug).or_default();
                 keep_best(list, (score, DocAddress::new(ord as u32, doc)));
             }
         };
@@ -785,6 +803,10 @@ fn best_passages(
             }
             continue;
         }
+        let weight = match &weight {
+            Some(w) => w,
+            None => weight.insert(full.weight(scoring)?),
+        };
         let mut scorer = weight.scorer(reader, 1.0)?;
         for (start, end, slug) in runs {
             let mut doc = if scorer.doc() >= start {
@@ -801,8 +823,8 @@ fn best_passages(
             }
         }
     }
-    for g in page.iter_mut() {
-        if let Some(p) = found.get(&source(g)) {
+    for g in page.iter_mut().filter(|g| !complete(g)) {
+        if let Some(p) = found.get(source(g).as_str()) {
             g.2 = p.clone();
         }
     }
@@ -1779,6 +1801,103 @@ mod tests {
             assert_eq!(passages_of(&best), passages_of(&all), "{query}");
             assert_eq!(passages_of(&best).len(), 10 * PASSAGES_PER_BOOK, "{query}");
         }
+    }
+
+    #[test]
+    fn a_word_in_one_form_is_read_once_and_an_exact_form_still_ranks_first() {
+        let lib = library(&[(
+            "a",
+            "ky",
+            5,
+            &["Биз жээкте отурдук.", "Жээги узун.", "Суусу тунук."],
+        )]);
+        let searcher = lib.reader.searcher();
+        let terms = |q: &str| {
+            let built = query::build(
+                &searcher,
+                &lib.fields,
+                &query::parse(q),
+                &["ky"],
+                &[],
+                &Default::default(),
+            )
+            .unwrap();
+            let mut n = 0;
+            built.query_terms(&mut |_, _| n += 1);
+            n
+        };
+        // `суусу` is the only form of its stem: one posting list, not the word's and the
+        // stem's.
+        assert_eq!(terms("суусу"), 1);
+        // `жээк` has two forms: the typed one keeps its own clause beside the stem (whose
+        // folded form `жеек` is the same passages and merges into it)…
+        assert_eq!(terms("жээкте"), 2);
+        // …so the passage with the form as typed ranks first.
+        let r = search(
+            &lib,
+            &SearchRequest {
+                query: "жээкте".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(passages_of(&r), ["a#p0", "a#p1"]);
+    }
+
+    #[test]
+    fn a_finished_russian_word_is_completed_only_where_snowball_cut_it_short() {
+        let lib = library(&[(
+            "r",
+            "ru",
+            5,
+            &[
+                "Новые альбомы вышли.",
+                "Последний урок был трудным.",
+                "После урока мы ушли домой.",
+            ],
+        )]);
+        let found = |q: &str| {
+            let req = SearchRequest {
+                query: q.into(),
+                lang: Some("ru".into()),
+                ..Default::default()
+            };
+            passages_of(&search(&lib, &req).unwrap())
+        };
+        // Snowball stems `альбому` to альб and `альбомы` to альбом: the completion joins them.
+        assert_eq!(found("альбому"), ["r#p0"]);
+        // `после` is a word of its own, not the start of `последний`.
+        assert_eq!(found("после"), ["r#p2"]);
+        // Still being typed, a word is completed as before.
+        assert_eq!(found("послед"), ["r#p1"]);
+    }
+
+    #[test]
+    fn passages_skipped_while_books_were_found_are_read_back() {
+        // With one book wanted, the strong third passage raises the bar above the fourth, which
+        // the search then skips: the book's first passages (seen while there was no bar yet)
+        // must not stand in for it.
+        let lib = library(&[(
+            "a",
+            "ky",
+            5,
+            &[
+                "китеп жана жана жана жана жана жана жана жана",
+                "китеп жана жана жана жана жана жана",
+                "китеп китеп китеп",
+                "китеп жана",
+            ],
+        )]);
+        let req = SearchRequest {
+            query: "китеп".into(),
+            per_page: 1,
+            ..Default::default()
+        };
+        let best = run_grouping(&lib, &req, 0).unwrap();
+        let all = run_grouping(&lib, &req, u64::MAX).unwrap();
+        assert!(!best.totals_exact);
+        assert_eq!(passages_of(&all), ["a#p2", "a#p3", "a#p1"]);
+        assert_eq!(passages_of(&best), passages_of(&all));
     }
 
     #[test]
