@@ -517,6 +517,14 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             if let Some(b) = kyrgyz::derivation_base(&stem) {
                 c.term(FieldKind::KyStem, b, 0.5 * w);
             }
+            // The present-future forms the stemmer leaves whole (`жазат`, `жазышат`): a query
+            // for the verb finds them, and a query in that form finds the verb's other forms.
+            for form in kyrgyz::aorist_forms(&stem) {
+                c.term(FieldKind::KyStem, &kyrgyz::stem(&form), 0.5 * w);
+            }
+            if let Some(root) = kyrgyz::aorist_root(cand) {
+                c.term(FieldKind::KyStem, &kyrgyz::stem(&root), 0.5 * w);
+            }
         }
         // Typed with ө ү ң: the reader's keyboard has them, so the word is searched as typed;
         // otherwise it may stand for a word with those letters, and the folded field is searched.

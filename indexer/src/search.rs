@@ -1989,6 +1989,24 @@ mod tests {
     }
 
     #[test]
+    fn a_verb_meets_its_present_future_forms() {
+        let lib = library(&[
+            ("writes", "ky", 5, &["Окуучулар дептерге кат жазышат."]),
+            ("wrote", "ky", 5, &["Апам мага кат жазган."]),
+            ("goes", "ky", 5, &["Ал мектепке эртең менен барат."]),
+            ("summer", "ky", 5, &["Бул жылы жай ысык болду."]),
+        ]);
+        // The dictionary form finds the present-future, which the stemmer leaves whole…
+        let writing = found(&lib, "жазуу");
+        assert!(writing.contains(&"writes#p0".to_string()), "{writing:?}");
+        assert!(writing.contains(&"wrote#p0".to_string()), "{writing:?}");
+        // …and a present-future form finds the verb's other forms.
+        let wrote = found(&lib, "жазат");
+        assert!(wrote.contains(&"wrote#p0".to_string()), "{wrote:?}");
+        assert_eq!(found(&lib, "баруу"), ["goes#p0"]);
+    }
+
+    #[test]
     fn results_are_grouped_by_book_with_facets_of_the_books() {
         let lib = library(&[
             ("a", "ky", 5, &["Китеп окуу пайдалуу.", "Китептер текчеде."]),

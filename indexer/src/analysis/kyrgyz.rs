@@ -368,6 +368,81 @@ pub fn verbal_noun(root: &str) -> String {
     s
 }
 
+/// The low vowel (а е о ө) a suffix takes after a syllable whose last vowel is `v`: о and ө
+/// after о and ө ү, but а after у (турат, болот, көрөт, түшөт).
+fn low_vowel(v: Option<char>) -> char {
+    match v {
+        Some('е' | 'и' | 'э' | 'і' | 'ә') => 'е',
+        Some('о' | 'ё') => 'о',
+        Some('ө' | 'ү') => 'ө',
+        _ => 'а',
+    }
+}
+
+/// The high vowel (ы и у ү) a suffix takes after a syllable whose last vowel is `v`.
+fn high_vowel(v: Option<char>) -> char {
+    match v {
+        Some('е' | 'и' | 'э' | 'і' | 'ә') => 'и',
+        Some('о' | 'у' | 'ё' | 'ю') => 'у',
+        Some('ө' | 'ү') => 'ү',
+        _ => 'ы',
+    }
+}
+
+/// The present-future forms of a verb root, 3rd person singular and plural, for query
+/// expansion: жаз → жазат, жазышат; кел → келет, келишет; бол → болот, болушат; көр → көрөт,
+/// көрүшөт; чык → чыгат, чыгышат; оку → окушат (its singular окуйт already stems to the
+/// root). The stemmer leaves -ат on words, because many nouns end in it (өкмөт, билет,
+/// сүрөт, аракет). None for roots in й (коёт is spelled apart) or of one letter.
+pub fn aorist_forms(root: &str) -> Vec<String> {
+    let mut chars = root.chars();
+    let Some(last) = chars.next_back() else {
+        return Vec::new();
+    };
+    if chars.next().is_none()
+        || last == 'й'
+        || !root
+            .chars()
+            .all(|c| matches!(c, 'а'..='я' | 'ө' | 'ү' | 'ң'))
+    {
+        return Vec::new();
+    }
+    let v = last_vowel(root);
+    if is_vowel(last) {
+        return vec![format!("{root}ш{}т", low_vowel(v))];
+    }
+    // к and п are voiced before the vowel: чык → чыгат, тап → табат.
+    let mut base = root.to_string();
+    match last {
+        'к' => {
+            base.pop();
+            base.push('г');
+        }
+        'п' => {
+            base.pop();
+            base.push('б');
+        }
+        _ => {}
+    }
+    let high = high_vowel(v);
+    vec![
+        format!("{base}{}т", low_vowel(v)),
+        format!("{base}{high}ш{}т", low_vowel(Some(high))),
+    ]
+}
+
+/// The root of a present-future form (`жазат`, `келишет`, `чыгат` → жаз, кел, чык), for query
+/// expansion; None if the word does not end like one or too little would be left.
+pub fn aorist_root(word: &str) -> Option<String> {
+    let start = ["IшAт", "Aт"]
+        .iter()
+        .filter_map(|pat| suffix_start(word, pat))
+        .find(|&start| fits(Consonant, &word[..start]) && stem_ok(&word[..start], 3))?;
+    let mut root = word[..start].to_string();
+    devoice_end(&mut root);
+    Some(root)
+}
+
 /// к and п turn into г and б before a vowel suffix (аймагы, китеби); undo that.
 fn devoice_end(stem: &mut String) {
     let new = match stem.chars().next_back() {
@@ -466,6 +541,32 @@ mod tests {
     #[test]
     fn noun_kitep_family_meets() {
         same(&["китеп", "китеби", "китептер", "китептерибизден", "китебин"]);
+    }
+
+    #[test]
+    fn present_future_forms_follow_harmony_and_voicing() {
+        assert_eq!(aorist_forms("жаз"), ["жазат", "жазышат"]);
+        assert_eq!(aorist_forms("кел"), ["келет", "келишет"]);
+        assert_eq!(aorist_forms("бол"), ["болот", "болушат"]);
+        assert_eq!(aorist_forms("тур"), ["турат", "турушат"]);
+        assert_eq!(aorist_forms("көр"), ["көрөт", "көрүшөт"]);
+        assert_eq!(aorist_forms("түш"), ["түшөт", "түшүшөт"]);
+        assert_eq!(aorist_forms("чык"), ["чыгат", "чыгышат"]);
+        assert_eq!(aorist_forms("оку"), ["окушат"]);
+        assert_eq!(aorist_forms("иште"), ["иштешет"]);
+        assert!(aorist_forms("кой").is_empty() && aorist_forms("").is_empty());
+        for (form, root) in [
+            ("жазат", "жаз"),
+            ("келишет", "кел"),
+            ("чыгат", "чык"),
+            ("көрүшөт", "көр"),
+        ] {
+            assert_eq!(aorist_root(form).as_deref(), Some(root), "{form}");
+        }
+        // Too little would be left, or no consonant before the ending.
+        for word in ["кат", "алат", "саат", "китеп"] {
+            assert_eq!(aorist_root(word), None, "{word}");
+        }
     }
 
     #[test]
