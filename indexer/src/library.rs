@@ -162,19 +162,18 @@ struct VersionFile {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub generation: u64,
-    pub books: std::collections::HashMap<String, std::sync::Arc<BookRecord>>,
+    pub books: rustc_hash::FxHashMap<String, std::sync::Arc<BookRecord>>,
     pub glossary: Vec<GlossaryRecord>,
     /// The glossary analysed for query expansion.
     pub glossary_index: crate::query::GlossaryIndex,
     /// The primary language codes of the books (`ky`, `ru`, `uz` …).
     pub languages: std::collections::BTreeSet<String>,
     /// The editions of each work that has more than one (by work id, ordered by language).
-    pub editions: std::collections::HashMap<String, Vec<std::sync::Arc<BookRecord>>>,
+    pub editions: rustc_hash::FxHashMap<String, Vec<std::sync::Arc<BookRecord>>>,
     /// Each book's facet pairs (by slug), for counting facets of results.
-    pub facets: std::collections::HashMap<String, Vec<(&'static str, String)>>,
+    pub facets: rustc_hash::FxHashMap<String, Vec<(&'static str, String)>>,
     /// Per segment: the `kind` and `book` fast fields.
-    pub segments:
-        std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<SegmentNames>>,
+    pub segments: rustc_hash::FxHashMap<tantivy::index::SegmentId, std::sync::Arc<SegmentNames>>,
 }
 
 /// The `kind` and `book` fast fields of one segment, with their values by ordinal, so grouping

@@ -288,6 +288,7 @@ fn stem_with(word: &str, folded: bool) -> String {
     let mut verbal = false;
     let mut end = word.len();
     let mut slot = u8::MAX;
+    let mut innermost = "";
     if word.chars().count() > 40 {
         return word.to_string();
     }
@@ -306,15 +307,32 @@ fn stem_with(word: &str, folded: bool) -> String {
             })
             .max_by_key(|&(_, form, _)| form.len());
         match best {
-            Some((_, form, s)) => {
+            Some((suf, form, s)) => {
                 end -= form.len();
                 slot = s;
+                innermost = suf;
                 verbal |= s == VERB_PERSON_SLOT || s <= VERBAL_SLOT;
             }
             None => break,
         }
     }
     let mut out = word[..end].to_string();
+    // A root in ы/і spells ы/і + the present's й as и (оқы → оқиды, ері → ериді): give the
+    // root its vowel back. A root in и itself has two letters (киді).
+    if matches!(innermost, "ды" | "ді") && out.chars().count() >= 3 {
+        let mut rev = out.chars().rev();
+        if rev.next() == Some('и') && rev.next().is_some_and(|c| !is_vowel(c)) {
+            let front = rev
+                .find(|&c| is_vowel(c))
+                .is_some_and(|v| matches!(v, 'ә' | 'е' | 'ө' | 'ү' | 'і' | 'и' | 'э'));
+            out.pop();
+            out.push(match (front, folded) {
+                (false, _) => 'ы',
+                (true, false) => 'і',
+                (true, true) => 'и',
+            });
+        }
+    }
     // к/қ/п voice to г/ғ/б before a vowel suffix (кітабы, бағы); undo at the end.
     if end < word.len() {
         let new = match out.chars().next_back() {
@@ -418,6 +436,18 @@ mod tests {
         }
         assert_eq!(stem("қызыл"), "қызыл");
         assert_eq!(stem("қызылға"), "қызыл");
+    }
+
+    #[test]
+    fn present_of_roots_in_y_meets_the_root() {
+        // оқы + й + ды is spelled оқиды.
+        assert_eq!(stem("оқиды"), stem("оқы"));
+        assert_eq!(stem("тоқиды"), "тоқы");
+        assert_eq!(stem("ериді"), stem("ері"));
+        assert_eq!(folded_key("окиды"), folded_key("оқы"));
+        assert_eq!(folded_key("ериди"), folded_key("ері"));
+        // A root in и keeps it (киді: ки + past -ді).
+        assert_eq!(stem("киді"), "ки");
     }
 
     #[test]
