@@ -201,7 +201,11 @@ impl Clauses<'_> {
         for (i, t) in terms.iter().enumerate() {
             match t.kind {
                 FieldKind::KyStem => {
-                    folded.entry(fold::loose(&fold::fold(&t.text))).or_insert(i);
+                    // A stem that is its own folded form is not in the folded field at all.
+                    let key = fold::loose(&fold::fold(&t.text));
+                    if key != t.text {
+                        folded.entry(key).or_insert(i);
+                    }
                     stems.entry((t.kind, t.text.clone())).or_insert(i);
                 }
                 FieldKind::RuStem => {
@@ -469,6 +473,10 @@ fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         translit::to_cyrillic_variants(t)
     } else {
         c.term(FieldKind::KkStem, &kazakh::stem(t), w);
+        // A verb's root and its verbal noun and converb, which the stemmer keeps apart.
+        for form in kazakh::verb_forms(t) {
+            c.term(FieldKind::KkStem, &kazakh::stem(&form), 0.5 * w);
+        }
         vec![t.to_string()]
     };
     for cand in &cands {

@@ -1845,6 +1845,19 @@ mod tests {
     }
 
     #[test]
+    fn a_folded_word_keeps_the_passages_of_its_other_reading_when_counts_tie() {
+        // One passage each: `кол` (hand) and `көл` (lake), which typed without ө is `кол` too.
+        // Their posting lists are as long but not the same passages, so neither is merged.
+        let lib = library(&[
+            ("hand", "ky", 5, &["Колу ооруйт."]),
+            ("lake", "ky", 5, &["Көлү тунук."]),
+        ]);
+        let mut books = found(&lib, "колу");
+        books.sort();
+        assert_eq!(books, ["hand#p0", "lake#p0"]);
+    }
+
+    #[test]
     fn a_finished_russian_word_is_completed_only_where_snowball_cut_it_short() {
         let lib = library(&[(
             "r",
