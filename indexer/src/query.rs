@@ -483,6 +483,9 @@ fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         let key = kazakh::folded_key(cand);
         if latin || !fold::needs_fold(cand) {
             c.term(FieldKind::KkFold, &key, w);
+            for form in kazakh::verb_forms(cand) {
+                c.term(FieldKind::KkFold, &kazakh::folded_key(&form), 0.5 * w);
+            }
         }
         // The last word is completed, as in Kyrgyz: in the folded field, which every spelling
         // reaches (a verb's root `құр` finds `құрылды`).

@@ -1393,6 +1393,34 @@ mod tests {
     }
 
     #[test]
+    fn a_kazakh_verb_meets_its_root_verbal_noun_and_converb() {
+        let lib = library(&[
+            ("reads", "kk", 5, &["Ол кітапты күнде оқиды."]),
+            ("reading", "kk", 5, &["Балалар кітап оқып отыр."]),
+            ("readingnoun", "kk", 5, &["Кітап оқу пайдалы."]),
+            ("other", "kk", 5, &["Бүгін ауа райы жылы."]),
+        ]);
+        // The verbal noun as users type it, the root as exercises and treebanks cite it, and
+        // the root typed in Latin letters.
+        for q in ["оқу", "оқы", "oqu"] {
+            let req = SearchRequest {
+                query: q.into(),
+                lang: Some("kk".into()),
+                per_page: 10,
+                ..Default::default()
+            };
+            let mut books: Vec<String> = search(&lib, &req)
+                .unwrap()
+                .books
+                .iter()
+                .map(|b| b.book.slug.clone())
+                .collect();
+            books.sort();
+            assert_eq!(books, ["reading", "readingnoun", "reads"], "{q}");
+        }
+    }
+
+    #[test]
     fn kazakh_words_typed_without_kazakh_letters_are_found() {
         let lib = library(&[
             (

@@ -349,6 +349,69 @@ fn stem_with(word: &str, folded: bool) -> String {
     out
 }
 
+/// Other dictionary-like forms of a verb, for query expansion, since the stemmer keeps them
+/// apart: a root gives its verbal noun and converb (оқы → оқу, оқып; жаз → жазу, жазып; біл →
+/// білу, біліп; ойна → ойнау, ойнап), and a verbal noun gives the roots it may come from (оқу →
+/// оқ, оқы; жазу → жаз; ойнау → ойна). Users type the verbal noun, treebanks and exercise
+/// instructions have the root. A word that is no verb gives forms no passage has.
+pub fn verb_forms(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    if n < 2
+        || !chars.iter().all(|c| {
+            matches!(
+                c,
+                'а'..='я' | 'ә' | 'ғ' | 'қ' | 'ң' | 'ө' | 'ұ' | 'ү' | 'һ' | 'і'
+            )
+        })
+    {
+        return Vec::new();
+    }
+    let last = chars[n - 1];
+    let front = chars
+        .iter()
+        .rev()
+        .find(|&&c| is_vowel(c) && c != 'у' && c != 'и')
+        .is_some_and(|c| matches!(c, 'ә' | 'е' | 'ө' | 'ү' | 'і' | 'э'));
+    let mut out = Vec::new();
+    // As a root.
+    match last {
+        'ы' | 'і' => {
+            let base: String = chars[..n - 1].iter().collect();
+            out.push(format!("{base}у"));
+            out.push(format!("{word}п"));
+        }
+        'у' | 'и' | 'ю' | 'я' => {}
+        c if is_vowel(c) => {
+            out.push(format!("{word}у"));
+            out.push(format!("{word}п"));
+        }
+        c => {
+            out.push(format!("{word}у"));
+            // к қ п are voiced before the vowel: жақ → жағып.
+            let mut base: String = chars[..n - 1].iter().collect();
+            base.push(match c {
+                'к' => 'г',
+                'қ' => 'ғ',
+                'п' => 'б',
+                c => c,
+            });
+            out.push(format!("{base}{}п", if front { 'і' } else { 'ы' }));
+        }
+    }
+    // As a verbal noun.
+    if last == 'у' && n >= 3 {
+        let base: String = chars[..n - 1].iter().collect();
+        if is_vowel(chars[n - 2]) {
+            out.push(base);
+        } else {
+            out.push(format!("{base}{}", if front { 'і' } else { 'ы' }));
+            out.push(base);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +499,34 @@ mod tests {
         }
         assert_eq!(stem("қызыл"), "қызыл");
         assert_eq!(stem("қызылға"), "қызыл");
+    }
+
+    #[test]
+    fn verb_forms_of_roots_and_verbal_nouns() {
+        assert_eq!(verb_forms("оқы"), ["оқу", "оқып"]);
+        assert_eq!(verb_forms("жаз"), ["жазу", "жазып"]);
+        assert_eq!(verb_forms("біл"), ["білу", "біліп"]);
+        assert_eq!(verb_forms("жақ"), ["жақу", "жағып"]);
+        assert_eq!(verb_forms("ойна"), ["ойнау", "ойнап"]);
+        assert_eq!(verb_forms("оқу"), ["оқы", "оқ"]);
+        assert_eq!(verb_forms("жазу"), ["жазы", "жаз"]);
+        assert_eq!(verb_forms("ойнау"), ["ойна"]);
+        assert!(verb_forms("a").is_empty() && verb_forms("kitap").is_empty());
+        // Through the stemmer, a root and its verbal noun and converb meet.
+        let stems = |w: &str| -> Vec<String> {
+            std::iter::once(stem(w))
+                .chain(verb_forms(w).iter().map(|f| stem(f)))
+                .collect()
+        };
+        for (a, b) in [
+            ("оқы", "оқу"),
+            ("оқы", "оқып"),
+            ("жаз", "жазу"),
+            ("оқу", "оқиды"),
+        ] {
+            let (sa, sb) = (stems(a), stems(b));
+            assert!(sa.iter().any(|x| sb.contains(x)), "{a} {sa:?} / {b} {sb:?}");
+        }
     }
 
     #[test]
