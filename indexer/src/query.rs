@@ -530,11 +530,14 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             }
             // The present-future forms the stemmer leaves whole (`жазат`, `жазышат`): a query
             // for the verb finds them, and a query in that form finds the verb's other forms.
-            for form in kyrgyz::aorist_forms(&stem) {
-                c.term(FieldKind::KyStem, &kyrgyz::stem(&form), 0.5 * w);
+            let root = kyrgyz::aorist_root(cand);
+            if let Some(root) = &root {
+                c.term(FieldKind::KyStem, &kyrgyz::stem(root), 0.5 * w);
             }
-            if let Some(root) = kyrgyz::aorist_root(cand) {
-                c.term(FieldKind::KyStem, &kyrgyz::stem(&root), 0.5 * w);
+            for base in std::iter::once(stem.as_str()).chain(root.as_deref()) {
+                for form in kyrgyz::aorist_forms(base) {
+                    c.term(FieldKind::KyStem, &kyrgyz::stem(&form), 0.5 * w);
+                }
             }
         }
         // Typed with ө ү ң: the reader's keyboard has them, so the word is searched as typed;
@@ -564,6 +567,23 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
             c.term(FieldKind::KyFold, &fold::loose(b), 0.5 * w);
         }
+        let root = kyrgyz::aorist_root(&ff);
+        if let Some(root) = &root {
+            c.term(
+                FieldKind::KyFold,
+                &fold::loose(&kyrgyz::stem(root)),
+                0.5 * w,
+            );
+        }
+        for base in std::iter::once(folded_stem.as_str()).chain(root.as_deref()) {
+            for form in folded_aorist_forms(base) {
+                c.term(
+                    FieldKind::KyFold,
+                    &fold::loose(&kyrgyz::stem(&form)),
+                    0.5 * w,
+                );
+            }
+        }
         if last {
             let (lf, ls) = (fold::loose(&ff), fold::loose(&folded_stem));
             for p in prefixes(&lf, &ls) {
@@ -578,6 +598,29 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             }
         }
     }
+}
+
+/// The present-future forms of a folded root, folded. Folding lost whether a у was ү, after
+/// which the low vowel is ө: `туш` may be тур's kin (турат) or түш (түшөт, typed тушот), so a
+/// root in у gets both.
+fn folded_aorist_forms(root: &str) -> Vec<String> {
+    let mut out: Vec<String> = kyrgyz::aorist_forms(root)
+        .iter()
+        .map(|f| fold::fold(f))
+        .collect();
+    let last_vowel = root.chars().rev().find(|c| "аеиоуыэюяөү".contains(*c));
+    if last_vowel == Some('у')
+        && let Some(i) = root.rfind('у')
+    {
+        let front = format!("{}ү{}", &root[..i], &root[i + 'у'.len_utf8()..]);
+        for f in kyrgyz::aorist_forms(&front) {
+            let f = fold::fold(&f);
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
 }
 
 /// The last word's completions in a folded field whose terms are folded stems (Kazakh, Uzbek,

@@ -2043,8 +2043,21 @@ mod tests {
         assert!(writing.contains(&"wrote#p0".to_string()), "{writing:?}");
         // …and a present-future form finds the verb's other forms.
         let wrote = found(&lib, "жазат");
-        assert!(wrote.contains(&"wrote#p0".to_string()), "{wrote:?}");
+        assert!(
+            wrote.contains(&"wrote#p0".to_string()) && wrote.contains(&"writes#p0".to_string()),
+            "{wrote:?}"
+        );
         assert_eq!(found(&lib, "баруу"), ["goes#p0"]);
+        // Typed in Latin letters, or without ө ү (түшүү, typed тушуу), alike.
+        for q in ["jazuu", "jazat"] {
+            let r = found(&lib, q);
+            assert!(
+                r.contains(&"writes#p0".to_string()) && r.contains(&"wrote#p0".to_string()),
+                "{q}: {r:?}"
+            );
+        }
+        let fall = library(&[("falls", "ky", 5, &["Кар жерге акырын түшөт."])]);
+        assert_eq!(found(&fall, "тушуу"), ["falls#p0"]);
     }
 
     #[test]
