@@ -601,8 +601,8 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
 }
 
 /// The present-future forms of a folded root, folded. Folding lost whether a у was ү, after
-/// which the low vowel is ө: `туш` may be тур's kin (турат) or түш (түшөт, typed тушот), so a
-/// root in у gets both.
+/// which the low vowel is ө, not а: `тур` is тур (турат), but `туш` may be түш (түшөт, typed
+/// тушот), so a root whose last vowel is у gets both readings.
 fn folded_aorist_forms(root: &str) -> Vec<String> {
     let mut out: Vec<String> = kyrgyz::aorist_forms(root)
         .iter()

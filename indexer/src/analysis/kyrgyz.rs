@@ -368,8 +368,8 @@ pub fn verbal_noun(root: &str) -> String {
     s
 }
 
-/// The low vowel (а е о ө) a suffix takes after a syllable whose last vowel is `v`: о and ө
-/// after о and ө ү, but а after у (турат, болот, көрөт, түшөт).
+/// The low vowel (а е о ө) a suffix takes after a syllable whose last vowel is `v`: о after о,
+/// ө after ө and ү, е after е and и, and а after а, ы and у (болот, көрөт, түшөт, келет, турат).
 fn low_vowel(v: Option<char>) -> char {
     match v {
         Some('е' | 'и' | 'э' | 'і' | 'ә') => 'е',
@@ -393,7 +393,7 @@ fn high_vowel(v: Option<char>) -> char {
 /// expansion: жаз → жазат, жазышат; кел → келет, келишет; бол → болот, болушат; көр → көрөт,
 /// көрүшөт; чык → чыгат, чыгышат; оку → окушат (its singular окуйт already stems to the
 /// root). The stemmer leaves -ат on words, because many nouns end in it (өкмөт, билет,
-/// сүрөт, аракет). None for roots in й (коёт is spelled apart) or of one letter.
+/// сүрөт, аракет). Nothing for roots in й (коёт is spelled apart) or of one letter.
 pub fn aorist_forms(root: &str) -> Vec<String> {
     let mut chars = root.chars();
     let Some(last) = chars.next_back() else {
