@@ -246,8 +246,16 @@ fn stem_ok(s: &str, suffix: &str, slot: u8) -> bool {
                 | "йік"
         )
         || matches!(suffix, "ған" | "ген" | "қан" | "кен" | "ып" | "іп");
-    s.chars().count() >= if two { 2 } else { 3 } && s.chars().any(is_vowel)
+    let n = s.chars().count();
+    n >= if two { 2 } else { 3 }
+        && s.chars().any(is_vowel)
+        // Two letters ending in a vowel are a root only in a few words (су, не, же): elsewhere
+        // they are what -лар/-лер leaves of a future participle (келер, болар, салар).
+        && (n > 2 || !s.chars().next_back().is_some_and(is_vowel) || SHORT_ROOTS.contains(&s))
 }
+
+/// Roots of two letters that end in a vowel and take endings.
+const SHORT_ROOTS: &[&str] = &["су", "жу", "ки", "же", "де", "не", "ми", "ту", "бу"];
 
 /// Whether `suf` can end a word whose remainder is `rest`, by the sounds Kazakh case endings
 /// follow: the n-initial locative, dative and ablative come after the possessive -ы/-і (үйінде,
@@ -350,9 +358,9 @@ fn stem_with(word: &str, folded: bool) -> String {
 }
 
 /// Other dictionary-like forms of a verb, for query expansion, since the stemmer keeps them
-/// apart: a root gives its verbal noun and converb (оқы → оқу, оқып; жаз → жазу, жазып; біл →
-/// білу, біліп; ойна → ойнау, ойнап), and a verbal noun gives the roots it may come from (оқу →
-/// оқ, оқы; жазу → жаз; ойнау → ойна). Users type the verbal noun, treebanks and exercise
+/// apart: a root gives its verbal noun, converb and future participle (оқы → оқу, оқып, оқыр;
+/// жаз → жазу, жазып, жазар; біл → білу, біліп, білер; ойна → ойнау, ойнап, ойнар), and a
+/// verbal noun gives the roots it may come from (оқу → оқ, оқы; жазу → жаз; ойнау → ойна). Users type the verbal noun, treebanks and exercise
 /// instructions have the root. A word that is no verb gives forms no passage has.
 pub fn verb_forms(word: &str) -> Vec<String> {
     let chars: Vec<char> = word.chars().collect();
@@ -380,11 +388,13 @@ pub fn verb_forms(word: &str) -> Vec<String> {
             let base: String = chars[..n - 1].iter().collect();
             out.push(format!("{base}у"));
             out.push(format!("{word}п"));
+            out.push(format!("{word}р"));
         }
         'у' | 'и' | 'ю' | 'я' => {}
         c if is_vowel(c) => {
             out.push(format!("{word}у"));
             out.push(format!("{word}п"));
+            out.push(format!("{word}р"));
         }
         c => {
             out.push(format!("{word}у"));
@@ -397,6 +407,7 @@ pub fn verb_forms(word: &str) -> Vec<String> {
                 c => c,
             });
             out.push(format!("{base}{}п", if front { 'і' } else { 'ы' }));
+            out.push(format!("{base}{}р", if front { 'е' } else { 'а' }));
         }
     }
     // As a verbal noun.
@@ -503,11 +514,11 @@ mod tests {
 
     #[test]
     fn verb_forms_of_roots_and_verbal_nouns() {
-        assert_eq!(verb_forms("оқы"), ["оқу", "оқып"]);
-        assert_eq!(verb_forms("жаз"), ["жазу", "жазып"]);
-        assert_eq!(verb_forms("біл"), ["білу", "біліп"]);
-        assert_eq!(verb_forms("жақ"), ["жақу", "жағып"]);
-        assert_eq!(verb_forms("ойна"), ["ойнау", "ойнап"]);
+        assert_eq!(verb_forms("оқы"), ["оқу", "оқып", "оқыр"]);
+        assert_eq!(verb_forms("жаз"), ["жазу", "жазып", "жазар"]);
+        assert_eq!(verb_forms("біл"), ["білу", "біліп", "білер"]);
+        assert_eq!(verb_forms("жақ"), ["жақу", "жағып", "жағар"]);
+        assert_eq!(verb_forms("ойна"), ["ойнау", "ойнап", "ойнар"]);
         assert_eq!(verb_forms("оқу"), ["оқы", "оқ"]);
         assert_eq!(verb_forms("жазу"), ["жазы", "жаз"]);
         assert_eq!(verb_forms("ойнау"), ["ойна"]);
@@ -523,6 +534,8 @@ mod tests {
             ("оқы", "оқып"),
             ("жаз", "жазу"),
             ("оқу", "оқиды"),
+            ("кел", "келер"),
+            ("бол", "болар"),
         ] {
             let (sa, sb) = (stems(a), stems(b));
             assert!(sa.iter().any(|x| sb.contains(x)), "{a} {sa:?} / {b} {sb:?}");
@@ -562,7 +575,13 @@ mod tests {
             assert_eq!(stem(w), "ал", "{w}");
         }
         assert_eq!(stem("суды"), "су");
+        assert_eq!(stem("сулар"), "су");
         assert_eq!(stem("айлар"), "ай");
+        assert_eq!(stem("неге"), "не");
+        // A future participle is not two letters and a plural (ке-лер, бо-лар).
+        for w in ["келер", "болар", "салар"] {
+            assert_eq!(stem(w), w, "{w}");
+        }
         // Nouns that end like those endings keep them.
         for w in ["нәрсе", "дайын", "аудан", "тамақ", "аймақ", "алтын"]
         {
