@@ -67,22 +67,25 @@ pub fn is_latin_word(word: &str) -> bool {
 /// Transliterates the Latin letters of `s` to Cyrillic; other characters are kept.
 /// `ng` is read as н+г, except at the end of a word, where it is ң.
 pub fn to_cyrillic(s: &str) -> String {
-    convert(s, false)
+    convert(s, false, false)
 }
 
 /// Spellings to try for a Latin query: [`to_cyrillic`] first, then (if different)
-/// the reading with every `ng` as ң (`dengiz` → деңиз beside денгиз).
+/// the reading with every `ng` as ң (`dengiz` → деңиз beside денгиз), and the reading with a
+/// `y` between `u` and a consonant as ы (Kazakh `auyl` → ауыл, `tuyndy` → туынды, beside
+/// Kyrgyz `uyku` → уйку).
 pub fn to_cyrillic_variants(s: &str) -> Vec<String> {
-    let first = convert(s, false);
-    let second = convert(s, true);
-    if second == first {
-        vec![first]
-    } else {
-        vec![first, second]
+    let mut out = vec![convert(s, false, false)];
+    for (ng_is_eng, uy) in [(true, false), (false, true)] {
+        let v = convert(s, ng_is_eng, uy);
+        if !out.contains(&v) {
+            out.push(v);
+        }
     }
+    out
 }
 
-fn convert(s: &str, ng_is_eng: bool) -> String {
+fn convert(s: &str, ng_is_eng: bool, uy: bool) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     let chars: Vec<char> = s.chars().flat_map(char::to_lowercase).collect();
     let mut i = 0;
@@ -95,7 +98,7 @@ fn convert(s: &str, ng_is_eng: bool) -> String {
             {
                 i += 1;
             }
-            convert_word(&chars[start..i], ng_is_eng, &mut out);
+            convert_word(&chars[start..i], ng_is_eng, uy, &mut out);
         } else {
             out.push(chars[i]);
             i += 1;
@@ -104,7 +107,7 @@ fn convert(s: &str, ng_is_eng: bool) -> String {
     out
 }
 
-fn convert_word(w: &[char], ng_is_eng: bool, out: &mut String) {
+fn convert_word(w: &[char], ng_is_eng: bool, uy: bool, out: &mut String) {
     let at = |k: usize| w.get(k).copied().unwrap_or('\0');
     let word_start = out.len();
     let mut i = 0;
@@ -120,7 +123,8 @@ fn convert_word(w: &[char], ng_is_eng: bool, out: &mut String) {
             ('c', 'h') => ("ч", 2),
             ('z', 'h') => ("ж", 2),
             ('k', 'h') => ("х", 2),
-            ('t', 's') => ("ц", 2),
+            // `tsh` is т + ш (патша, күзетші), never ц + х.
+            ('t', 's') if at(i + 2) != 'h' => ("ц", 2),
             ('n', 'g') => {
                 let next = at(i + 2);
                 if ng_is_eng || next == '\0' || !is_latin_vowel(next) {
@@ -134,6 +138,9 @@ fn convert_word(w: &[char], ng_is_eng: bool, out: &mut String) {
             ('y', 'u') => ("ю", 2),
             ('y', 'o') => ("ё", 2),
             ('y', 'e') => ("е", 2),
+            ('y', n) if uy && i > 0 && w[i - 1] == 'u' && n != '\0' && !is_latin_vowel(n) => {
+                ("ы", 1)
+            }
             ('y', _) => (if prev_vowel { "й" } else { "ы" }, 1),
             ('e', _) => (if i == 0 || prev_vowel { "э" } else { "е" }, 1),
             _ => (single(c), 1),
@@ -214,6 +221,14 @@ mod tests {
         assert_eq!(loose(&to_cyrillic("dengeel")), loose(&fold("деңгээл")));
         assert_eq!(to_cyrillic_variants("dengiz"), vec!["денгиз", "деңиз"]);
         assert_eq!(to_cyrillic_variants("kitep"), vec!["китеп"]);
+        // `tsh` is т + ш; `ts` alone is ц.
+        assert_eq!(to_cyrillic("patsha"), "патша");
+        assert_eq!(to_cyrillic("kuzetshi"), "кузетши");
+        assert_eq!(to_cyrillic("ditsiplina"), "дициплина");
+        // A `y` after `u` before a consonant is read both ways.
+        assert_eq!(to_cyrillic_variants("auyl"), vec!["ауйл", "ауыл"]);
+        assert_eq!(to_cyrillic_variants("uyku"), vec!["уйку", "уыку"]);
+        assert_eq!(to_cyrillic_variants("tuya"), vec!["туя"]);
     }
 
     #[test]
