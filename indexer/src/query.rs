@@ -157,7 +157,17 @@ struct TermClause {
     df: Option<u64>,
 }
 
-impl Clauses<'_> {
+impl<'a> Clauses<'a> {
+    fn new(fields: &'a Fields, searcher: &'a tantivy::Searcher) -> Self {
+        Clauses {
+            fields,
+            searcher,
+            seen: HashSet::default(),
+            terms: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
     fn term(&mut self, kind: FieldKind, term: &str, boost: f32) {
         if term.is_empty() || !self.seen.insert((kind, term.to_string(), false)) {
             return;
@@ -304,27 +314,16 @@ impl Clauses<'_> {
 /// Whether `word` matches any passage by itself, in any language (its words, stems and folded
 /// forms; no completions and no glossary): a word that does not may be a typo.
 pub fn word_is_known(searcher: &tantivy::Searcher, fields: &Fields, word: &str) -> bool {
+    let mut c = Clauses::new(fields, searcher);
     // Most words are in the index as typed (or folded): four lookups, no analysis.
-    let has = |kind: FieldKind, term: &str| {
-        searcher
-            .doc_freq(&Term::from_field_text(fields.analyzed(kind), term))
-            .is_ok_and(|n| n > 0)
-    };
     let lower = word.to_lowercase();
-    if has(FieldKind::KyText, &lower)
-        || has(FieldKind::RuText, &normalize::russian_yo(&lower))
-        || has(FieldKind::Other, &lower)
-        || has(FieldKind::KyLoose, &fold::loose(&fold::fold(&lower)))
+    if c.has(FieldKind::KyText, &lower)
+        || c.has(FieldKind::RuText, &normalize::russian_yo(&lower))
+        || c.has(FieldKind::Other, &lower)
+        || c.has(FieldKind::KyLoose, &fold::loose(&fold::fold(&lower)))
     {
         return true;
     }
-    let mut c = Clauses {
-        fields,
-        searcher,
-        seen: HashSet::default(),
-        terms: Vec::new(),
-        out: Vec::new(),
-    };
     for lang in languages_for(None) {
         word_clauses(&mut c, lang, word, false, 1.0);
     }
@@ -358,13 +357,7 @@ pub fn build(
     hinted: &[&str],
     glossary: &GlossaryIndex,
 ) -> Option<Box<dyn Query>> {
-    let mut c = Clauses {
-        fields,
-        searcher,
-        seen: HashSet::default(),
-        terms: Vec::new(),
-        out: Vec::new(),
-    };
+    let mut c = Clauses::new(fields, searcher);
     let n = q.words.len();
     for (i, w) in q.words.iter().enumerate() {
         let last = i + 1 == n;
@@ -528,17 +521,14 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             if let Some(b) = kyrgyz::derivation_base(&stem) {
                 c.term(FieldKind::KyStem, b, 0.5 * w);
             }
-            // The present-future forms the stemmer leaves whole (`жазат`, `жазышат`): a query
-            // for the verb finds them, and a query in that form finds the verb's other forms.
-            let root = kyrgyz::aorist_root(cand);
-            if let Some(root) = &root {
-                c.term(FieldKind::KyStem, &kyrgyz::stem(root), 0.5 * w);
-            }
-            for base in std::iter::once(stem.as_str()).chain(root.as_deref()) {
-                for form in kyrgyz::aorist_forms(base) {
-                    c.term(FieldKind::KyStem, &kyrgyz::stem(&form), 0.5 * w);
-                }
-            }
+            aorist_clauses(
+                c,
+                FieldKind::KyStem,
+                cand,
+                &stem,
+                kyrgyz::aorist_forms,
+                0.5 * w,
+            );
         }
         // Typed with ө ү ң: the reader's keyboard has them, so the word is searched as typed;
         // otherwise it may stand for a word with those letters, and the folded field is searched.
@@ -567,23 +557,14 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
             c.term(FieldKind::KyFold, &fold::loose(b), 0.5 * w);
         }
-        let root = kyrgyz::aorist_root(&ff);
-        if let Some(root) = &root {
-            c.term(
-                FieldKind::KyFold,
-                &fold::loose(&kyrgyz::stem(root)),
-                0.5 * w,
-            );
-        }
-        for base in std::iter::once(folded_stem.as_str()).chain(root.as_deref()) {
-            for form in folded_aorist_forms(base) {
-                c.term(
-                    FieldKind::KyFold,
-                    &fold::loose(&kyrgyz::stem(&form)),
-                    0.5 * w,
-                );
-            }
-        }
+        aorist_clauses(
+            c,
+            FieldKind::KyFold,
+            &ff,
+            &folded_stem,
+            kyrgyz::folded_aorist_forms,
+            0.5 * w,
+        );
         if last {
             let (lf, ls) = (fold::loose(&ff), fold::loose(&folded_stem));
             for p in prefixes(&lf, &ls) {
@@ -600,27 +581,34 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     }
 }
 
-/// The present-future forms of a folded root, folded. Folding lost whether a у was ү, after
-/// which the low vowel is ө, not а: `тур` is тур (турат), but `туш` may be түш (түшөт, typed
-/// тушот), so a root whose last vowel is у gets both readings.
-fn folded_aorist_forms(root: &str) -> Vec<String> {
-    let mut out: Vec<String> = kyrgyz::aorist_forms(root)
-        .iter()
-        .map(|f| fold::fold(f))
-        .collect();
-    let last_vowel = root.chars().rev().find(|c| "аеиоуыэюяөү".contains(*c));
-    if last_vowel == Some('у')
-        && let Some(i) = root.rfind('у')
-    {
-        let front = format!("{}ү{}", &root[..i], &root[i + 'у'.len_utf8()..]);
-        for f in kyrgyz::aorist_forms(&front) {
-            let f = fold::fold(&f);
-            if !out.contains(&f) {
-                out.push(f);
-            }
+/// The present-future forms the stemmer leaves whole (`жазат`, `жазышат`), in `kind` (the
+/// stemmed field, or the folded one with folded `word`, `stem` and `forms`): a query for the
+/// verb finds them, and a query in that form finds the verb's root and its other forms.
+fn aorist_clauses(
+    c: &mut Clauses<'_>,
+    kind: FieldKind,
+    word: &str,
+    stem: &str,
+    forms: fn(&str) -> Vec<String>,
+    w: f32,
+) {
+    let key = |s: &str| {
+        let stem = kyrgyz::stem(s);
+        if kind == FieldKind::KyFold {
+            fold::loose(&stem)
+        } else {
+            stem
+        }
+    };
+    let root = kyrgyz::aorist_root(word);
+    if let Some(root) = &root {
+        c.term(kind, &key(root), w);
+    }
+    for base in std::iter::once(stem).chain(root.as_deref()) {
+        for form in forms(base) {
+            c.term(kind, &key(&form), w);
         }
     }
-    out
 }
 
 /// The last word's completions in a folded field whose terms are folded stems (Kazakh, Uzbek,
@@ -778,7 +766,8 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) 
         }
         return;
     }
-    // Each word's Cyrillic readings (one, or two for `ng`); reading k takes each word's k-th.
+    // Each word's Cyrillic readings (see `to_cyrillic_variants`); reading k takes each word's
+    // k-th, or its first if it has fewer.
     let variants: Vec<Vec<String>> = words
         .iter()
         .map(|w| {
@@ -789,8 +778,9 @@ fn phrase_clause(c: &mut Clauses<'_>, lang: &str, words: &[String], boost: f32) 
             }
         })
         .collect();
-    let mut readings: Vec<Vec<String>> = Vec::with_capacity(2);
-    for k in 0..2 {
+    let count = variants.iter().map(Vec::len).max().unwrap_or(0);
+    let mut readings: Vec<Vec<String>> = Vec::with_capacity(count);
+    for k in 0..count {
         let reading: Vec<String> = variants
             .iter()
             .filter_map(|v| v.get(k).or(v.first()).cloned())

@@ -431,6 +431,26 @@ pub fn aorist_forms(root: &str) -> Vec<String> {
     ]
 }
 
+/// [`aorist_forms`] of a folded root (typed without ө ү ң), folded. Folding lost whether a у
+/// was ү, after which the low vowel is ө, not а: `тур` is тур (турат), but `туш` may be түш
+/// (түшөт, typed тушот), so a root whose last vowel is у gets both readings.
+pub fn folded_aorist_forms(root: &str) -> Vec<String> {
+    use crate::analysis::fold::fold;
+    let mut out: Vec<String> = aorist_forms(root).iter().map(|f| fold(f)).collect();
+    if last_vowel(root) == Some('у')
+        && let Some(i) = root.rfind('у')
+    {
+        let front = format!("{}ү{}", &root[..i], &root[i + 'у'.len_utf8()..]);
+        for f in aorist_forms(&front) {
+            let f = fold(&f);
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
 /// The root of a present-future form (`жазат`, `келишет`, `чыгат` → жаз, кел, чык), for query
 /// expansion; None if the word does not end like one or too little would be left.
 pub fn aorist_root(word: &str) -> Option<String> {
