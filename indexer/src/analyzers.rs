@@ -182,37 +182,59 @@ const CACHE_LIMIT: usize = 200_000;
 
 /// In a pre-analysed value: the next word begins (its position is one more).
 const NEXT_WORD: char = '\u{1}';
-/// In a pre-analysed value: another term at the same position (a stacked Kyrgyz fold).
+/// In a pre-analysed value: another term at the same position (a stacked Kyrgyz fold, a derived
+/// word's own stem).
 const SAME_WORD: char = '\u{2}';
 
 type WordCache = HashMap<String, String, rustc_hash::FxBuildHasher>;
 
 thread_local! {
     static CACHE: std::cell::RefCell<Vec<WordCache>> =
-        std::cell::RefCell::new(vec![WordCache::default(); FieldKind::ALL.len() + 1]);
+        std::cell::RefCell::new(vec![WordCache::default(); FieldKind::ALL.len() + 2]);
 }
 
 /// What a word puts into the index's field. The folded field leaves out a term equal to the
 /// word's stem, which the stemmed field already holds (most words have no letter to fold): the
 /// query searches a folded term in both fields, and the index keeps one posting list, not two
 /// identical ones.
+///
+/// The stemmed Kyrgyz field also holds a derived word's own stem ([`kyrgyz::derived_stem`]) at
+/// the same position: `окуучулар` is there as ок (with окуу, окуган) and as окуучу, so a query
+/// for pupils can rank their passages above those about reading. The folded field holds its
+/// folded form where that differs (`төлөөчү` as толоочу).
 fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     word_terms(kind, word, out);
-    if kind == FieldKind::KyFold {
-        let stem = kyrgyz::stem(word);
-        out.retain(|t| *t != stem);
+    match kind {
+        FieldKind::KyFold => {
+            let stem = kyrgyz::stem(word);
+            out.retain(|t| *t != stem);
+            if let Some(derived) = kyrgyz::derived_stem(word) {
+                let key = fold::loose(&fold::fold(&derived));
+                if key != derived && !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+        }
+        FieldKind::KyStem => {
+            if let Some(derived) = kyrgyz::derived_stem(word)
+                && !out.contains(&derived)
+            {
+                out.push(derived);
+            }
+        }
+        _ => {}
     }
 }
 
 /// Appends the terms of one word, encoded (joined by [`SAME_WORD`]): the field's terms, or with
 /// `indexed` what the index receives ([`indexed_terms`]). Remembered per thread.
 fn push_encoded_word(kind: FieldKind, word: &str, indexed: bool, out: &mut String) {
-    let indexed = indexed && kind == FieldKind::KyFold;
-    let slot = if indexed {
-        FieldKind::ALL.len()
-    } else {
-        kind as usize
+    let slot = match kind {
+        FieldKind::KyFold if indexed => FieldKind::ALL.len(),
+        FieldKind::KyStem if indexed => FieldKind::ALL.len() + 1,
+        _ => kind as usize,
     };
+    let indexed = slot >= FieldKind::ALL.len();
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         let map = &mut cache[slot];
@@ -452,7 +474,7 @@ mod tests {
         assert!(decode("").is_empty());
         assert!(decode("\u{1}\u{2}").is_empty());
         // What the index receives is the field's terms, word by word (the folded field without
-        // the terms the stemmed field holds).
+        // the terms the stemmed field holds; the stemmed field with a derived word's own stem).
         let text = "Өнөрүбүз менен китептерибизден окуучулар окушту.";
         for kind in FieldKind::ALL {
             let received: Vec<String> = tokens(kind, text).into_iter().map(|t| t.text).collect();
@@ -462,8 +484,17 @@ mod tests {
                 expected.retain(|t| !stems.contains(t));
                 assert_eq!(expected.len(), 1, "only өнөрүбүз folds: {expected:?}");
             }
+            if kind == FieldKind::KyStem {
+                expected.insert(4, "окуучу".into());
+            }
             assert_eq!(received, expected, "{kind:?}");
         }
+        let stems = tokens(FieldKind::KyStem, text);
+        assert_eq!(
+            (stems[3].position, stems[4].position, stems[5].position),
+            (3, 3, 4),
+            "окуучулар is both ок and окуучу: {stems:?}"
+        );
         // A word whose fold is its stem still takes its position.
         let folded = tokens(FieldKind::KyFold, "менен өнөрүбүз");
         assert!(!folded.is_empty());

@@ -513,6 +513,11 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 c.term(FieldKind::KyStem, cand, w);
                 c.term(FieldKind::KyStem, &stem, w);
             }
+            // A derived word's own stem (окуучу in `окуучуларга`, held beside ок): the forms of
+            // the derived word rank above those of its base (окуу, окуган).
+            if let Some(derived) = kyrgyz::derived_stem(cand) {
+                c.term(FieldKind::KyStem, &derived, w);
+            }
             c.term(
                 FieldKind::KyStem,
                 &kyrgyz::stem(&kyrgyz::verbal_noun(cand)),
@@ -556,6 +561,9 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         );
         if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
             c.term(FieldKind::KyFold, &fold::loose(b), 0.5 * w);
+        }
+        if let Some(derived) = kyrgyz::derived_stem(&ff) {
+            c.term(FieldKind::KyFold, &fold::loose(&derived), w);
         }
         aorist_clauses(
             c,

@@ -2030,6 +2030,47 @@ mod tests {
     }
 
     #[test]
+    fn a_derived_word_ranks_its_own_forms_above_those_of_its_base() {
+        let lib = library(&[
+            (
+                "reading",
+                "ky",
+                5,
+                &["Ал окуган китебин кайра окуп, окуусун улантты."],
+            ),
+            ("pupils", "ky", 5, &["Класста жыйырма окуучулар отурат."]),
+            (
+                "keeping",
+                "ky",
+                5,
+                &["Ден соолукту сактоо үчүн тартипти сактап, тамакты сакта."],
+            ),
+            (
+                "reservoir",
+                "ky",
+                5,
+                &["Токтогул суу сактагычында суу көбөйдү."],
+            ),
+        ]);
+        for (q, first) in [
+            ("окуучу", "pupils#p0"),
+            ("окуучуларга", "pupils#p0"),
+            ("okuuchu", "pupils#p0"),
+            ("сактагыч", "reservoir#p0"),
+            ("сактагычтын", "reservoir#p0"),
+        ] {
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some(first),
+                "{q}"
+            );
+        }
+        // The derived word still meets its base.
+        assert!(found(&lib, "окуу").contains(&"pupils#p0".to_string()));
+        assert!(found(&lib, "сактоо").contains(&"reservoir#p0".to_string()));
+    }
+
+    #[test]
     fn a_verb_meets_its_present_future_forms() {
         let lib = library(&[
             ("writes", "ky", 5, &["Окуучулар дептерге кат жазышат."]),

@@ -276,9 +276,17 @@ fn looks_russian(w: &str) -> bool {
     .any(|e| w.ends_with(e))
 }
 
+/// Slots of the derivational suffixes the stemmer strips (-луу, -сыз, -чы, -гыч): what they
+/// leave is a word of its own (`күчтүү` strong, `сактагыч` reservoir).
+const DERIVATION: std::ops::RangeInclusive<u8> = 52..=54;
+
+/// Returned by [`strip_pass`] asked to stop before a derivational suffix, when it did.
+const STOPPED: u8 = 64;
+
 /// One right-to-left pass over suffixes below `max_slot`; returns the flags of
-/// all suffixes stripped (0 if none).
-fn strip_pass(stem: &mut String, max_slot: u8) -> u8 {
+/// all suffixes stripped (0 if none). With `stop_at_derivation`, the pass stops before
+/// stripping a derivational suffix and returns [`STOPPED`].
+fn strip_pass(stem: &mut String, max_slot: u8, stop_at_derivation: bool) -> u8 {
     let mut slot = max_slot;
     let mut all_flags = 0u8;
     let mut outer_flags: Option<u8> = None;
@@ -308,6 +316,9 @@ fn strip_pass(stem: &mut String, max_slot: u8) -> u8 {
         let Some((start, rule)) = best else {
             return all_flags;
         };
+        if stop_at_derivation && DERIVATION.contains(&rule.slot) {
+            return STOPPED;
+        }
         let vowel_initial = stem[start..].chars().next().is_some_and(is_vowel);
         stem.truncate(start);
         if rule.flags & RESTORE_VOWEL != 0 {
@@ -508,24 +519,34 @@ pub fn stem(word: &str) -> String {
 
 /// Writes the stem of `word` into `out` (cleared first), to reuse one buffer per token stream.
 pub fn stem_into(word: &str, out: &mut String) {
+    if prepare(word, out) {
+        strip(out, false);
+    }
+}
+
+/// `word` without soft and hard signs in `out`, and whether the stemmer's rules apply to it.
+fn prepare(word: &str, out: &mut String) -> bool {
     out.clear();
     // Soft and hard signs only mark Russian palatalisation (апрель/апрелге, объект).
     out.extend(word.chars().filter(|&c| c != 'ь' && c != 'ъ'));
     let n = out.chars().count();
-    if !(3..=40).contains(&n)
-        || !out
+    (3..=40).contains(&n)
+        && out
             .chars()
             .any(|c| matches!(c, 'а'..='я' | 'ө' | 'ү' | 'ң'))
-    {
-        return;
-    }
-    if looks_russian(word) {
-        return;
-    }
+        && !looks_russian(word)
+}
+
+/// The stemmer's passes over `out`; with `stop_at_derivation`, up to the first derivational
+/// suffix. Returns whether they stopped there.
+fn strip(out: &mut String, stop_at_derivation: bool) -> bool {
     // Each pass strips at least one letter, so this ends; the cap bounds the work.
     let mut max_slot = u8::MAX;
     for _ in 0..4 {
-        let flags = strip_pass(out, max_slot);
+        let flags = strip_pass(out, max_slot, stop_at_derivation);
+        if flags == STOPPED {
+            return true;
+        }
         if flags == 0 {
             break;
         }
@@ -540,6 +561,17 @@ pub fn stem_into(word: &str, out: &mut String) {
         drop_final_high_vowel(out);
     }
     devoice_end(out);
+    false
+}
+
+/// A derived word with its inflections stripped, where the stemmer goes on to strip its
+/// derivational suffix (-луу, -сыз, -чы, -гыч): `окуучуларга` → окуучу, `сактагычында` →
+/// сактагыч, `күчтүү` → күчтүү. The stem conflates the derived word with its base (окуучу with
+/// окуу, сактагыч with сакта); this keeps it apart too, so that its own forms can rank first.
+/// `None` for words without such a suffix.
+pub fn derived_stem(word: &str) -> Option<String> {
+    let mut out = String::with_capacity(word.len());
+    (prepare(word, &mut out) && strip(&mut out, true)).then_some(out)
 }
 
 #[cfg(test)]
@@ -626,6 +658,31 @@ mod tests {
         same(&["билим", "билимдүү"]);
         same(&["бүгүн", "бүгүнкү"]);
         same(&["негиз", "негизги"]);
+    }
+
+    #[test]
+    fn derived_words_keep_their_own_stem() {
+        let derived = |w: &str| derived_stem(w);
+        assert_eq!(derived("окуучуларга").as_deref(), Some("окуучу"));
+        assert_eq!(derived("окуучу").as_deref(), Some("окуучу"));
+        assert_eq!(derived("сактагычында").as_deref(), Some("сактагыч"));
+        assert_eq!(derived("жазуучулардын").as_deref(), Some("жазуучу"));
+        assert_eq!(derived("күчтүү").as_deref(), Some("күчтүү"));
+        assert_eq!(derived("акысыз").as_deref(), Some("акысыз"));
+        // No derivational suffix: the stem says it all.
+        for w in [
+            "китептерибизден",
+            "окуган",
+            "окуп",
+            "мугалимдер",
+            "жыл",
+            "как",
+        ] {
+            assert_eq!(derived(w), None, "{w}");
+        }
+        // The stem still conflates the derived word with its base.
+        assert_eq!(stem("окуучуларга"), stem("окуу"));
+        assert_eq!(stem("сактагычында"), stem("сактоо"));
     }
 
     #[test]
