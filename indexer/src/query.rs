@@ -499,6 +499,11 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     for cand in &cands {
         let stem = kyrgyz::stem(cand);
         if !latin {
+            // A derived word's own stem (окуучу in `окуучуларга`, held beside ок): the forms of
+            // the derived word rank above those of its base (окуу, окуган).
+            if let Some(derived) = kyrgyz::derived_stem(cand) {
+                c.term(FieldKind::KyStem, &derived, 2.0 * w);
+            }
             // A word that is its own stem is found by the stem clause, weighted as the word and
             // its stem together would be (one posting list instead of two much alike); a word of
             // three letters keeps its own clause, as such short stems are the most ambiguous.
@@ -512,11 +517,6 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 // then the clause has no postings and is left out.
                 c.term(FieldKind::KyStem, cand, w);
                 c.term(FieldKind::KyStem, &stem, w);
-            }
-            // A derived word's own stem (окуучу in `окуучуларга`, held beside ок): the forms of
-            // the derived word rank above those of its base (окуу, окуган).
-            if let Some(derived) = kyrgyz::derived_stem(cand) {
-                c.term(FieldKind::KyStem, &derived, w);
             }
             c.term(
                 FieldKind::KyStem,
@@ -548,6 +548,9 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         }
         let ff = fold::fold(cand);
         let folded_stem = kyrgyz::stem(&ff);
+        if let Some(derived) = kyrgyz::derived_stem(&ff) {
+            c.term(FieldKind::KyFold, &fold::loose(&derived), 2.0 * w);
+        }
         // The word itself as a stem, as above (`ishte`, typed in Latin letters, too).
         if ff != folded_stem {
             c.term(FieldKind::KyFold, &fold::loose(&ff), w);
@@ -561,9 +564,6 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         );
         if let Some(b) = kyrgyz::derivation_base(&folded_stem) {
             c.term(FieldKind::KyFold, &fold::loose(b), 0.5 * w);
-        }
-        if let Some(derived) = kyrgyz::derived_stem(&ff) {
-            c.term(FieldKind::KyFold, &fold::loose(&derived), w);
         }
         aorist_clauses(
             c,

@@ -280,6 +280,20 @@ fn looks_russian(w: &str) -> bool {
 /// leave is a word of its own (`күчтүү` strong, `сактагыч` reservoir).
 const DERIVATION: std::ops::RangeInclusive<u8> = 52..=54;
 
+/// A noun made from a verb with -ынды/-инди/-унду/-үндү (-нды after a vowel): `жыйынды`
+/// (sum), `көбөйтүндү` (product), `бөлүндү` (quotient), `таштанды` (rubbish). The stemmer cannot
+/// strip it (`алтынды`, `орунду` are accusatives of -ын nouns), so the bare noun reads as a past
+/// tense (жыйын-ды) and its inflected forms keep it (жыйындыны → жыйынд): only the derived stem
+/// brings them together.
+fn is_deverbal_noun(stem: &str) -> bool {
+    [("IндI", Consonant), ("ндI", Vowel)]
+        .iter()
+        .any(|&(pat, before)| {
+            suffix_start(stem, pat)
+                .is_some_and(|s| fits(before, &stem[..s]) && stem_ok(&stem[..s], 3))
+        })
+}
+
 /// Returned by [`strip_pass`] asked to stop before a derivational suffix, when it did.
 const STOPPED: u8 = 64;
 
@@ -291,6 +305,9 @@ fn strip_pass(stem: &mut String, max_slot: u8, stop_at_derivation: bool) -> u8 {
     let mut all_flags = 0u8;
     let mut outer_flags: Option<u8> = None;
     loop {
+        if stop_at_derivation && is_deverbal_noun(stem) {
+            return STOPPED;
+        }
         let mut best: Option<(usize, &Rule)> = None;
         for rule in RULES.iter().filter(|r| r.slot < slot) {
             let Some(start) = suffix_start(stem, rule.pat) else {
@@ -565,8 +582,9 @@ fn strip(out: &mut String, stop_at_derivation: bool) -> bool {
 }
 
 /// A derived word with its inflections stripped, where the stemmer goes on to strip its
-/// derivational suffix (-луу, -сыз, -чы, -гыч): `окуучуларга` → окуучу, `сактагычында` →
-/// сактагыч, `күчтүү` → күчтүү. The stem conflates the derived word with its base (окуучу with
+/// derivational suffix (-луу, -сыз, -чы, -гыч) or cannot tell it from inflections (-ынды):
+/// `окуучуларга` → окуучу, `сактагычында` → сактагыч, `күчтүү` → күчтүү, `көбөйтүндүнү` →
+/// көбөйтүндү. The stem conflates the derived word with its base (окуучу with
 /// окуу, сактагыч with сакта); this keeps it apart too, so that its own forms can rank first.
 /// `None` for words without such a suffix.
 pub fn derived_stem(word: &str) -> Option<String> {
@@ -669,6 +687,25 @@ mod tests {
         assert_eq!(derived("жазуучулардын").as_deref(), Some("жазуучу"));
         assert_eq!(derived("күчтүү").as_deref(), Some("күчтүү"));
         assert_eq!(derived("акысыз").as_deref(), Some("акысыз"));
+        // Nouns in -ынды: the bare noun and its inflected forms meet at their derived stem,
+        // which their stems alone do not.
+        for family in [
+            &[
+                "көбөйтүндү",
+                "көбөйтүндүнү",
+                "көбөйтүндүсүн",
+                "көбөйтүндүлөр",
+            ][..],
+            &["бөлүндү", "бөлүндүнү", "бөлүндүсү"],
+            &["жыйынды", "жыйындыны", "жыйындысы", "жыйындыда"],
+            &["таштанды", "таштандыдан", "таштандыны"],
+        ] {
+            let want = Some(family[0].to_string());
+            for w in family {
+                assert_eq!(derived(w), want, "{w}");
+            }
+        }
+        assert_ne!(stem("көбөйтүндү"), stem("көбөйтүндүнү"));
         // No derivational suffix: the stem says it all.
         for w in [
             "китептерибизден",
