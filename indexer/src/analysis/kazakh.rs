@@ -275,6 +275,9 @@ fn fits(suf: &str, rest: &str, folded: bool) -> bool {
         // The 3rd person possessive is -сы/-сі after a vowel (бала-сы), -ы/-і after a
         // consonant (бас-ы).
         "сы" | "сі" => before.is_some_and(is_vowel),
+        // An agent noun in -ушы/-уші (оқушы pupil, жазушы writer, жүргізуші driver) keeps its
+        // vowel, as in its plural (оқушылар): few nouns end in -уш.
+        "ы" | "і" => !rest.ends_with("уш"),
         _ => true,
     }
 }
@@ -437,6 +440,18 @@ mod tests {
         {
             assert_eq!(stem(w), "мектеп", "{w}");
         }
+        // Agent nouns in -ушы/-уші keep their vowel, bare as inflected.
+        for w in ["оқушы", "оқушылар", "оқушыларға", "оқушысы", "оқушының"]
+        {
+            assert_eq!(stem(w), "оқушы", "{w}");
+        }
+        for w in ["жүргізуші", "жүргізушілер"] {
+            assert_eq!(stem(w), "жүргізуші", "{w}");
+            assert_eq!(folded_key(w), folded_key("жургизуши"), "{w}");
+        }
+        // A possessive after another consonant still goes: бас-ы, күш-і.
+        assert_eq!(stem("басы"), "бас");
+        assert_eq!(stem("күші"), "күш");
     }
 
     #[test]
