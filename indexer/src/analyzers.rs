@@ -190,7 +190,7 @@ type WordCache = HashMap<String, String, rustc_hash::FxBuildHasher>;
 
 thread_local! {
     static CACHE: std::cell::RefCell<Vec<WordCache>> =
-        std::cell::RefCell::new(vec![WordCache::default(); FieldKind::ALL.len() + 2]);
+        std::cell::RefCell::new(vec![WordCache::default(); FieldKind::ALL.len() + 4]);
 }
 
 /// What a word puts into the index's field. The folded field leaves out a term equal to the
@@ -201,7 +201,8 @@ thread_local! {
 /// The stemmed Kyrgyz field also holds a derived word's own stem ([`kyrgyz::derived_stem`]) at
 /// the same position: `окуучулар` is there as ок (with окуу, окуган) and as окуучу, so a query
 /// for pupils can rank their passages above those about reading. The folded field holds its
-/// folded form where that differs (`төлөөчү` as толоочу).
+/// folded form where that differs (`төлөөчү` as толоочу). The Kazakh fields likewise hold a
+/// noun in -ынды/-інді ([`kazakh::derived_stem`]): `қосындыны` as қосынд and as қосынды (sum).
 fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     word_terms(kind, word, out);
     match kind {
@@ -222,6 +223,20 @@ fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
                 out.push(derived);
             }
         }
+        FieldKind::KkStem => {
+            if let Some(derived) = kazakh::derived_stem(word)
+                && !out.contains(&derived)
+            {
+                out.push(derived);
+            }
+        }
+        FieldKind::KkFold => {
+            if let Some(derived) = kazakh::derived_folded_key(word)
+                && !out.contains(&derived)
+            {
+                out.push(derived);
+            }
+        }
         _ => {}
     }
 }
@@ -232,6 +247,8 @@ fn push_encoded_word(kind: FieldKind, word: &str, indexed: bool, out: &mut Strin
     let slot = match kind {
         FieldKind::KyFold if indexed => FieldKind::ALL.len(),
         FieldKind::KyStem if indexed => FieldKind::ALL.len() + 1,
+        FieldKind::KkStem if indexed => FieldKind::ALL.len() + 2,
+        FieldKind::KkFold if indexed => FieldKind::ALL.len() + 3,
         _ => kind as usize,
     };
     let indexed = slot >= FieldKind::ALL.len();

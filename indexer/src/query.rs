@@ -465,6 +465,11 @@ fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     let cands = if latin {
         translit::to_cyrillic_variants(t)
     } else {
+        // A noun in -ынды/-інді (қосынды, sum): its own stem first, as in Kyrgyz, since the
+        // stemmer splits its forms (қосын, қосынд).
+        if let Some(derived) = kazakh::derived_stem(t) {
+            c.term(FieldKind::KkStem, &derived, 2.0 * w);
+        }
         c.term(FieldKind::KkStem, &kazakh::stem(t), w);
         // A verb's root and its verbal noun and converb, which the stemmer keeps apart.
         for form in kazakh::verb_forms(t) {
@@ -475,6 +480,9 @@ fn kazakh_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
     for cand in &cands {
         let key = kazakh::folded_key(cand);
         if latin || !fold::needs_fold(cand) {
+            if let Some(derived) = kazakh::derived_folded_key(cand) {
+                c.term(FieldKind::KkFold, &derived, 2.0 * w);
+            }
             c.term(FieldKind::KkFold, &key, w);
             for form in kazakh::verb_forms(cand) {
                 c.term(FieldKind::KkFold, &kazakh::folded_key(&form), 0.5 * w);

@@ -2085,6 +2085,45 @@ mod tests {
     }
 
     #[test]
+    fn a_kazakh_noun_in_yndy_finds_its_forms_first() {
+        let lib = library(&[
+            (
+                "multiplying",
+                "kk",
+                5,
+                &["Көбейтуді үйренеміз: үшті төртке көбейт, сосын көбейтіп тексер."],
+            ),
+            (
+                "product",
+                "kk",
+                5,
+                &["Үш пен төрт сандарының көбейтіндісін тап."],
+            ),
+            (
+                "gathering",
+                "kk",
+                5,
+                &["Ауылда қосын жиналды, бәрі қосылды."],
+            ),
+            ("sum", "kk", 5, &["Екі санның қосындысы он болады."]),
+        ]);
+        for (q, first) in [
+            ("көбейтінді", "product#p0"),
+            ("көбейтіндіні", "product#p0"),
+            ("кобейтинди", "product#p0"),
+            ("kobeytindi", "product#p0"),
+            ("қосынды", "sum#p0"),
+            ("косындыны", "sum#p0"),
+        ] {
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some(first),
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
     fn a_verb_meets_its_present_future_forms() {
         let lib = library(&[
             ("writes", "ky", 5, &["Окуучулар дептерге кат жазышат."]),

@@ -295,16 +295,53 @@ pub fn folded_key(word: &str) -> String {
     crate::analysis::fold::loose(&stem_with(&crate::analysis::fold::fold(word), true))
 }
 
+/// A noun in -ынды/-інді with its inflections stripped: `қосындыны` → қосынды (sum),
+/// `көбейтіндісі` → көбейтінді (product), `қорытындыда` → қорытынды (conclusion), and the bare
+/// noun itself. The stemmer cannot strip the suffix (`алтынды` is the accusative of алтын,
+/// gold), so it reads the bare noun as a past tense or an accusative (қосынды → қосын) and its
+/// inflected forms as a possessive (қосындыны → қосынд): they meet only at this stem, which the
+/// index keeps beside the stem. `None` for other words.
+pub fn derived_stem(word: &str) -> Option<String> {
+    let (out, stopped) = strip(word, false, true);
+    stopped.then_some(out)
+}
+
+/// [`derived_stem`] as the folded field holds it (typed without the Kazakh letters, or in
+/// Latin letters): `корытындысы` and `қорытынды` give the same key.
+pub fn derived_folded_key(word: &str) -> Option<String> {
+    let (out, stopped) = strip(&crate::analysis::fold::fold(word), true, true);
+    stopped.then(|| crate::analysis::fold::loose(&out))
+}
+
+/// Whether `s` ends in the deverbal suffix -ынды/-інді after a root of two letters or more
+/// (қос-ынды, көбейт-інді, ту-ынды).
+fn is_deverbal_noun(s: &str, folded: bool) -> bool {
+    let rest = ["ынды", "інді", "инди"]
+        .iter()
+        .filter(|suf| folded || **suf != "инди")
+        .find_map(|suf| s.strip_suffix(suf));
+    rest.is_some_and(|r| r.chars().count() >= 2 && r.chars().any(is_vowel))
+}
+
 fn stem_with(word: &str, folded: bool) -> String {
+    strip(word, folded, false).0
+}
+
+/// Strips the endings of `word`; with `stop_at_derived`, stops at a noun in -ынды/-інді and says
+/// so.
+fn strip(word: &str, folded: bool, stop_at_derived: bool) -> (String, bool) {
     let mut verbal = false;
     let mut end = word.len();
     let mut slot = u8::MAX;
     let mut innermost = "";
     if word.chars().count() > 40 {
-        return word.to_string();
+        return (word.to_string(), false);
     }
     loop {
         let cur = &word[..end];
+        if stop_at_derived && is_deverbal_noun(cur, folded) {
+            return (cur.to_string(), true);
+        }
         let best = SUFFIXES
             .iter()
             .zip(folded_suffixes())
@@ -357,7 +394,7 @@ fn stem_with(word: &str, folded: bool) -> String {
             out.push(c);
         }
     }
-    out
+    (out, false)
 }
 
 /// Other dictionary-like forms of a verb, for query expansion, since the stemmer keeps them
@@ -452,6 +489,36 @@ mod tests {
         // A possessive after another consonant still goes: бас-ы, күш-і.
         assert_eq!(stem("басы"), "бас");
         assert_eq!(stem("күші"), "күш");
+    }
+
+    #[test]
+    fn nouns_in_yndy_keep_a_stem_their_forms_share() {
+        // The stem splits them; the derived stem joins them.
+        assert_ne!(stem("қосынды"), stem("қосындыны"));
+        for (word, want) in [
+            ("қосынды", "қосынды"),
+            ("қосындыны", "қосынды"),
+            ("қосындысы", "қосынды"),
+            ("көбейтінді", "көбейтінді"),
+            ("көбейтіндісін", "көбейтінді"),
+            ("қорытындыда", "қорытынды"),
+            ("қорытындылар", "қорытынды"),
+            ("туындының", "туынды"),
+            ("бөліндіге", "бөлінді"),
+        ] {
+            assert_eq!(derived_stem(word).as_deref(), Some(want), "{word}");
+        }
+        for word in ["кітап", "алтын", "алтынның", "қалды", "нды", "ынды"]
+        {
+            assert_eq!(derived_stem(word), None, "{word}");
+        }
+        // Typed without the Kazakh letters, or in the loose spelling of Latin queries.
+        let key = derived_folded_key("көбейтінді");
+        assert!(key.is_some());
+        for word in ["көбейтіндісі", "кобейтиндиси", "кобейтиндини"]
+        {
+            assert_eq!(derived_folded_key(word), key, "{word}");
+        }
     }
 
     #[test]
