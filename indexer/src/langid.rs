@@ -1674,8 +1674,12 @@ fn latin_rules(w: &[char], acc: &mut [f32; NL]) {
                 acc[UZL] -= W_LOAN_LETTER;
                 acc[KYL] -= W_LOAN_LETTER;
             }
-            // Uzbek oʻ and gʻ.
-            '\u{02BC}' if i > 0 && matches!(w[i - 1], 'o' | 'g') => acc[EN] -= W_LOAN_LETTER,
+            // Uzbek oʻ and gʻ: rare in English (o'clock), and Kyrgyz typed in Latin letters never
+            // has them (it has no ғ, and types ө as o or ö).
+            '\u{02BC}' if i > 0 && matches!(w[i - 1], 'o' | 'g') => {
+                acc[EN] -= W_LOAN_LETTER;
+                acc[KYL] -= W_FOREIGN_LETTER;
+            }
             'a'..='z' | '\u{02BC}' => {}
             // Accented Latin letters belong to none of the Latin models.
             _ => {
@@ -1795,6 +1799,9 @@ mod tests {
         assert_eq!(lang("the library"), "en");
         assert_eq!(lang("Maktabimizda yangi kutubxona ochildi."), "uz-Latn");
         assert_eq!(lang("oʻquvchilar"), "uz-Latn");
+        for w in ["sog'lom", "sogʻlom", "bog'cha"] {
+            assert_eq!(lang(w), "uz-Latn", "{w}");
+        }
         assert_eq!(lang("kitep"), "ky");
         assert_eq!(lang("okuuchular"), "ky");
     }
