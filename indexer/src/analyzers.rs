@@ -201,26 +201,36 @@ thread_local! {
 /// The stemmed Kyrgyz field also holds a derived word's own stem ([`kyrgyz::derived_stem`]) at
 /// the same position: `окуучулар` is there as ок (with окуу, окуган) and as окуучу, so a query
 /// for pupils can rank their passages above those about reading. The folded field holds its
-/// folded form where that differs (`төлөөчү` as толоочу). The Kazakh fields likewise hold a
+/// folded form where that differs (`төлөөчү` as толоочу). Both also hold the root of a lexical
+/// passive ([`kyrgyz::voice_root`]): `алынган` is there as алын and as ал. The Kazakh fields likewise hold a
 /// noun in -ынды/-інді ([`kazakh::derived_stem`]): `қосындыны` as қосынд and as қосынды (sum).
 fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     word_terms(kind, word, out);
     match kind {
         FieldKind::KyFold => {
-            let stem = kyrgyz::stem(word);
-            out.retain(|t| *t != stem);
-            if let Some(derived) = kyrgyz::derived_stem(word) {
-                let key = fold::loose(&fold::fold(&derived));
-                if key != derived && !out.contains(&key) {
+            // What the stemmed field holds for the word, which the query finds there.
+            let mut held = vec![kyrgyz::stem(word)];
+            held.extend(kyrgyz::derived_stem(word));
+            held.extend(kyrgyz::voice_root(word));
+            // Its extra terms folded, and the root of the folded word's lexical passive.
+            let mut extra: Vec<String> = held[1..]
+                .iter()
+                .map(|t| fold::loose(&fold::fold(t)))
+                .collect();
+            extra.extend(kyrgyz::voice_root(&fold::fold(word)).map(|r| fold::loose(&r)));
+            out.retain(|t| *t != held[0]);
+            for key in extra {
+                if !held.contains(&key) && !out.contains(&key) {
                     out.push(key);
                 }
             }
         }
         FieldKind::KyStem => {
-            if let Some(derived) = kyrgyz::derived_stem(word)
-                && !out.contains(&derived)
-            {
-                out.push(derived);
+            let extra = [kyrgyz::derived_stem(word), kyrgyz::voice_root(word)];
+            for term in extra.into_iter().flatten() {
+                if !out.contains(&term) {
+                    out.push(term);
+                }
             }
         }
         FieldKind::KkStem => {

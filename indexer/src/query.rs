@@ -526,6 +526,11 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
                 c.term(FieldKind::KyStem, cand, w);
                 c.term(FieldKind::KyStem, &stem, w);
             }
+            // A lexical passive's root (ал for `алынган`, whose stem is алын): the root's other
+            // forms, as the index holds it beside the stem.
+            if let Some(root) = kyrgyz::voice_root(cand) {
+                c.term(FieldKind::KyStem, &root, w);
+            }
             c.term(
                 FieldKind::KyStem,
                 &kyrgyz::stem(&kyrgyz::verbal_noun(cand)),
@@ -565,6 +570,9 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         }
         c.term(FieldKind::KyFold, &fold::loose(&folded_stem), w);
         c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), w);
+        if let Some(root) = kyrgyz::voice_root(&ff) {
+            c.term(FieldKind::KyFold, &fold::loose(&root), w);
+        }
         c.term(
             FieldKind::KyFold,
             &fold::loose(&kyrgyz::stem(&kyrgyz::verbal_noun(&ff))),

@@ -9,7 +9,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or analyzers change; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 #[derive(Clone, Debug)]
 pub struct Fields {

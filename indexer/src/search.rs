@@ -2085,6 +2085,30 @@ mod tests {
     }
 
     #[test]
+    fn a_passive_verb_finds_its_own_forms_first_and_its_root_finds_it() {
+        let lib = library(&[
+            ("took", "ky", 5, &["Айбек дүкөндөн нан алды."]),
+            (
+                "received",
+                "ky",
+                5,
+                &["Китептер китепканага быйыл алынган."],
+            ),
+        ]);
+        for q in ["алынган", "alyngan", "алынды"] {
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some("received#p0"),
+                "{q}"
+            );
+        }
+        // The root and its dictionary form find the passive as well.
+        for q in ["алуу", "алды"] {
+            assert!(found(&lib, q).contains(&"received#p0".to_string()), "{q}");
+        }
+    }
+
+    #[test]
     fn a_kazakh_noun_in_yndy_finds_its_forms_first() {
         let lib = library(&[
             (

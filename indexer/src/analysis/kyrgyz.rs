@@ -3,7 +3,8 @@
 //! Suffix order (outermost first), as a slot number that must decrease:
 //! predicative person 90 > past person 85 > case 80 > possessive 70 > plural 60 >
 //! derivation (-луу/-сыз 54, -чы after a verbal noun 53, -гыч 52) > tense, participle,
-//! converb, verbal noun 40-45 > negation 30 > passive 20. A pass strips what it can;
+//! converb, verbal noun 40-45 > negation 30 > passive 20 (but not -ын on л-final roots,
+//! which makes a verb of its own: see `voice_root`). A pass strips what it can;
 //! passes repeat until nothing changes, so a bare stem and its inflected forms always
 //! meet (`төрага` and `төрагаларынын` both lose the dative-looking `-га`). Once a
 //! suffix only verbs take is gone, later passes strip only verbal suffixes
@@ -116,6 +117,10 @@ const RESTORE_VOWEL: u8 = 8;
 /// left is a verb stem, so later passes strip only verbal suffixes from it
 /// (`колдоо` → колдо, not кол + locative).
 const VERB_ONLY: u8 = 16;
+/// A voice suffix that makes a verb of its own (passive -ын on л-final roots: алын- be received,
+/// салын- be built, бөлүн- be divided, билин- become known). [`stem`] keeps it, and
+/// [`voice_root`] gives the root that the index holds beside it.
+const LEXICAL_VOICE: u8 = 32;
 
 struct Rule {
     pat: &'static str,
@@ -238,7 +243,13 @@ static RULES: &[Rule] = &[
     // Passive -ыл (-л after vowels), -ын after л (кайтарылды, башталды, алынды).
     r("Iл", 20, Consonant, 3, NEEDS_VERBAL | VERBAL | VERB_ONLY),
     r("л", 20, Vowel, 3, NEEDS_VERBAL | VERBAL | VERB_ONLY),
-    r("Iн", 20, L, 2, NEEDS_VERBAL | VERBAL | VERB_ONLY),
+    r(
+        "Iн",
+        20,
+        L,
+        2,
+        NEEDS_VERBAL | VERBAL | VERB_ONLY | LEXICAL_VOICE,
+    ),
 ];
 
 /// Stem guard: enough letters, a vowel, and no bare consonant+vowel pair
@@ -297,10 +308,22 @@ fn is_deverbal_noun(stem: &str) -> bool {
 /// Returned by [`strip_pass`] asked to stop before a derivational suffix, when it did.
 const STOPPED: u8 = 64;
 
+/// How far the stemmer's passes go.
+#[derive(Clone, Copy, PartialEq)]
+enum Depth {
+    /// [`stem`]: everything but a lexical voice suffix.
+    Stem,
+    /// [`derived_stem`]: up to the first derivational suffix.
+    Derived,
+    /// [`voice_root`]: everything.
+    Root,
+}
+
 /// One right-to-left pass over suffixes below `max_slot`; returns the flags of
-/// all suffixes stripped (0 if none). With `stop_at_derivation`, the pass stops before
+/// all suffixes stripped (0 if none). At [`Depth::Derived`], the pass stops before
 /// stripping a derivational suffix and returns [`STOPPED`].
-fn strip_pass(stem: &mut String, max_slot: u8, stop_at_derivation: bool) -> u8 {
+fn strip_pass(stem: &mut String, max_slot: u8, depth: Depth) -> u8 {
+    let stop_at_derivation = depth == Depth::Derived;
     let mut slot = max_slot;
     let mut all_flags = 0u8;
     let mut outer_flags: Option<u8> = None;
@@ -335,6 +358,11 @@ fn strip_pass(stem: &mut String, max_slot: u8, stop_at_derivation: bool) -> u8 {
         };
         if stop_at_derivation && DERIVATION.contains(&rule.slot) {
             return STOPPED;
+        }
+        if depth != Depth::Root && rule.flags & LEXICAL_VOICE != 0 {
+            // What is left is a verb stem: later passes strip only verbal suffixes (бөлүндү →
+            // бөлүн, not бөл + accusative -үн).
+            return all_flags | VERB_ONLY;
         }
         let vowel_initial = stem[start..].chars().next().is_some_and(is_vowel);
         stem.truncate(start);
@@ -531,7 +559,7 @@ pub fn stem(word: &str) -> String {
 /// Writes the stem of `word` into `out` (cleared first), to reuse one buffer per token stream.
 pub fn stem_into(word: &str, out: &mut String) {
     if prepare(word, out) {
-        strip(out, false);
+        strip(out, Depth::Stem);
     }
 }
 
@@ -548,13 +576,13 @@ fn prepare(word: &str, out: &mut String) -> bool {
         && !looks_russian(word)
 }
 
-/// The stemmer's passes over `out`; with `stop_at_derivation`, up to the first derivational
-/// suffix. Returns whether they stopped there.
-fn strip(out: &mut String, stop_at_derivation: bool) -> bool {
+/// The stemmer's passes over `out`, as deep as `depth`. Returns whether they stopped at a
+/// derivational suffix.
+fn strip(out: &mut String, depth: Depth) -> bool {
     // Each pass strips at least one letter, so this ends; the cap bounds the work.
     let mut max_slot = u8::MAX;
     for _ in 0..4 {
-        let flags = strip_pass(out, max_slot, stop_at_derivation);
+        let flags = strip_pass(out, max_slot, depth);
         if flags == STOPPED {
             return true;
         }
@@ -583,7 +611,31 @@ fn strip(out: &mut String, stop_at_derivation: bool) -> bool {
 /// `None` for words without such a suffix.
 pub fn derived_stem(word: &str) -> Option<String> {
     let mut out = String::with_capacity(word.len());
-    (prepare(word, &mut out) && strip(&mut out, true)).then_some(out)
+    (prepare(word, &mut out) && strip(&mut out, Depth::Derived)).then_some(out)
+}
+
+/// The root of a verb whose [`stem`] keeps a lexical passive: `алынган` → ал (the stem is алын),
+/// `бөлүндү` → бөл. The index holds it beside the stem, so a search for the root finds the
+/// passive too; `None` when the stem has no such suffix.
+pub fn voice_root(word: &str) -> Option<String> {
+    let mut out = String::with_capacity(word.len());
+    if !prepare(word, &mut out) {
+        return None;
+    }
+    let mut root = out.clone();
+    strip(&mut out, Depth::Stem);
+    // Cheap test first: the stem must end in л + ы/и/у/ү + н.
+    let mut tail = out.chars().rev();
+    if !(tail.next() == Some('н')
+        && tail
+            .next()
+            .is_some_and(|c| matches!(c, 'ы' | 'и' | 'у' | 'ү'))
+        && tail.next() == Some('л'))
+    {
+        return None;
+    }
+    strip(&mut root, Depth::Root);
+    (root != out).then_some(root)
 }
 
 #[cfg(test)]
@@ -670,6 +722,25 @@ mod tests {
         same(&["билим", "билимдүү"]);
         same(&["бүгүн", "бүгүнкү"]);
         same(&["негиз", "негизги"]);
+    }
+
+    #[test]
+    fn a_lexical_passive_keeps_its_stem_and_gives_its_root() {
+        for w in ["алынган", "алынды", "алынууда", "алынбайт"] {
+            assert_eq!(stem(w), "алын", "{w}");
+            assert_eq!(voice_root(w).as_deref(), Some("ал"), "{w}");
+        }
+        // Not read as бөл + the accusative -үн once the past tense is gone.
+        for w in ["бөлүндү", "бөлүнгөн"] {
+            assert_eq!(stem(w), "бөлүн", "{w}");
+            assert_eq!(voice_root(w).as_deref(), Some("бөл"), "{w}");
+        }
+        // The -ыл passive still meets its root.
+        same(&["жазылган", "жазды", "жаз"]);
+        assert_eq!(stem("кайтарылды"), stem("кайтар"));
+        for w in ["алды", "китеп", "жазылган", "окуучулар"] {
+            assert_eq!(voice_root(w), None, "{w}");
+        }
     }
 
     #[test]
