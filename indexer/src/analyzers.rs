@@ -202,8 +202,9 @@ thread_local! {
 /// the same position: `окуучулар` is there as ок (with окуу, окуган) and as окуучу, so a query
 /// for pupils can rank their passages above those about reading. The folded field holds its
 /// folded form where that differs (`төлөөчү` as толоочу). Both also hold the root of a lexical
-/// passive ([`kyrgyz::voice_root`]): `алынган` is there as алын and as ал. The Kazakh fields likewise hold a
-/// noun in -ынды/-інді ([`kazakh::derived_stem`]): `қосындыны` as қосынд and as қосынды (sum).
+/// passive ([`kyrgyz::voice_root`]): `алынган` is there as алын and as ал. The Kazakh fields
+/// likewise hold a noun in -ынды/-інді ([`kazakh::derived_stem`]): `қосындыны` as қосынд and as
+/// қосынды (sum).
 fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
     word_terms(kind, word, out);
     match kind {
