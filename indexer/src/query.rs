@@ -531,6 +531,11 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
             if let Some(root) = kyrgyz::voice_root(cand) {
                 c.term(FieldKind::KyStem, &root, w);
             }
+            // A bare word's possessive reading (`алды`: its front, алд-ы, beside the past tense
+            // of ал), which its inflected forms (`алдында`) share.
+            if let Some(reading) = kyrgyz::possessive_reading(cand) {
+                c.term(FieldKind::KyStem, &reading, w);
+            }
             c.term(
                 FieldKind::KyStem,
                 &kyrgyz::stem(&kyrgyz::verbal_noun(cand)),
@@ -572,6 +577,9 @@ fn kyrgyz_clauses(c: &mut Clauses<'_>, t: &str, last: bool, w: f32) {
         c.term(FieldKind::KyFold, &fold::loose(&fold::fold(&stem)), w);
         if let Some(root) = kyrgyz::voice_root(&ff) {
             c.term(FieldKind::KyFold, &fold::loose(&root), w);
+        }
+        if let Some(reading) = kyrgyz::possessive_reading(&ff) {
+            c.term(FieldKind::KyFold, &fold::loose(&reading), w);
         }
         c.term(
             FieldKind::KyFold,

@@ -2109,6 +2109,23 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_word_is_also_read_as_a_possessive() {
+        // алды: "took", or "its front", whose forms (алдында) stem apart.
+        let lib = library(&[
+            ("front", "ky", 5, &["Үйдүн алдында чоң бак бар."]),
+            ("took", "ky", 5, &["Айбек дүкөндөн нан алды."]),
+            ("orchard", "ky", 5, &["Бакта алма бышты."]),
+        ]);
+        for q in ["алды бак", "aldy bak"] {
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some("front#p0"),
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
     fn a_kazakh_noun_in_yndy_finds_its_forms_first() {
         let lib = library(&[
             (

@@ -614,6 +614,25 @@ pub fn derived_stem(word: &str) -> Option<String> {
     (prepare(word, &mut out) && strip(&mut out, Depth::Derived)).then_some(out)
 }
 
+/// Another reading of a word that ends in a consonant and a high vowel: the 3rd person possessive
+/// of a noun whose stem ends in two consonants. `алды` is the past tense of ал (take) to the
+/// stemmer, but also "its front" (алд-ы), whose other forms (`алдында`, `алдына`) stem to алд.
+/// For queries: a bare word cannot tell its readings apart. `None` when the reading gives the
+/// stem again or leaves under three letters.
+pub fn possessive_reading(word: &str) -> Option<String> {
+    let mut it = word.char_indices().rev();
+    let (i, v) = it.next()?;
+    let (_, c) = it.next()?;
+    if !matches!(v, 'ы' | 'и' | 'у' | 'ү') || is_vowel(c) || word[..i].chars().count() < 3 {
+        return None;
+    }
+    // г б before the vowel are к п at the end of the stem (китеби: китеп).
+    let mut bare = word[..i].to_string();
+    devoice_end(&mut bare);
+    let reading = stem(&bare);
+    (reading != stem(word)).then_some(reading)
+}
+
 /// The root of a verb whose [`stem`] keeps a lexical passive: `алынган` → ал (the stem is алын),
 /// `бөлүндү` → бөл. The index holds it beside the stem, so a search for the root finds the
 /// passive too; `None` when the stem has no such suffix.
@@ -722,6 +741,19 @@ mod tests {
         same(&["билим", "билимдүү"]);
         same(&["бүгүн", "бүгүнкү"]);
         same(&["негиз", "негизги"]);
+    }
+
+    #[test]
+    fn a_bare_possessive_has_its_other_reading() {
+        // алды: took (ал-ды) or its front (алд-ы), whose forms stem to алд.
+        assert_eq!(stem("алды"), "ал");
+        assert_eq!(possessive_reading("алды").as_deref(), Some("алд"));
+        assert_eq!(possessive_reading("алды"), Some(stem("алдында")));
+        // Nothing new where the reading is the stem, or too short, or not a possessive shape.
+        for w in ["жылы", "башы", "китеби", "суу", "окуу", "ата", "ары"]
+        {
+            assert_eq!(possessive_reading(w), None, "{w}");
+        }
     }
 
     #[test]
