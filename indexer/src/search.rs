@@ -288,13 +288,14 @@ fn run_grouping(library: &Library, req: &SearchRequest, exact_limit: u64) -> Res
     // A detected (not declared) language is a hint: the library's other Turkic and Cyrillic
     // languages are searched too, for their words and stems, because short queries are often
     // ambiguous between them (a Kazakh, Uzbek or Tajik word typed without its letters reads as
-    // Kyrgyz or Russian).
+    // Kyrgyz or Russian). So is English when the library has English books: a short English
+    // word (`rain`, `evaporate`) may read as Kyrgyz typed in Latin letters.
     let catalog = library.catalog(&searcher)?;
     let (langs, hinted): (Vec<&str>, Vec<&str>) = match (&req.lang, &detected) {
         (Some(l), _) => (query::languages_for(Some(l)), Vec::new()),
         (None, Some(d)) => {
             let v = query::languages_for(Some(d));
-            let extra = ["ky", "ru", "kk", "uz", "tg"]
+            let extra = ["ky", "ru", "kk", "uz", "tg", "en"]
                 .into_iter()
                 .filter(|l| !v.contains(l))
                 .filter(|l| matches!(*l, "ky" | "ru") || catalog.languages.contains(*l))
@@ -2105,6 +2106,30 @@ mod tests {
         // The root and its dictionary form find the passive as well.
         for q in ["алуу", "алды"] {
             assert!(found(&lib, q).contains(&"received#p0".to_string()), "{q}");
+        }
+    }
+
+    #[test]
+    fn an_english_word_read_as_kyrgyz_still_meets_its_english_forms() {
+        // `evaporate` and `rain` look like Kyrgyz typed in Latin letters to language ID; the
+        // English books are searched too, with the English stemmer.
+        let lib = library(&[
+            (
+                "water",
+                "en",
+                5,
+                &["The sun warms the lake and the water evaporates. Later it rains."],
+            ),
+            ("lake", "ky", 5, &["Көлдүн суусу таза."]),
+        ]);
+        for q in ["evaporate", "evaporating", "raining"] {
+            let r = search_in(&lib, q, &[]);
+            assert_eq!(r.did_you_mean, None, "{q}");
+            assert_eq!(
+                found(&lib, q).first().map(String::as_str),
+                Some("water#p0"),
+                "{q}"
+            );
         }
     }
 
