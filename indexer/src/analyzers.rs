@@ -218,7 +218,10 @@ fn indexed_terms(kind: FieldKind, word: &str, out: &mut Vec<String>) {
                 .iter()
                 .map(|t| fold::loose(&fold::fold(t)))
                 .collect();
-            extra.extend(kyrgyz::voice_root(&fold::fold(word)).map(|r| fold::loose(&r)));
+            let folded = fold::fold(word);
+            if folded != word {
+                extra.extend(kyrgyz::voice_root(&folded).map(|r| fold::loose(&r)));
+            }
             out.retain(|t| *t != held[0]);
             for key in extra {
                 if !held.contains(&key) && !out.contains(&key) {

@@ -576,19 +576,21 @@ fn prepare(word: &str, out: &mut String) -> bool {
         && !looks_russian(word)
 }
 
-/// The stemmer's passes over `out`, as deep as `depth`. Returns whether they stopped at a
-/// derivational suffix.
-fn strip(out: &mut String, depth: Depth) -> bool {
+/// The stemmer's passes over `out`, as deep as `depth`. Returns the flags of every suffix
+/// stripped, with [`STOPPED`] set if the passes stopped at a derivational suffix.
+fn strip(out: &mut String, depth: Depth) -> u8 {
     // Each pass strips at least one letter, so this ends; the cap bounds the work.
     let mut max_slot = u8::MAX;
+    let mut seen = 0u8;
     for _ in 0..4 {
         let flags = strip_pass(out, max_slot, depth);
         if flags == STOPPED {
-            return true;
+            return seen | STOPPED;
         }
         if flags == 0 {
             break;
         }
+        seen |= flags;
         if flags & VERB_ONLY != 0 {
             max_slot = 46;
         }
@@ -600,7 +602,7 @@ fn strip(out: &mut String, depth: Depth) -> bool {
         drop_final_high_vowel(out);
     }
     devoice_end(out);
-    false
+    seen
 }
 
 /// A derived word with its inflections stripped, where the stemmer goes on to strip its
@@ -611,7 +613,7 @@ fn strip(out: &mut String, depth: Depth) -> bool {
 /// `None` for words without such a suffix.
 pub fn derived_stem(word: &str) -> Option<String> {
     let mut out = String::with_capacity(word.len());
-    (prepare(word, &mut out) && strip(&mut out, Depth::Derived)).then_some(out)
+    (prepare(word, &mut out) && strip(&mut out, Depth::Derived) & STOPPED != 0).then_some(out)
 }
 
 /// Another reading of a word that ends in a consonant and a high vowel: the 3rd person possessive
@@ -637,24 +639,10 @@ pub fn possessive_reading(word: &str) -> Option<String> {
 /// `бөлүндү` → бөл. The index holds it beside the stem, so a search for the root finds the
 /// passive too; `None` when the stem has no such suffix.
 pub fn voice_root(word: &str) -> Option<String> {
-    let mut out = String::with_capacity(word.len());
-    if !prepare(word, &mut out) {
-        return None;
-    }
-    let mut root = out.clone();
-    strip(&mut out, Depth::Stem);
-    // Cheap test first: the stem must end in л + ы/и/у/ү + н.
-    let mut tail = out.chars().rev();
-    if !(tail.next() == Some('н')
-        && tail
-            .next()
-            .is_some_and(|c| matches!(c, 'ы' | 'и' | 'у' | 'ү'))
-        && tail.next() == Some('л'))
-    {
-        return None;
-    }
-    strip(&mut root, Depth::Root);
-    (root != out).then_some(root)
+    // The stem's passes and the root's are the same up to the lexical suffix, where the stem's
+    // stop: the root differs from the stem exactly when its passes strip one.
+    let mut root = String::with_capacity(word.len());
+    (prepare(word, &mut root) && strip(&mut root, Depth::Root) & LEXICAL_VOICE != 0).then_some(root)
 }
 
 #[cfg(test)]
