@@ -152,6 +152,36 @@ fn textbook_blocks_render_as_a_reader_expects() {
 }
 
 #[test]
+fn footnotes_have_their_role_unique_ids_and_language_spans() {
+    let dir = book_with(
+        &[(
+            "01.md",
+            "# Бөлчөк\n\nБир[^n] жана дагы бир[^n].\n\n[^n]: Орусча [дробь]{lang=ru} деп аталат.\n"
+                .as_bytes(),
+        )],
+        "",
+    );
+    let (book, assets) = compile(dir.path());
+    let ch = epub::chapter_xhtml(&book, &assets, 0);
+    // The note has the footnote role its EPUB type asks for (Ace's epub-type-has-matching-role).
+    assert!(
+        ch.contains("<aside id=\"fn-n\" class=\"footnote\" epub:type=\"footnote\" role=\"doc-footnote\">"),
+        "{ch}"
+    );
+    // Two references to one note: two ids, the note links back to the first.
+    assert!(ch.contains("id=\"fnref-n-1\""), "{ch}");
+    assert!(ch.contains("id=\"fnref-n-1-2\""), "{ch}");
+    assert_eq!(ch.matches("id=\"fnref-n-1\"").count(), 1, "{ch}");
+    assert!(ch.contains("href=\"#fnref-n-1\""), "{ch}");
+    // A language span inside the note is a span, not literal brackets.
+    assert!(
+        ch.contains("<span lang=\"ru\" xml:lang=\"ru\">дробь</span>"),
+        "{ch}"
+    );
+    assert!(!ch.contains("{lang=ru}"), "{ch}");
+}
+
+#[test]
 fn mdbook_projects_build_unchanged() {
     let (book, assets) = compile(&fixture("mdbook"));
     assert!(

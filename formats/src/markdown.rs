@@ -134,6 +134,8 @@ struct Builder<'a> {
     skip_until: Option<String>,
     footnotes: Vec<(String, Vec<Node>)>,
     footnote_numbers: HashMap<String, usize>,
+    /// How many times each note has been referenced so far (each reference needs its own id).
+    footnote_refs: HashMap<String, usize>,
     exercises: usize,
     answers: Vec<Answer>,
     glossary: Vec<GlossaryEntry>,
@@ -189,6 +191,7 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         skip_until: None,
         footnotes: Vec::new(),
         footnote_numbers: HashMap::new(),
+        footnote_refs: HashMap::new(),
         exercises: 0,
         answers: Vec::new(),
         glossary: Vec::new(),
@@ -738,9 +741,17 @@ impl<'a> Builder<'a> {
             .entry(name.to_string())
             .or_insert(next);
         let id = xml_id(&format!("fn-{name}"));
+        let seen = self.footnote_refs.entry(name.to_string()).or_insert(0);
+        *seen += 1;
+        // The first reference is the one the note links back to; later ones get ids of their own.
+        let ref_id = if *seen == 1 {
+            format!("fnref-{name}-{n}")
+        } else {
+            format!("fnref-{name}-{n}-{seen}")
+        };
         let a = Element::new("a")
             .with_attr("href", format!("#{id}"))
-            .with_attr("id", xml_id(&format!("fnref-{name}-{n}")))
+            .with_attr("id", xml_id(&ref_id))
             .with_attr("class", "noteref")
             .with_attr("epub:type", "noteref")
             .with_attr("role", "doc-noteref")
@@ -1212,7 +1223,6 @@ impl<'a> Builder<'a> {
         let root = self.stack.pop().expect("root");
         let mut body = root.el.children;
         let lang = self.input.lang.to_string();
-        apply_language_spans(&mut body, &mut self.diags, self.input.file);
         if !self.footnotes.is_empty() {
             body.push(
                 footnotes_section(
@@ -1222,6 +1232,12 @@ impl<'a> Builder<'a> {
                 )
                 .into(),
             );
+        }
+        // After the notes are in the body, so `[words]{lang=xx}` inside a note is a span too;
+        // answers are rendered elsewhere (end of chapter or book) and need the same.
+        apply_language_spans(&mut body, &mut self.diags, self.input.file);
+        for a in &mut self.answers {
+            apply_language_spans(&mut a.body, &mut self.diags, self.input.file);
         }
         let title = match self.input.title_hint {
             Some(t) if !t.trim().is_empty() => t.trim().to_string(),
@@ -1370,7 +1386,14 @@ fn footnotes_section(
         })
         .collect();
     notes.sort_by_key(|(n, _, _)| *n);
-    let mut ol = Element::new("ol");
+    // Each note is an `aside` with the footnote role: the EPUB type and the ARIA role agree (a list
+    // item may not take `doc-footnote`), and reading systems that pop notes up find them.
+    let mut section = Element::new("section")
+        .with_attr("class", "footnotes")
+        .with_attr("epub:type", "footnotes")
+        .with_attr("role", "doc-endnotes")
+        .with_attr("aria-label", label(lang, Label::Footnotes))
+        .with_child(Element::new("hr").into());
     for (n, name, mut body) in notes {
         let back = Element::new("a")
             .with_attr("href", format!("#{}", xml_id(&format!("fnref-{name}-{n}"))))
@@ -1387,19 +1410,29 @@ fn footnotes_section(
             _ if n != usize::MAX => body.push(back_node),
             _ => {}
         }
-        let mut li = Element::new("li")
+        // The note's number leads its first paragraph (an unreferenced note has none).
+        if n != usize::MAX {
+            let number: Node = Element::new("span")
+                .with_attr("class", "note-number")
+                .with_text(format!("{n}."))
+                .into();
+            match body.first_mut() {
+                Some(Node::Element(p)) if p.name == "p" => {
+                    p.children.insert(0, Node::Text(" ".into()));
+                    p.children.insert(0, number);
+                }
+                _ => body.insert(0, Element::new("p").with_child(number).into()),
+            }
+        }
+        let mut note = Element::new("aside")
             .with_attr("id", xml_id(&format!("fn-{name}")))
-            .with_attr("epub:type", "footnote");
-        li.children = body;
-        ol.children.push(li.into());
+            .with_attr("class", "footnote")
+            .with_attr("epub:type", "footnote")
+            .with_attr("role", "doc-footnote");
+        note.children = body;
+        section.children.push(note.into());
     }
-    Element::new("section")
-        .with_attr("class", "footnotes")
-        .with_attr("epub:type", "footnotes")
-        .with_attr("role", "doc-endnotes")
-        .with_attr("aria-label", label(lang, Label::Footnotes))
-        .with_child(Element::new("hr").into())
-        .with_child(ol.into())
+    section
 }
 
 /// `[words]{lang=ru}` in plain text becomes `<span lang="ru">words</span>`.

@@ -570,13 +570,16 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         }
         facets.push_str("</ul>");
     }
-    if !facets.is_empty() && results.total_books > 0 {
-        let _ = write!(
-            m,
+    // The filters follow the results in the page, so on a phone the first result is on the first
+    // screen; a wide screen draws them in a column on the left (portal.css).
+    let facets = if !facets.is_empty() && results.total_books > 0 {
+        format!(
             "<nav class=\"facets\" aria-labelledby=\"h-refine\"><h2 id=\"h-refine\">{}</h2>{facets}</nav>",
             esc(t(l, M::Refine))
-        );
-    }
+        )
+    } else {
+        String::new()
+    };
     m.push_str("<div class=\"results\">");
     if results.total_books == 0 {
         let _ = write!(
@@ -762,7 +765,9 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
             m.push_str("</nav>");
         }
     }
-    m.push_str("</div></div>");
+    m.push_str("</div>");
+    m.push_str(&facets);
+    m.push_str("</div>");
     let mut page = Page::new(heading, m);
     page.query = &input.q;
     page.noindex = true;
