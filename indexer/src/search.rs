@@ -20,7 +20,8 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 /// passages, and its totals are a lower bound once that many passages match.
 const EXACT_GROUPING_DOCS: u64 = 100_000;
 pub const MAX_PER_PAGE: usize = 50;
-pub const MAX_PAGE: usize = 100;
+/// The deepest page of results anyone is offered (the portal, the API and the index agree).
+pub const MAX_PAGE: usize = 50;
 const PASSAGES_PER_BOOK: usize = 3;
 const SNIPPET_CHARS: usize = 220;
 

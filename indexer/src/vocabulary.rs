@@ -12,10 +12,17 @@ const WORD_FIELDS: [FieldKind; 3] = [FieldKind::KyText, FieldKind::RuText, Field
 /// Terms read at most per field and segment when looking for corrections.
 const MAX_SCAN: usize = 50_000;
 
+/// Longer prefixes complete to nothing (every caller, CLI, page and API, gets the same cap).
+pub const MAX_PREFIX_CHARS: usize = 100;
+
 /// Words of the library that start with `prefix`, most frequent first. A prefix typed without
 /// ө ү ң (or the Kazakh letters), as phone keyboards make people do, or in Latin letters also
 /// completes to the words written with them: `бол` offers `бөлчөк`, `kit` offers `китеп`.
 pub fn suggest(library: &Library, prefix: &str, limit: usize) -> Result<Vec<String>> {
+    // No word is this long; and the typed variants of a long prefix cost its length squared.
+    if prefix.trim().chars().count() > MAX_PREFIX_CHARS {
+        return Ok(Vec::new());
+    }
     let prefix = normalize::normalize(prefix.trim());
     if prefix.chars().count() < 2 || prefix.contains(char::is_whitespace) {
         return Ok(Vec::new());

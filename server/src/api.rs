@@ -1,5 +1,6 @@
 //! The JSON API for other software, described by an OpenAPI document at `/api/openapi.json`.
 
+use crate::i18n::Lang;
 use crate::i18n::{M, t, tf};
 use crate::pages::{MAX_PAGE, search_input, url_encode};
 use crate::state::{Book, Snapshot};
@@ -105,20 +106,91 @@ fn detail(snap: &Snapshot, b: &Book) -> Value {
     v
 }
 
-async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
-    let snap = state.snapshot();
-    let list: Vec<_> = match params.0.iter().find(|(k, _)| k != "page") {
-        None => snap.books.clone(),
-        Some((k, v)) => match snap.filter(k, v) {
-            Some(l) => l,
-            None => {
-                return json_error(
+/// The filters `/api/books` takes; an empty value is no filter.
+const BOOK_FILTERS: [&str; 4] = ["grade", "subject", "lang", "collection"];
+/// The parameters `/api/search` takes.
+const SEARCH_PARAMS: [&str; 12] = [
+    "q",
+    "page",
+    "per_page",
+    "qlang",
+    "sort",
+    "lang",
+    "grade",
+    "subject",
+    "material",
+    "license",
+    "collection",
+    "book",
+];
+use indexer::search::MAX_PER_PAGE;
+
+/// A 400 answer naming the parameter and the allowed ones, in the user's language.
+fn bad_parameter(l: Lang, name: &str, allowed: &[&str]) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        &tf(
+            l,
+            M::BadParameter,
+            &[("name", name), ("allowed", &allowed.join(", "))],
+        ),
+    )
+}
+
+/// Checks the parameters the OpenAPI document types: unknown names, integers, the sort order.
+/// Absent is fine; present must match the contract (an empty `page` is not an integer).
+fn check_params(l: Lang, params: &Params, allowed: &[&str]) -> Result<(), Response> {
+    for (k, v) in &params.0 {
+        if !allowed.contains(&k.as_str()) {
+            return Err(bad_parameter(l, k, allowed));
+        }
+        let int = |max: usize| v.parse::<usize>().ok().filter(|n| (1..=max).contains(n));
+        match k.as_str() {
+            "page" if int(MAX_PAGE).is_none() => {
+                return Err(json_error(
                     StatusCode::BAD_REQUEST,
-                    &format!("{}: {k}", t(ui.lang, M::BadRequestTitle)),
-                );
+                    &tf(l, M::BadPage, &[("max", &MAX_PAGE.to_string())]),
+                ));
             }
-        },
-    };
+            "per_page" if int(MAX_PER_PAGE).is_none() => {
+                return Err(json_error(
+                    StatusCode::BAD_REQUEST,
+                    &tf(l, M::BadPerPage, &[("max", &MAX_PER_PAGE.to_string())]),
+                ));
+            }
+            "grade" if int(12).is_none() => {
+                return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadGrade)));
+            }
+            "sort" if indexer::Sort::parse(v).is_none() => {
+                return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadSort)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    if let Err(r) = check_params(ui.lang, &params, &BOOK_FILTERS) {
+        return r;
+    }
+    let snap = state.snapshot();
+    // Every filter given applies; a value no book has (an unknown collection) finds none.
+    let list: Vec<_> = snap
+        .books
+        .iter()
+        .filter(|b| {
+            params
+                .0
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .all(|(k, v)| {
+                    snap.filter(k, v)
+                        .is_some_and(|l| l.iter().any(|x| x.slug == b.slug))
+                })
+        })
+        .cloned()
+        .collect();
     ok(json!({"total": list.len(), "books": list.iter().map(|b| summary(b)).collect::<Vec<_>>()}))
 }
 
@@ -160,6 +232,12 @@ async fn collection(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response
 }
 
 async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    if let Err(r) = check_params(ui.lang, &params, &SEARCH_PARAMS) {
+        return r;
+    }
+    if params.get("q").is_none() {
+        return json_error(StatusCode::BAD_REQUEST, t(ui.lang, M::MissingQuery));
+    }
     let input = match search_input(&params) {
         Ok(i) => i,
         Err(max) => {
@@ -169,13 +247,10 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
             );
         }
     };
-    let per_page = match params.get("per_page").map(|p| p.parse::<usize>()) {
-        None => 10,
-        Some(Ok(n)) if (1..=50).contains(&n) => n,
-        Some(_) => {
-            return json_error(StatusCode::BAD_REQUEST, "per_page must be from 1 to 50");
-        }
-    };
+    let per_page = params
+        .get("per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(10);
     if input.q.trim().is_empty() {
         return json_error(StatusCode::BAD_REQUEST, t(ui.lang, M::EmptyQuery));
     }
@@ -217,8 +292,17 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
     }
 }
 
-async fn suggest(State(state): State<Shared>, params: Params) -> Response {
-    let q: String = params.get("q").unwrap_or("").chars().take(100).collect();
+async fn suggest(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
+    if let Err(r) = check_params(ui.lang, &params, &["q"]) {
+        return r;
+    }
+    let Some(q) = params.get("q") else {
+        return json_error(StatusCode::BAD_REQUEST, t(ui.lang, M::MissingQuery));
+    };
+    let q: String = q
+        .chars()
+        .take(indexer::vocabulary::MAX_PREFIX_CHARS)
+        .collect();
     let list = state
         .cpu(move |s| indexer::vocabulary::suggest(&s.library, &q, 10).unwrap_or_default())
         .await
@@ -266,6 +350,7 @@ async fn openapi(State(state): State<Shared>) -> Response {
 
 pub fn openapi_doc(base: &str) -> Value {
     let q = |name: &str, desc: &str, required: bool| json!({"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": "string"}});
+    let int = |name: &str, desc: &str, max: usize| json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "integer", "minimum": 1, "maximum": max}});
     let slug =
         json!({"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}});
     let err = json!({"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
@@ -282,13 +367,13 @@ pub fn openapi_doc(base: &str) -> Value {
             "/api/search": {"get": {
                 "summary": "Search passages, grouped by book",
                 "parameters": [
-                    q("q", "the query: words, \"phrases\", -excluded", true),
-                    q("page", "1-based page (at most 50)", false),
-                    q("per_page", "books per page, 1 to 50", false),
+                    {"name": "q", "in": "query", "required": true, "description": "the query: words, \"phrases\", -excluded", "schema": {"type": "string", "pattern": "\\S"}},
+                    int("page", "1-based page", MAX_PAGE),
+                    int("per_page", "books per page", MAX_PER_PAGE),
                     q("qlang", "the query's language (detected when absent)", false),
-                    q("sort", "relevance (default), title or date (newest first)", false),
+                    {"name": "sort", "in": "query", "required": false, "description": "relevance (default), title, or date (newest first)", "schema": {"type": "string", "enum": ["relevance", "title", "date"]}},
                     q("lang", "filter: book language; other language editions of matching works are included", false),
-                    q("grade", "filter: grade", false),
+                    int("grade", "filter: grade", 12),
                     q("subject", "filter: subject", false),
                     q("material", "filter: material type", false),
                     q("license", "filter: licence", false),
@@ -299,12 +384,12 @@ pub fn openapi_doc(base: &str) -> Value {
             }},
             "/api/suggest": {"get": {
                 "summary": "Word completions for a prefix",
-                "parameters": [q("q", "prefix", true)],
-                "responses": {"200": {"description": "suggestions", "content": {"application/json": {"schema": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}}}}},
+                "parameters": [q("q", "prefix (its first 100 characters are used)", true)],
+                "responses": {"200": {"description": "suggestions", "content": {"application/json": {"schema": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}}}}}, "400": err},
             }},
             "/api/books": {"get": {
-                "summary": "Books, optionally filtered by one of grade, subject, lang, collection",
-                "parameters": [q("grade", "", false), q("subject", "", false), q("lang", "", false), q("collection", "", false)],
+                "summary": "Books, filtered by any of grade, subject, lang, collection (an empty value is no filter)",
+                "parameters": [int("grade", "filter: grade", 12), q("subject", "filter: subject", false), q("lang", "filter: language", false), q("collection", "filter: collection slug", false)],
                 "responses": {"200": {"description": "books", "content": {"application/json": {"schema": {"type": "object", "properties": {"total": {"type": "integer"}, "books": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}}}}}}}, "400": err},
             }},
             "/api/books/{slug}": {"get": {

@@ -142,6 +142,14 @@ enum RangeSpec {
     Bytes(u64, u64),
 }
 
+/// A byte position as RFC 9110 writes it: digits only (Rust's `parse` would also take `+10`).
+fn position(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 fn parse_range(value: &str, len: u64) -> RangeSpec {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return RangeSpec::Ignore;
@@ -155,7 +163,7 @@ fn parse_range(value: &str, len: u64) -> RangeSpec {
     let (a, b) = (a.trim(), b.trim());
     if a.is_empty() {
         // Suffix: the last N bytes.
-        let Ok(n) = b.parse::<u64>() else {
+        let Some(n) = position(b) else {
             return RangeSpec::Ignore;
         };
         if n == 0 || len == 0 {
@@ -163,14 +171,14 @@ fn parse_range(value: &str, len: u64) -> RangeSpec {
         }
         return RangeSpec::Bytes(len.saturating_sub(n), len - 1);
     }
-    let Ok(start) = a.parse::<u64>() else {
+    let Some(start) = position(a) else {
         return RangeSpec::Ignore;
     };
     let end = if b.is_empty() {
         len.saturating_sub(1)
     } else {
-        match b.parse::<u64>() {
-            Ok(e) if e >= start => e.min(len.saturating_sub(1)),
+        match position(b) {
+            Some(e) if e >= start => e.min(len.saturating_sub(1)),
             _ => return RangeSpec::Ignore,
         }
     };
@@ -198,6 +206,9 @@ mod tests {
         assert_eq!(parse_range("bytes=9-3", 100), RangeSpec::Ignore);
         assert_eq!(parse_range("bytes=0-1,5-6", 100), RangeSpec::Ignore);
         assert_eq!(parse_range("items=0-1", 100), RangeSpec::Ignore);
+        // Signs are not digits: the header is malformed and the whole file is sent.
+        assert_eq!(parse_range("bytes=+0-+10", 100), RangeSpec::Ignore);
+        assert_eq!(parse_range("bytes=-+10", 100), RangeSpec::Ignore);
         assert_eq!(
             parse_range("bytes=-99999999999999999999", 100),
             RangeSpec::Ignore

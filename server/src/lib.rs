@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod artifacts;
+pub mod covers;
 pub mod db;
 pub mod files;
 pub mod i18n;

@@ -36,6 +36,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/opds/v2/", get(json_root))
         .route("/opds/v2/search", get(json_search))
+        .route("/opds/v2/publications/{slug}", get(json_publication))
         .route("/opds/v2/{*rest}", get(json_feed))
         .route("/opds/{*rest}", get(atom_feed))
 }
@@ -348,18 +349,11 @@ fn atom_book(s: &mut String, l: Lang, b: &Book) {
     if let Some(d) = &r.description {
         let _ = writeln!(s, "<summary type=\"text\">{}</summary>", esc(d));
     }
-    if let Some(c) = b.cover_url() {
+    for (c, rel) in cover_images(b) {
         let _ = writeln!(
             s,
-            "<link rel=\"http://opds-spec.org/image\" href=\"{}\" type=\"{}\"/>",
-            esc(&c),
-            image_type(&c)
-        );
-    }
-    if let Some(c) = b.thumbnail_url() {
-        let _ = writeln!(
-            s,
-            "<link rel=\"http://opds-spec.org/image/thumbnail\" href=\"{}\" type=\"{}\"/>",
+            "<link rel=\"{}\" href=\"{}\" type=\"{}\"/>",
+            rel.unwrap_or("http://opds-spec.org/image"),
             esc(&c),
             image_type(&c)
         );
@@ -555,16 +549,40 @@ async fn opensearch(State(state): State<Shared>, ui: Ui) -> Response {
 
 // ---------- OPDS 2.0 (JSON) ----------
 
+const OPDS2_PUBLICATION: &str = "application/opds-publication+json";
+
+/// A book's cover images for OPDS: the raster ones first (apps need PNG or JPEG), then the SVG.
+fn cover_images(b: &Book) -> Vec<(String, Option<&'static str>)> {
+    let mut out = Vec::new();
+    let thumb = Some("http://opds-spec.org/image/thumbnail");
+    let mut push = |url: Option<String>, rel: Option<&'static str>| {
+        if let Some(u) = url
+            && !out.iter().any(|(x, _)| x == &u)
+        {
+            out.push((u, rel));
+        }
+    };
+    push(b.raster_cover_url(), None);
+    push(b.raster_thumbnail_url(), thumb);
+    push(b.cover_url(), None);
+    push(b.thumbnail_url(), thumb);
+    out
+}
+
 pub fn publication(l: Lang, b: &Book) -> Value {
     let r = &b.record;
-    let mut images = Vec::new();
-    if let Some(c) = b.cover_url() {
-        images.push(json!({"href": c, "type": image_type(&c)}));
-    }
-    if let Some(c) = b.thumbnail_url() {
-        images.push(json!({"href": c, "type": image_type(&c), "rel": "http://opds-spec.org/image/thumbnail"}));
-    }
+    let images: Vec<Value> = cover_images(b)
+        .into_iter()
+        .map(|(href, rel)| {
+            let mut v = json!({"href": href, "type": image_type(&href)});
+            if let Some(rel) = rel {
+                v["rel"] = json!(rel);
+            }
+            v
+        })
+        .collect();
     let mut links = vec![
+        json!({"rel": "self", "href": format!("/opds/v2/publications/{}", url_encode(&b.slug)), "type": OPDS2_PUBLICATION}),
         json!({"rel": "alternate", "href": format!("/books/{}", url_encode(&b.slug)), "type": "text/html"}),
     ];
     if b.epub_file.is_some() {
@@ -588,8 +606,9 @@ pub fn publication(l: Lang, b: &Book) -> Value {
     if let Some(p) = &r.publisher {
         m.insert("publisher".into(), json!(p));
     }
-    if let Some(y) = r.year {
-        m.insert("published".into(), json!(y.to_string()));
+    if let Some(y) = r.year.filter(|y| (1..=9999).contains(y)) {
+        // The schema wants a date; the book gives only its year.
+        m.insert("published".into(), json!(format!("{y:04}-01-01")));
     }
     if let Some(s) = &r.subject {
         m.insert(
@@ -634,10 +653,37 @@ fn opds2(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> Value {
             if doc.page < doc.pages() {
                 links.push(json!({"rel": "next", "href": doc.href("/opds/v2/", doc.page + 1), "type": OPDS2}));
             }
-            out["publications"] = list.iter().map(|b| publication(l, b)).collect();
+            if list.is_empty() {
+                // A feed needs at least one publication, navigation link or group: an empty
+                // result (a search that found nothing) leads back to the catalogue.
+                out["navigation"] = json!([{
+                    "href": "/opds/v2/",
+                    "title": t(l, M::BrowseCatalog),
+                    "type": OPDS2,
+                    "rel": "start",
+                }]);
+            } else {
+                out["publications"] = list.iter().map(|b| publication(l, b)).collect();
+            }
         }
     }
     out
+}
+
+/// `/opds/v2/publications/SLUG`: one book as an OPDS 2.0 publication document.
+async fn json_publication(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
+    let snap = state.snapshot();
+    match segs.0.first().and_then(|s| snap.book(s)) {
+        Some(b) => (
+            [
+                (header::CONTENT_TYPE, OPDS2_PUBLICATION),
+                (header::CACHE_CONTROL, "public, no-cache"),
+            ],
+            publication(ui.lang, b).to_string(),
+        )
+            .into_response(),
+        None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+    }
 }
 
 fn json_response(v: &Value) -> Response {

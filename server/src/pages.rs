@@ -27,7 +27,7 @@ pub static CSS: LazyLock<(String, String)> = LazyLock::new(|| {
 
 /// Results per page, and the deepest page offered.
 pub const PER_PAGE: usize = 10;
-pub const MAX_PAGE: usize = 50;
+pub use indexer::search::MAX_PAGE;
 
 struct Page<'a> {
     title: String,
@@ -303,23 +303,93 @@ fn browse_list(
     m.push_str("</ul></section>");
 }
 
-/// `/books?grade=5` (or subject, lang, collection): a list of books.
+/// Book cards per page of `/books`.
+const BOOKS_PER_PAGE: usize = 48;
+
+/// `/books?grade=5` (or subject, lang, collection; `page=N`): a list of books.
 pub async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
     let l = ui.lang;
     let snap = state.snapshot();
-    let (title, list) = match params.0.first() {
+    let page = match params.get("page") {
+        None | Some("") => 1,
+        Some(p) => match p.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return error_page(
+                    l,
+                    StatusCode::BAD_REQUEST,
+                    M::BadRequestTitle,
+                    &tf(l, M::BadPage, &[("max", &MAX_PAGE.to_string())]),
+                );
+            }
+        },
+    };
+    let filter = params.0.iter().find(|(k, _)| k != "page");
+    let (title, list) = match filter {
         None => (t(l, M::NavBooks).to_string(), snap.books.clone()),
         Some((k, v)) => match snap.filter(k, v) {
             Some(list) => (facet_label(l, &snap, k, v), list),
             None => return not_found(&ui),
         },
     };
-    let m = format!(
+    let pages = list.len().div_ceil(BOOKS_PER_PAGE).max(1);
+    if page > pages {
+        return not_found(&ui);
+    }
+    let shown: Vec<Arc<Book>> = list
+        .iter()
+        .skip((page - 1) * BOOKS_PER_PAGE)
+        .take(BOOKS_PER_PAGE)
+        .cloned()
+        .collect();
+    let mut m = format!(
         "<h1>{}</h1><p class=\"meta\">{}</p>{}",
         esc(&title),
         esc(&books_count(l, list.len())),
-        book_cards(l, &list)
+        book_cards(l, &shown)
     );
+    if pages > 1 {
+        let href = |n: usize| {
+            let mut p: Vec<(String, String)> = filter.into_iter().cloned().collect();
+            p.push(("page".into(), n.to_string()));
+            let query: Vec<String> = p
+                .iter()
+                .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+                .collect();
+            format!("/books?{}", query.join("&"))
+        };
+        let _ = write!(
+            m,
+            "<nav class=\"pager\" aria-label=\"{}\">",
+            esc(t(l, M::Pagination))
+        );
+        if page > 1 {
+            let _ = write!(
+                m,
+                "<a href=\"{}\" rel=\"prev\">← {}</a>",
+                esc(&href(page - 1)),
+                esc(t(l, M::Previous))
+            );
+        }
+        let _ = write!(
+            m,
+            "<span>{}</span>",
+            esc(&tf(
+                l,
+                M::PageOf,
+                &[("n", &page.to_string()), ("m", &pages.to_string())]
+            ))
+        );
+        if page < pages {
+            let _ = write!(
+                m,
+                "<a href=\"{}\" rel=\"next\">{} →</a>",
+                esc(&href(page + 1)),
+                esc(t(l, M::Next))
+            );
+        }
+        m.push_str("</nav>");
+    }
     html_response(&ui, StatusCode::OK, layout(&ui, Page::new(title, m)))
 }
 
@@ -777,11 +847,12 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
 
 fn licence_url(code: &str) -> Option<String> {
     let c = code.to_ascii_uppercase();
-    let rest = c.strip_prefix("CC-")?;
-    let (kind, version) = rest.rsplit_once('-')?;
-    if kind == "0" || c == "CC0-1.0" {
+    // SPDX writes the public-domain dedication `CC0-1.0`, with no dash after CC.
+    if c == "CC0-1.0" {
         return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
     }
+    let rest = c.strip_prefix("CC-")?;
+    let (kind, version) = rest.rsplit_once('-')?;
     if !kind.chars().all(|ch| ch.is_ascii_alphabetic() || ch == '-')
         || !version.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
     {
@@ -1055,19 +1126,54 @@ pub fn redirect_to(to: &str) -> Response {
         .unwrap_or_default()
 }
 
-/// Makes the ids of a chapter's markup unique when two chapters share a page.
+/// Makes the ids of a chapter's markup unique when two chapters share a page. Only attributes
+/// inside tags are rewritten: text that happens to read ` id="` stays as written.
 fn prefix_ids(html: &str, prefix: &str) -> String {
-    html.replace(" id=\"", &format!(" id=\"{prefix}"))
-        .replace(" href=\"#", &format!(" href=\"#{prefix}"))
-        .replace(
-            " aria-labelledby=\"",
-            &format!(" aria-labelledby=\"{prefix}"),
-        )
-        .replace(
-            " aria-describedby=\"",
-            &format!(" aria-describedby=\"{prefix}"),
-        )
-        .replace(" for=\"", &format!(" for=\"{prefix}"))
+    const ATTRS: [&str; 5] = [
+        " id=\"",
+        " href=\"#",
+        " aria-labelledby=\"",
+        " aria-describedby=\"",
+        " for=\"",
+    ];
+    let mut out = String::with_capacity(html.len() + html.len() / 16);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        // The tag ends at the first '>' outside a quoted value (quotes inside values are escaped).
+        let mut in_quote = false;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    in_quote = !in_quote;
+                }
+                c == '>' && !in_quote
+            })
+            .map_or(rest.len(), |(i, _)| i + 1);
+        let mut tag = &rest[..end];
+        while !tag.is_empty() {
+            match ATTRS
+                .iter()
+                .filter_map(|a| tag.find(a).map(|i| (i, a.len())))
+                .min()
+            {
+                Some((i, len)) => {
+                    out.push_str(&tag[..i + len]);
+                    out.push_str(prefix);
+                    tag = &tag[i + len..];
+                }
+                None => {
+                    out.push_str(tag);
+                    tag = "";
+                }
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn chapter_html(state: &AppState, b: &Book, name: &str) -> Option<String> {
@@ -1443,4 +1549,30 @@ pub fn error_page(l: Lang, status: StatusCode, title: M, body: &str) -> Response
 /// A plain page in the portal's layout.
 pub fn simple_page(ui: &Ui, title: &str, main: String) -> Response {
     html_response(ui, StatusCode::OK, layout(ui, Page::new(title, main)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_by_side_ids_are_prefixed_in_tags_only() {
+        let html = "<p id=\"a\">Write <code> id=\"x\"</code> and <a href=\"#a\">see</a></p>";
+        assert_eq!(
+            prefix_ids(html, "ru-"),
+            "<p id=\"ru-a\">Write <code> id=\"x\"</code> and <a href=\"#ru-a\">see</a></p>"
+        );
+    }
+
+    #[test]
+    fn cc0_books_link_their_licence() {
+        assert_eq!(
+            licence_url("CC0-1.0").as_deref(),
+            Some("https://creativecommons.org/publicdomain/zero/1.0/")
+        );
+        assert_eq!(
+            licence_url("CC-BY-SA-4.0").as_deref(),
+            Some("https://creativecommons.org/licenses/by-sa/4.0/")
+        );
+    }
 }

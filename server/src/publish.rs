@@ -268,6 +268,7 @@ pub async fn publish_book(
         let extra = |b: &CompiledBook, a: &AssetSet, out: &Path| write_portal_pages(b, a, out, &v);
         pipeline::build_with(&d, &st, &opts, &|_, _, _| {}, &extra)
             .map_err(|e| anyhow!("{}: {e}", d.display()))?;
+        crate::covers::add_raster_cover(&st);
         Ok(BuiltBook::load(&st)?)
     })
     .await?;

@@ -32,6 +32,9 @@ pub struct Manifest {
     pub words: usize,
     pub cover: Option<String>,
     pub cover_thumbnail: Option<String>,
+    /// PNG renderings of an SVG cover, made at publish (e-reader apps need a raster image).
+    pub cover_raster: Option<String>,
+    pub cover_thumbnail_raster: Option<String>,
     pub identifier: String,
     pub isbn: Option<String>,
 }
@@ -97,6 +100,27 @@ impl Book {
             .map(|p| self.reader_file_url(p))
     }
 
+    /// The cover as a raster image (PNG or JPEG), for apps that cannot show SVG.
+    pub fn raster_cover_url(&self) -> Option<String> {
+        self.manifest
+            .cover_raster
+            .as_deref()
+            .or(self.manifest.cover.as_deref().filter(|c| !is_svg(c)))
+            .map(|p| self.reader_file_url(p))
+    }
+
+    pub fn raster_thumbnail_url(&self) -> Option<String> {
+        self.manifest
+            .cover_thumbnail_raster
+            .as_deref()
+            .or(self
+                .manifest
+                .cover_thumbnail
+                .as_deref()
+                .filter(|c| !is_svg(c)))
+            .map(|p| self.reader_file_url(p))
+    }
+
     pub fn cover_url(&self) -> Option<String> {
         self.manifest
             .cover
@@ -112,6 +136,10 @@ impl Book {
     pub fn work(&self) -> &str {
         self.record.work.as_deref().unwrap_or(&self.slug)
     }
+}
+
+fn is_svg(path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".svg")
 }
 
 #[derive(Debug, Clone, Default)]

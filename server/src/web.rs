@@ -115,7 +115,7 @@ async fn refuse_bodies(req: Request, next: Next) -> Response {
             lang,
             StatusCode::PAYLOAD_TOO_LARGE,
             M::BadRequestTitle,
-            t(lang, M::MethodNotAllowed),
+            t(lang, M::PayloadTooLarge),
         );
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {

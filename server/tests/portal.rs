@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use server::publish::{self, Outcome};
 use server::{AppState, Config};
 use std::io::{Read, Write};
@@ -557,9 +557,23 @@ async fn hostile_requests_get_clear_errors_never_500() {
         ("/search?q=x&sort=%ff%fe".into(), 400),
         ("/search?q=kitep&sort=zzz&sort=title".into(), 200),
         (
-            "/api/search?q=kitep&sort=date&lang=ru&lang=xx&grade=99".into(),
+            "/api/search?q=kitep&sort=date&lang=ru&lang=xx&grade=5".into(),
             200,
         ),
+        // The OpenAPI document types these: a value outside the contract is refused, in the
+        // user's language, and an empty filter is no filter.
+        ("/api/search?q=kitep&grade=99".into(), 400),
+        ("/api/search?q=kitep&page=".into(), 400),
+        ("/api/search?q=kitep&per_page=0".into(), 400),
+        ("/api/search?q=kitep&sort=zzz".into(), 400),
+        ("/api/search?page=1".into(), 400),
+        ("/api/suggest".into(), 400),
+        ("/api/suggest?q=".into(), 200),
+        ("/api/books?collection=".into(), 200),
+        ("/api/books?collection=no-such-collection".into(), 200),
+        ("/api/books?grade=x".into(), 400),
+        ("/books?page=-1".into(), 400),
+        ("/books?page=2".into(), 404),
         (format!("/search?q={}", enc("«'ʻ„ \"‘’")), 200),
         (
             format!("/search?q={}", enc("\"unbalanced (( a:(^ - * field:secret")),
@@ -831,11 +845,50 @@ async fn feeds_and_api_parse_even_with_hostile_titles() {
         serde_json::from_slice(&get(app, "/opds/v2/new").await.body).unwrap();
     let title = v["publications"][0]["metadata"]["title"].as_str().unwrap();
     assert!(title.starts_with("Tom & Jerry <b>bold</b>"), "{title}");
-    let link = &v["publications"][0]["links"][1];
-    assert_eq!(link["type"], "application/epub+zip");
+    let links = v["publications"][0]["links"].as_array().unwrap();
+    let link = links
+        .iter()
+        .find(|l| l["type"] == "application/epub+zip")
+        .unwrap();
     // The acquisition link downloads the EPUB.
     let href = link["href"].as_str().unwrap();
     assert_eq!(get(app, href).await.status, StatusCode::OK);
+    // E-reader apps need a raster cover: the generated SVG cover is also served as a PNG, with a
+    // PNG thumbnail.
+    let images = v["publications"][0]["images"].as_array().unwrap();
+    for rel in [None, Some("http://opds-spec.org/image/thumbnail")] {
+        let png = images
+            .iter()
+            .find(|i| i["type"] == "image/png" && i["rel"].as_str() == rel)
+            .unwrap_or_else(|| panic!("a PNG image with rel {rel:?}: {images:?}"));
+        let r = get(app, png["href"].as_str().unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    }
+    // A feed entry links its standalone publication document, which apps follow.
+    let own = links.iter().find(|l| l["rel"] == "self").unwrap();
+    assert_eq!(own["type"], "application/opds-publication+json");
+    let r = get(app, own["href"].as_str().unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.headers[header::CONTENT_TYPE],
+        "application/opds-publication+json"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(doc["metadata"]["title"].as_str(), Some(title));
+    // `published` is a date, as the schema requires, not a bare year.
+    if let Some(p) = doc["metadata"]["published"].as_str() {
+        assert!(
+            p.len() == 10 && p.as_bytes()[4] == b'-' && p.as_bytes()[7] == b'-',
+            "{p}"
+        );
+    }
+    // A search that finds nothing answers a valid feed that leads back to the catalogue (the
+    // schema forbids an empty list of publications).
+    let v: serde_json::Value =
+        serde_json::from_slice(&get(app, "/opds/v2/search?query=zzqqxxw").await.body).unwrap();
+    assert!(v.get("publications").is_none(), "{v}");
+    assert_eq!(v["navigation"][0]["href"], "/opds/v2/");
     // The search results carry deep links into the reader.
     let v: serde_json::Value = serde_json::from_slice(
         &get(app, &format!("/api/search?q={}", enc("water")))
