@@ -507,6 +507,21 @@ impl Library {
         Self::finish(index, fields, Some(dir.to_path_buf()), false)
     }
 
+    /// Opens an existing index on a file system that cannot be written (a full disk, read-only
+    /// media): like `open_existing`, but taking no lock files, which cannot be created there.
+    /// Only for when nothing else writes the index.
+    pub fn open_read_only(dir: &Path) -> Result<Library> {
+        let existing = Self::open_existing(dir);
+        if existing.is_ok() {
+            return existing;
+        }
+        let (_, fields) = schema::build();
+        let mmap = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| Error::Input(format!("{}: {e}", dir.display())))?;
+        let index = Index::open(ReadOnlyDirectory(mmap))?;
+        Self::finish(index, fields, Some(dir.to_path_buf()), false)
+    }
+
     /// An index in memory (evaluations, tests).
     pub fn in_memory() -> Result<Library> {
         let (schema, fields) = schema::build();
@@ -996,5 +1011,66 @@ mod tests {
         for name in ["my-notes.txt", "meta.json.bak", "README", "abc.idx"] {
             assert!(!is_index_file(name), "{name}");
         }
+    }
+}
+
+/// An index folder that cannot be written: reads go to the files, lock files are not created.
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(tantivy::directory::MmapDirectory);
+
+impl tantivy::Directory for ReadOnlyDirectory {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<
+        std::sync::Arc<dyn tantivy::directory::FileHandle>,
+        tantivy::directory::error::OpenReadError,
+    > {
+        self.0.get_file_handle(path)
+    }
+    fn delete(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<(), tantivy::directory::error::DeleteError> {
+        self.0.delete(path)
+    }
+    fn exists(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<bool, tantivy::directory::error::OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<tantivy::directory::WritePtr, tantivy::directory::error::OpenWriteError>
+    {
+        self.0.open_write(path)
+    }
+    fn atomic_read(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<Vec<u8>, tantivy::directory::error::OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn acquire_lock(
+        &self,
+        _lock: &tantivy::directory::Lock,
+    ) -> std::result::Result<tantivy::directory::DirectoryLock, tantivy::directory::error::LockError>
+    {
+        // Nothing writes here, so nothing can delete files under a reader.
+        Ok(tantivy::directory::DirectoryLock::from(Box::new(())))
+    }
+    fn watch(
+        &self,
+        callback: tantivy::directory::WatchCallback,
+    ) -> tantivy::Result<tantivy::directory::WatchHandle> {
+        self.0.watch(callback)
     }
 }

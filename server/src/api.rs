@@ -34,6 +34,18 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// A search that failed: the index is checked (see `pages::search_failed`); a 503 in JSON.
+pub fn search_failed(state: &Shared, l: Lang, e: &anyhow::Error) -> Response {
+    tracing::error!("search failed: {e:#}");
+    crate::reindex::check(state);
+    let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, t(l, M::SearchUnavailable));
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("60"),
+    );
+    r
+}
+
 fn ok(v: Value) -> Response {
     (
         [
@@ -282,13 +294,7 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
             }
             ok(v)
         }
-        Err(e) => {
-            tracing::error!("{e:#}");
-            json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                t(ui.lang, M::ServerErrorBody),
-            )
-        }
+        Err(e) => search_failed(&state, ui.lang, &e),
     }
 }
 
@@ -304,7 +310,7 @@ async fn suggest(State(state): State<Shared>, ui: Ui, params: Params) -> Respons
         .take(indexer::vocabulary::MAX_PREFIX_CHARS)
         .collect();
     let list = state
-        .cpu(move |s| indexer::vocabulary::suggest(&s.library, &q, 10).unwrap_or_default())
+        .cpu(move |s| indexer::vocabulary::suggest(&s.library(), &q, 10).unwrap_or_default())
         .await
         .unwrap_or_default();
     ok(json!({"suggestions": list}))

@@ -10,7 +10,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Migrations, in order. Each runs once, inside a transaction, on either database.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_catalog.sql")),
+    (2, include_str!("../migrations/0002_publish_requests.sql")),
+];
 
 pub enum Db {
     Sqlite(SqlitePool),
@@ -118,6 +121,25 @@ impl Db {
                 redact(url)
             )
         }
+    }
+
+    /// Opens the catalog without writing to it, for a data folder that cannot be written (a full
+    /// disk, a read-only mount): SQLite is opened read-only and immutable (no journal, no lock
+    /// files); PostgreSQL as usual.
+    pub async fn connect_read_only(url: &str) -> Result<Db> {
+        if !url.starts_with("sqlite:") {
+            return Db::connect(url).await;
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("the SQLite URL {url}"))?
+            .read_only(true)
+            .immutable(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("opening the SQLite catalog {url} read-only"))?;
+        Ok(Db::Sqlite(pool))
     }
 
     pub fn backend(&self) -> &'static str {
@@ -315,6 +337,80 @@ impl Db {
                 .await?
                 .into_iter()
                 .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Whether every migration this build knows has been applied (a read-only catalog cannot
+    /// be migrated, only served if it is current).
+    pub async fn is_current(&self) -> Result<bool> {
+        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+        let applied: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(version) FROM kitep_migrations")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(applied == Some(latest))
+    }
+
+    /// Records that `source` is to be published (again, if it was before).
+    pub async fn request_publish(&self, source: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO publish_requests (source, requested_at, finished_at) VALUES ($1, $2, NULL) \
+                 ON CONFLICT (source) DO UPDATE SET requested_at = $2, finished_at = NULL",
+            )
+            .bind(source)
+            .bind(now())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records that publishing `source` went through to the end (each of its books published,
+    /// unchanged, or reported as failed).
+    pub async fn finish_publish(&self, source: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE publish_requests SET finished_at = $2 WHERE source = $1")
+                .bind(source)
+                .bind(now())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Sources asked to be published whose publishing did not finish, oldest first.
+    pub async fn unfinished_publishes(&self) -> Result<Vec<String>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT source FROM publish_requests WHERE finished_at IS NULL ORDER BY requested_at, source",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Every passage stored for a version, in order (to rebuild the search index from).
+    pub async fn passage_rows(&self, version: &str) -> Result<Vec<PassageRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query("SELECT chapter_position, anchor, heading, language, body FROM passages WHERE version_id = $1 ORDER BY position")
+                .bind(version)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    Ok::<_, sqlx::Error>(PassageRow {
+                        chapter_position: r.try_get(0)?,
+                        anchor: r.try_get(1)?,
+                        heading: r.try_get(2)?,
+                        language: r.try_get(3)?,
+                        body: r.try_get(4)?,
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?
         });
         Ok(rows)

@@ -169,6 +169,8 @@ messages! {
     MissingQuery => ["«q» параметри керек.", "Нужен параметр «q».", "The parameter “q” is required."],
     PayloadTooLarge => ["Сурам өтө чоң.", "Запрос слишком большой.", "The request is too large."],
     BrowseCatalog => ["Каталогго кайтуу", "Вернуться в каталог", "Back to the catalogue"],
+    SearchRebuilding => ["Издөө индекси кайра курулууда: бир нече мүнөткө чейин айрым китептер табылбай калышы мүмкүн.", "Поисковый индекс перестраивается: несколько минут некоторые книги могут не находиться.", "The search index is being rebuilt: for a few minutes some books may not be found."],
+    SearchUnavailable => ["Издөө азыр иштебей турат: индекс текшерилип, кайра курулууда. Бир мүнөттөн кийин кайра аракет кылыңыз; китептерди каталогдон окуса болот.", "Поиск сейчас недоступен: индекс проверяется и перестраивается. Попробуйте через минуту; книги можно читать из каталога.", "Search is unavailable right now: the index is being checked and rebuilt. Try again in a minute; the books can be read from the catalogue."],
     MethodNotAllowed => ["Бул дарек муну кабыл албайт.", "Этот адрес такой запрос не принимает.", "This address does not accept that request."],
     BookCover => ["{title} китебинин мукабасы", "Обложка книги «{title}»", "Cover of {title}"],
     Words => ["{n} сөз", "слов: {n}", "{n} words"],

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod opds;
 pub mod pages;
 pub mod publish;
+pub mod reindex;
 pub mod serve;
 pub mod state;
 pub mod web;

@@ -516,7 +516,7 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         .to_string();
     let list = match search_books(&state, &q).await {
         Ok(l) => l,
-        Err(e) => return crate::pages::internal_error(ui.lang, &e),
+        Err(e) => return crate::pages::search_failed(&state, ui.lang, &e),
     };
     let snap = state.snapshot();
     let doc = search_doc(ui.lang, "q", &q, list);
@@ -720,13 +720,7 @@ async fn json_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         .to_string();
     let list = match search_books(&state, &q).await {
         Ok(l) => l,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            return crate::api::json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                t(ui.lang, M::ServerErrorBody),
-            );
-        }
+        Err(e) => return crate::api::search_failed(&state, ui.lang, &e),
     };
     let snap = state.snapshot();
     let doc = search_doc(ui.lang, "query", &q, list);

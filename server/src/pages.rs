@@ -7,7 +7,7 @@ use crate::state::{AppState, Book, Snapshot};
 use crate::web::{LANG_COOKIE, Params, Segs, Shared, Ui, html_response, stored_file, tf_q};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use formats::doc::escaped as esc;
 use std::fmt::Write;
@@ -498,7 +498,9 @@ pub async fn run_search(
         per_page,
         sort: input.sort,
     };
-    Ok(st.cpu(move |s| indexer::search(&s.library, &req)).await??)
+    Ok(st
+        .cpu(move |s| indexer::search(&s.library(), &req))
+        .await??)
 }
 
 pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
@@ -541,7 +543,7 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
     }
     let results = match run_search(&state, &input, PER_PAGE).await {
         Ok(r) => r,
-        Err(e) => return internal_error(l, &e),
+        Err(e) => return search_failed(&state, l, &e),
     };
     let mut base: Vec<(String, String)> = vec![("q".into(), input.q.clone())];
     base.extend(input.filters.iter().cloned());
@@ -563,6 +565,13 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         tf_q(l, M::ResultsFor, &input.q)
     };
     let _ = write!(m, "<h1>{}</h1>", esc(&heading));
+    if state.condition().index_rebuilding.is_some() {
+        let _ = write!(
+            m,
+            "<p class=\"notice\" role=\"status\">{}</p>",
+            esc(t(l, M::SearchRebuilding))
+        );
+    }
     if results.phrases_loosened {
         let _ = write!(
             m,
@@ -662,7 +671,7 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         );
         let last = input.q.split_whitespace().last().unwrap_or("").to_string();
         let suggestions = state
-            .cpu(move |s| indexer::vocabulary::suggest(&s.library, &last, 5).unwrap_or_default())
+            .cpu(move |s| indexer::vocabulary::suggest(&s.library(), &last, 5).unwrap_or_default())
             .await
             .unwrap_or_default();
         if !suggestions.is_empty() {
@@ -1516,6 +1525,22 @@ pub fn not_found(ui: &Ui) -> Response {
         M::NotFoundTitle,
         t(ui.lang, M::NotFoundBody),
     )
+}
+
+/// A search that failed: the index may be damaged, so its files are checked (and rebuilt from the
+/// catalog if they are); the user is told to try again shortly, with a 503 and Retry-After.
+pub fn search_failed(state: &Shared, l: Lang, e: &anyhow::Error) -> Response {
+    tracing::error!("search failed: {e:#}");
+    crate::reindex::check(state);
+    let mut r = error_page(
+        l,
+        StatusCode::SERVICE_UNAVAILABLE,
+        M::ServerErrorTitle,
+        t(l, M::SearchUnavailable),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    r
 }
 
 pub fn internal_error(l: Lang, e: &anyhow::Error) -> Response {

@@ -68,31 +68,38 @@ pub fn expand(dirs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<CollectionDef>)> {
     let mut books = Vec::new();
     let mut collections = Vec::new();
     for d in dirs {
-        if d.join("book.toml").is_file() {
-            books.push(d.clone());
-            continue;
-        }
-        let entries = std::fs::read_dir(d)
-            .with_context(|| format!("--books {}: not a book or library folder", d.display()))?;
-        let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.join("book.toml").is_file())
-            .collect();
-        found.sort();
-        if found.is_empty() {
-            bail!(
-                "--books {}: no book.toml there nor in its sub-folders",
-                d.display()
-            );
-        }
-        books.extend(found);
-        let lib = d.join("library.toml");
-        if lib.is_file() {
-            collections.extend(LibraryFile::load(&lib)?.collections);
-        }
+        let (b, c) = expand_one(d)?;
+        books.extend(b);
+        collections.extend(c);
     }
     Ok((books, collections))
+}
+
+fn expand_one(d: &Path) -> Result<(Vec<PathBuf>, Vec<CollectionDef>)> {
+    if d.join("book.toml").is_file() {
+        return Ok((vec![d.to_path_buf()], Vec::new()));
+    }
+    let entries = std::fs::read_dir(d)
+        .with_context(|| format!("--books {}: not a book or library folder", d.display()))?;
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("book.toml").is_file())
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        bail!(
+            "--books {}: no book.toml there nor in its sub-folders",
+            d.display()
+        );
+    }
+    let lib = d.join("library.toml");
+    let collections = if lib.is_file() {
+        LibraryFile::load(&lib)?.collections
+    } else {
+        Vec::new()
+    };
+    Ok((found, collections))
 }
 
 pub fn collection_rows(defs: &[CollectionDef]) -> Vec<CollectionRow> {
@@ -117,29 +124,93 @@ pub async fn memberships(state: &Arc<AppState>) -> Result<HashMap<String, Vec<St
     Ok(out)
 }
 
-/// Publishes every book (unchanged ones are skipped) and stores the collections.
-pub async fn publish_all(state: &Arc<AppState>, dirs: &[PathBuf]) -> Result<Vec<Outcome>> {
-    let (books, collections) = expand(dirs)?;
-    if !collections.is_empty() {
-        state
+/// What publishing a set of folders did.
+#[derive(Debug, Default)]
+pub struct PublishReport {
+    /// One per book that could be built: published, or unchanged.
+    pub outcomes: Vec<Outcome>,
+    /// What could not be published, each naming the folder and saying why.
+    pub failures: Vec<String>,
+    /// The folders gone through to the end (each book published, unchanged or failed).
+    pub finished: Vec<PathBuf>,
+}
+
+impl PublishReport {
+    pub fn published(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Published { .. }))
+            .count()
+    }
+}
+
+/// Publishes every book (unchanged ones are skipped) and stores the collections. A book that
+/// cannot be published is reported and skipped: the others are published all the same.
+pub async fn publish_all(state: &Arc<AppState>, dirs: &[PathBuf]) -> PublishReport {
+    let mut report = PublishReport::default();
+    let fail = |report: &mut PublishReport, message: String| {
+        tracing::error!("not published: {message}");
+        report.failures.push(message);
+    };
+    if let Some(why) = state.condition().read_only {
+        fail(&mut report, format!("{why}; publishing is off"));
+        return report;
+    }
+    let mut books = Vec::new();
+    let mut collections = Vec::new();
+    let mut seen = Vec::new();
+    for d in dirs {
+        match expand_one(d) {
+            Ok((b, c)) => {
+                books.extend(b);
+                collections.extend(c);
+            }
+            Err(e) => fail(&mut report, format!("{e:#}")),
+        }
+        seen.push(d.clone());
+    }
+    if !collections.is_empty()
+        && let Err(e) = state
             .db
             .set_collections(&collection_rows(&collections))
-            .await?;
+            .await
+    {
+        fail(&mut report, format!("storing the collections: {e:#}"));
     }
-    let members = memberships(state).await?;
-    let mut out = Vec::new();
+    let members = match memberships(state).await {
+        Ok(m) => m,
+        Err(e) => {
+            fail(&mut report, format!("reading the collections: {e:#}"));
+            HashMap::new()
+        }
+    };
     for b in &books {
-        out.push(publish_book(state, b, &members).await?);
+        match publish_book(state, b, &members).await {
+            Ok(o) => report.outcomes.push(o),
+            Err(e) => fail(&mut report, format!("{e:#}")),
+        }
     }
     // Collections may have changed without any book changing: bring the index in line.
-    reconcile(state).await?;
-    if out.iter().any(|o| matches!(o, Outcome::Published { .. })) {
+    if let Err(e) = reconcile(state).await {
+        fail(&mut report, format!("updating the search index: {e:#}"));
+    }
+    if report.published() > 0 {
         // One segment instead of one per book: fewer term dictionaries to open per query.
         let st = state.clone();
-        tokio::task::spawn_blocking(move || st.library.writer()?.merge_all()).await??;
+        let merged = tokio::task::spawn_blocking(move || {
+            let library = st.library();
+            library.writer()?.merge_all()
+        })
+        .await;
+        if let Ok(Err(e)) = merged {
+            tracing::warn!("merging the index's segments: {e}");
+        }
     }
-    state.refresh().await?;
-    Ok(out)
+    if let Err(e) = state.refresh().await {
+        fail(&mut report, format!("refreshing the library: {e:#}"));
+    }
+    report.finished = seen;
+    report
 }
 
 /// A fingerprint of everything in the book folder (paths and contents), to skip unchanged books.
@@ -295,7 +366,8 @@ pub async fn publish_book(
 
     let (b, st) = (built.clone(), state.clone());
     let indexed = tokio::task::spawn_blocking(move || -> Result<()> {
-        let mut w = st.library.writer()?;
+        let library = st.library();
+        let mut w = library.writer()?;
         w.replace_book(&b)?;
         // Searches keep the previous version until the catalog commits and the snapshot swaps.
         w.commit_unseen()?;
@@ -406,9 +478,10 @@ pub async fn reconcile(state: &Arc<AppState>) -> Result<usize> {
     let members = memberships(state).await?;
     // What the index holds now (its last commit), read through the library's own reader so the
     // cached catalog matches the generation.
-    state.library.reload()?;
-    let searcher = state.library.reader.searcher();
-    let indexed = state.library.catalog(&searcher)?;
+    let library = state.library();
+    library.reload()?;
+    let searcher = library.reader.searcher();
+    let indexed = library.catalog(&searcher)?;
     let mut todo = Vec::new();
     for v in &current {
         let want_cols = members.get(&v.slug).cloned().unwrap_or_default();
@@ -444,7 +517,8 @@ pub async fn reconcile(state: &Arc<AppState>) -> Result<usize> {
         let st = state.clone();
         let n = books.len();
         tokio::task::spawn_blocking(move || -> Result<()> {
-            let mut w = st.library.writer()?;
+            let library = st.library();
+            let mut w = library.writer()?;
             for b in &books {
                 w.replace_book(b)?;
             }

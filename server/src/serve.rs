@@ -11,6 +11,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use indexer::Library;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -22,50 +23,166 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_CONNECTIONS: usize = 1024;
 
 /// Opens (or creates) everything under the data folder and publishes the books to serve: the
-/// `--books` folders (changed books only), or the sample library on first start.
+/// `--books` folders (changed books only), publishing that an earlier start did not finish, or
+/// the sample library on first start. What cannot be done is said and the rest still served: a
+/// bad book is reported and skipped, a data folder that cannot be written is served read-only,
+/// a damaged index is rebuilt from the catalog in the background.
 pub async fn open(config: Config) -> Result<Arc<AppState>> {
     // Build the language-identification model now, not on the first search.
     let warm = tokio::task::spawn_blocking(indexer::langid::warm_up);
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url).await?;
-    db.migrate().await.context("migrating the catalog")?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "creating the data folder {} (choose another with --data)",
+            config.data_dir.display()
+        )
+    })?;
+    let read_only = write_check(&config.data_dir).err();
+    let db = match &read_only {
+        None => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await.context("migrating the catalog")?;
+            db
+        }
+        Some(why) => {
+            tracing::warn!("{why}: serving read-only; publishing is off until it can be written");
+            let db = Db::connect_read_only(&config.database_url)
+                .await
+                .with_context(|| format!("{why}, and the catalog cannot be read"))?;
+            if !db.is_current().await.unwrap_or(false) {
+                anyhow::bail!(
+                    "{why}, and the catalog there was written by an older kitep and needs                      migrating: free some space (or make the folder writable) and start again"
+                );
+            }
+            db
+        }
+    };
     let index_dir = config.data_dir.join("index");
-    let library = Library::open(&index_dir)
-        .map_err(|e| anyhow::anyhow!("opening the index {}: {e}", index_dir.display()))?;
+    let (library, damaged) = if read_only.is_some() {
+        match Library::open_read_only(&index_dir) {
+            Ok(l) => (l, None),
+            Err(e) => (
+                Library::in_memory().map_err(|e| anyhow::anyhow!("{e}"))?,
+                Some(format!(
+                    "the search index cannot be read ({e}) and the data folder cannot be written"
+                )),
+            ),
+        }
+    } else {
+        crate::reindex::open_index(&index_dir)?
+    };
     let store = LocalStore::open(&config.data_dir.join("books"))
         .with_context(|| format!("opening {}", config.data_dir.join("books").display()))?;
     let state = Arc::new(AppState::new(config, db, library, Box::new(store)));
     warm.await?;
-    publish::reconcile(&state).await?;
+    state.update_condition(|c| c.read_only = read_only.clone());
+    if read_only.is_some() {
+        state.update_condition(|c| c.index_rebuilding = damaged);
+        state.refresh().await?;
+        return Ok(state);
+    }
+    let rebuilding = damaged.is_some();
+    match damaged {
+        Some(reason) => crate::reindex::start_rebuild(&state, reason),
+        None => {
+            publish::reconcile(&state).await?;
+        }
+    }
     state.refresh().await?;
-    let dirs = if state.config.books.is_empty() {
+    let sources = sources_to_publish(&state).await?;
+    if !sources.is_empty() {
+        if rebuilding {
+            // Publishing waits for the rebuild; the portal serves meanwhile.
+            let st = state.clone();
+            tokio::spawn(async move { publish_sources(&st, &sources).await });
+        } else {
+            publish_sources(&state, &sources).await;
+        }
+    }
+    if !rebuilding {
+        crate::reindex::check(&state);
+    }
+    Ok(state)
+}
+
+/// What to publish at this start: the `--books` folders, folders whose publishing an earlier
+/// start began and did not finish, and the sample library on a first start. Each is recorded
+/// before publishing begins, so a crash part-way is resumed on the next start.
+async fn sources_to_publish(state: &Arc<AppState>) -> Result<Vec<PathBuf>> {
+    let mut sources: Vec<PathBuf> = state.config.books.clone();
+    for s in state.db.unfinished_publishes().await? {
+        let p = PathBuf::from(&s);
+        if !sources.contains(&p) {
+            if p.is_dir() {
+                tracing::info!(
+                    "resuming the publishing of {s}, which an earlier start did not finish"
+                );
+                sources.push(p);
+            } else {
+                tracing::warn!("{s} was to be published but is gone; skipped");
+                state.db.finish_publish(&s).await?;
+            }
+        }
+    }
+    if state.config.books.is_empty() && sources.is_empty() && state.snapshot().books.is_empty() {
         let sample = corpus::sample_books_dir();
-        if state.snapshot().books.is_empty() && sample.is_dir() {
+        if sample.is_dir() {
             tracing::info!(
                 "first start: publishing the sample library from {}",
                 sample.display()
             );
-            vec![sample]
-        } else {
-            Vec::new()
+            sources.push(sample);
         }
-    } else {
-        state.config.books.clone()
-    };
-    if !dirs.is_empty() {
-        let outcomes = publish::publish_all(&state, &dirs).await?;
-        let published = outcomes
-            .iter()
-            .filter(|o| matches!(o, publish::Outcome::Published { .. }))
-            .count();
-        tracing::info!(
-            published,
-            unchanged = outcomes.len() - published,
-            "library up to date"
-        );
     }
-    Ok(state)
+    for s in &sources {
+        state.db.request_publish(&s.to_string_lossy()).await?;
+    }
+    Ok(sources)
+}
+
+/// Publishes the sources; a book that fails is reported (log and /health) and the others go on.
+async fn publish_sources(state: &Arc<AppState>, sources: &[PathBuf]) {
+    let report = publish::publish_all(state, sources).await;
+    for s in &report.finished {
+        if let Err(e) = state.db.finish_publish(&s.to_string_lossy()).await {
+            tracing::error!("recording that {} is published: {e:#}", s.display());
+        }
+    }
+    let published = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, publish::Outcome::Published { .. }))
+        .count();
+    tracing::info!(
+        published,
+        unchanged = report.outcomes.len() - published,
+        failed = report.failures.len(),
+        "library up to date"
+    );
+    state.update_condition(|c| c.publish_failures = report.failures.clone());
+}
+
+/// Whether the data folder can be written: writes, syncs and removes a small file. A full disk
+/// or a read-only mount is the error, in words an operator can act on.
+fn write_check(dir: &std::path::Path) -> std::result::Result<(), String> {
+    use std::io::Write;
+    let probe = dir.join(".kitep-write-check");
+    let result = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    result.map_err(|e| {
+        let what = match e.raw_os_error() {
+            Some(28) => "the disk is full",
+            Some(30) => "the file system is read-only",
+            Some(13) | Some(1) => "permission is denied",
+            _ => "it cannot be written",
+        };
+        format!(
+            "the data folder {} cannot be written: {what} ({e})",
+            dir.display()
+        )
+    })
 }
 
 /// Serves the portal on `listener` until `shutdown` completes.

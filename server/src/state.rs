@@ -288,11 +288,33 @@ fn count(values: impl Iterator<Item = String>) -> Vec<(String, usize)> {
     m.into_iter().collect()
 }
 
+/// What is wrong with the portal now: said by `/health`, in the log, and on the pages it affects.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Condition {
+    /// Why the data folder cannot be written (a full disk, a read-only mount): the portal serves
+    /// what it has, and publishing is refused.
+    pub read_only: Option<String>,
+    /// Why the search index is being rebuilt from the catalog; searches may miss books meanwhile.
+    pub index_rebuilding: Option<String>,
+    /// The index is being checked after an error (its files' checksums).
+    pub index_checking: bool,
+    /// Book folders that could not be published at the last start, each with the reason.
+    pub publish_failures: Vec<String>,
+}
+
+impl Condition {
+    pub fn healthy(&self) -> bool {
+        self.read_only.is_none() && self.index_rebuilding.is_none()
+    }
+}
+
 pub struct AppState {
     pub config: Config,
     pub db: Db,
-    pub library: Library,
+    /// The search index; replaced whole when a damaged index has been rebuilt.
+    library: RwLock<Arc<Library>>,
     pub store: Box<dyn ArtifactStore>,
+    condition: RwLock<Condition>,
     snapshot: RwLock<Arc<Snapshot>>,
     /// One publish at a time.
     pub publish_lock: tokio::sync::Mutex<()>,
@@ -311,8 +333,9 @@ impl AppState {
         AppState {
             config,
             db,
-            library,
+            library: RwLock::new(Arc::new(library)),
             store,
+            condition: RwLock::new(Condition::default()),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             publish_lock: tokio::sync::Mutex::new(()),
             search_slots: tokio::sync::Semaphore::new(
@@ -332,6 +355,31 @@ impl AppState {
         let _slot = self.search_slots.acquire().await?;
         let st = self.clone();
         Ok(tokio::task::spawn_blocking(move || f(&st)).await?)
+    }
+
+    /// The search index in use.
+    pub fn library(&self) -> Arc<Library> {
+        self.library
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Puts a rebuilt index in place of the current one.
+    pub fn replace_library(&self, library: Library) {
+        *self.library.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(library);
+    }
+
+    pub fn condition(&self) -> Condition {
+        self.condition
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes the condition; returns what `change` returns.
+    pub fn update_condition<T>(&self, change: impl FnOnce(&mut Condition) -> T) -> T {
+        change(&mut self.condition.write().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -359,7 +407,7 @@ impl AppState {
             .collect();
         let snap = Arc::new(Snapshot::build(&versions, collections));
         let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
-        self.library.reload()?;
+        self.library().reload()?;
         *slot = snap;
         Ok(())
     }

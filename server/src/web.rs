@@ -61,14 +61,34 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
+/// The portal's health, truthfully: 200 and `ok` when everything works; 503 and `degraded` when
+/// the data folder cannot be written or the search index is being rebuilt, with the reasons.
 async fn health(State(state): State<Shared>) -> Response {
     let snap = state.snapshot();
+    let c = state.condition();
+    let status = if c.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let search = if c.index_rebuilding.is_some() {
+        "rebuilding"
+    } else if c.index_checking {
+        "checking"
+    } else {
+        "ok"
+    };
     (
+        status,
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(serde_json::json!({
-            "status": "ok",
+            "status": if c.healthy() { "ok" } else { "degraded" },
             "books": snap.books.len(),
             "database": state.db.backend(),
+            "search": search,
+            "writable": c.read_only.is_none(),
+            "problems": c.read_only.iter().chain(c.index_rebuilding.iter()).collect::<Vec<_>>(),
+            "publish_failures": c.publish_failures,
         })),
     )
         .into_response()
