@@ -721,8 +721,8 @@ impl<'a> Builder<'a> {
         match math::to_mathml(latex, display) {
             Ok(m) => {
                 self.has_math = true;
-                self.spend(m.len());
-                self.push_node(Node::Trusted(m));
+                self.spend(m.markup().len());
+                self.push_node(Node::Math(m));
             }
             Err(msg) => {
                 self.error(msg);
