@@ -165,7 +165,9 @@ fn footnotes_have_their_role_unique_ids_and_language_spans() {
     let ch = epub::chapter_xhtml(&book, &assets, 0);
     // The note has the footnote role its EPUB type asks for (Ace's epub-type-has-matching-role).
     assert!(
-        ch.contains("<aside id=\"fn-n\" class=\"footnote\" epub:type=\"footnote\" role=\"doc-footnote\">"),
+        ch.contains(
+            "<aside id=\"fn-n\" class=\"footnote\" epub:type=\"footnote\" role=\"doc-footnote\">"
+        ),
         "{ch}"
     );
     // Two references to one note: two ids, the note links back to the first.
@@ -179,6 +181,28 @@ fn footnotes_have_their_role_unique_ids_and_language_spans() {
         "{ch}"
     );
     assert!(!ch.contains("{lang=ru}"), "{ch}");
+}
+
+#[test]
+fn a_formula_with_a_missing_brace_is_reported_not_shown_silently() {
+    let dir = book_with(
+        &[(
+            "01.md",
+            "# Бөлчөк\n\nБөлчөк $\\frac{1}{2$ деп аталат.\n\nАл эми $\\frac{1}{2}}$ да ката.\n"
+                .as_bytes(),
+        )],
+        "",
+    );
+    let (book, _) = compile(dir.path());
+    let msgs = messages(&book.diagnostics);
+    assert!(
+        msgs.iter().any(|m| m.starts_with("src/01.md:3: error: formula '$\\frac{1}{2$' is not read as math: unbalanced braces: a '{' is never closed")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.starts_with("src/01.md:5: error: formula '$\\frac{1}{2}}$' is not read as math: unbalanced braces: a '}' has no matching '{'")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
