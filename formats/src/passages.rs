@@ -132,7 +132,11 @@ impl Section {
                     self.push_text(m.text());
                 }
                 Node::Element(e) => {
-                    if e.attr("aria-hidden") == Some("true") || e.attr("class") == Some("task") {
+                    if e.attr("aria-hidden") == Some("true")
+                        || matches!(e.attr("class"), Some("task" | "noteref" | "note-number"))
+                        || e.attr("role") == Some("doc-backlink")
+                    {
+                        // Note markers and numbers would glue digits to words ("аталат1").
                         continue;
                     }
                     let inner_lang = e.attr("lang").unwrap_or(lang).to_string();
