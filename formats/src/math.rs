@@ -52,6 +52,7 @@ const MACROS: &[(&str, &str)] = &[
     ("dotso", r"\ldots"),
     ("LaTeX", r"\text{LaTeX}"),
     ("TeX", r"\text{TeX}"),
+    ("pod", r"\quad(#1)"),
 ];
 
 fn converter() -> &'static LatexToMathML {
@@ -190,10 +191,10 @@ fn rewrite(latex: &str, display: bool) -> Result<String, String> {
                 out.push_str(name);
                 let trimmed = rest.trim_start();
                 if let Some(r) = trimmed.strip_prefix('<') {
-                    out.push_str("\\langle");
+                    out.push_str("\\langle ");
                     rest = r;
                 } else if let Some(r) = trimmed.strip_prefix('>') {
-                    out.push_str("\\rangle");
+                    out.push_str("\\rangle ");
                     rest = r;
                 }
             }
@@ -957,6 +958,8 @@ mod tests {
             ),
             (r"\widetilde{x}", false, "<mover accent=\"true\"><mi>x</mi>"),
             (r"\left< x \right>", false, "<mo>⟨</mo><mi>x</mi><mo>⟩</mo>"),
+            (r"\left<f\right>", false, "<mo>⟨</mo><mi>f</mi><mo>⟩</mo>"),
+            (r"A \pod{i \in S}", false, "<mo>∈</mo>"),
             (r"a + \dotsb + b", false, "⋯"),
             (r"\LaTeX", false, "<mtext>LaTeX</mtext>"),
             (
