@@ -184,6 +184,52 @@ fn footnotes_have_their_role_unique_ids_and_language_spans() {
 }
 
 #[test]
+fn a_formula_with_a_missing_brace_is_reported_not_shown_silently() {
+    let dir = book_with(
+        &[(
+            "01.md",
+            "# Бөлчөк\n\nБөлчөк $\\frac{1}{2$ деп аталат.\n\nАл эми $\\frac{1}{2}}$ да ката.\n"
+                .as_bytes(),
+        )],
+        "",
+    );
+    let (book, _) = compile(dir.path());
+    let msgs = messages(&book.diagnostics);
+    assert!(
+        msgs.iter().any(|m| m.starts_with("src/01.md:3: error: formula '$\\frac{1}{2$' is not read as math: unbalanced braces: a '{' is never closed")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.starts_with("src/01.md:5: error: formula '$\\frac{1}{2}}$' is not read as math: unbalanced braces: a '}' has no matching '{'")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn passages_read_formulas_as_text_and_leave_note_markers_out() {
+    let dir = book_with(
+        &[(
+            "01.md",
+            "# Бөлчөк\n\nБөлчөк $\\frac{1}{2}$ жарым деп аталат[^n]. Аянты $$S = a^2$$\n\n[^n]: Орусча дробь.\n"
+                .as_bytes(),
+        )],
+        "",
+    );
+    let (book, _) = compile(dir.path());
+    let text: Vec<String> = passages::passages(&book)
+        .into_iter()
+        .map(|p| p.text)
+        .collect();
+    let text = text.join("\n");
+    assert!(text.contains("Бөлчөк 1/2 жарым деп аталат."), "{text}");
+    assert!(text.contains("S = a^2"), "{text}");
+    assert!(text.contains("Орусча дробь."), "{text}");
+    for marker in ["аталат1", "1.", "↩"] {
+        assert!(!text.contains(marker), "{marker} in {text}");
+    }
+}
+
+#[test]
 fn mdbook_projects_build_unchanged() {
     let (book, assets) = compile(&fixture("mdbook"));
     assert!(

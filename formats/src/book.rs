@@ -455,7 +455,7 @@ fn retarget_answer_links(nodes: &mut [Node], answers_chapter: usize, chapter: us
 
 fn body_has_math(nodes: &[Node]) -> bool {
     nodes.iter().any(|n| match n {
-        Node::Trusted(_) => true,
+        Node::Math(_) => true,
         Node::Element(e) => body_has_math(&e.children),
         Node::Text(_) => false,
     })

@@ -1,12 +1,15 @@
 //! The document model every output is rendered from: a small, already-sanitised element tree.
 
+use crate::math::TrustedMath;
+
 /// A node of a chapter's body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Element(Element),
     Text(String),
-    /// Markup we generated ourselves (MathML), written out verbatim.
-    Trusted(String),
+    /// A formula: MathML the math renderer generated and cleaned, written out verbatim. Only
+    /// `math::to_mathml` can make one, so no other markup reaches a book unescaped.
+    Math(TrustedMath),
 }
 
 /// An element. Names and attribute names are static: they come from our allow-lists.
@@ -93,7 +96,7 @@ pub fn collect_text(nodes: &[Node], out: &mut String) {
         match n {
             Node::Text(t) => out.push_str(t),
             Node::Element(e) => collect_text(&e.children, out),
-            Node::Trusted(_) => {}
+            Node::Math(m) => out.push_str(m.text()),
         }
     }
 }
@@ -131,7 +134,7 @@ pub fn write_nodes(out: &mut String, nodes: &[Node], flavor: Flavor, links: &dyn
 fn write_node(out: &mut String, node: &Node, flavor: Flavor, links: &dyn LinkResolver) {
     match node {
         Node::Text(t) => escape_text(out, t),
-        Node::Trusted(m) => out.push_str(m),
+        Node::Math(m) => out.push_str(m.markup()),
         Node::Element(e) => {
             out.push('<');
             out.push_str(e.name);

@@ -314,10 +314,46 @@ impl<'a> Builder<'a> {
             match top.origin {
                 Origin::Root => return None,
                 Origin::Raw => self.close_top(),
-                _ => return self.pop(),
+                _ => {
+                    let open = self.pop()?;
+                    self.check_unread_math(&open.el.children);
+                    return Some(open);
+                }
             }
         }
         None
+    }
+
+    /// `$\frac{1}{2$` is not math to the parser (its braces do not pair up) and would be shown
+    /// as LaTeX source without a word: find such spans in the block's text and say why.
+    fn check_unread_math(&mut self, children: &[Node]) {
+        let mut run = String::new();
+        for c in children.iter().chain([&Node::Text(String::new())]) {
+            if let Node::Text(t) = c
+                && !t.is_empty()
+            {
+                run.push_str(t);
+                continue;
+            }
+            let mut rest = run.as_str();
+            while let Some(i) = rest.find('$') {
+                let body = rest[i + 1..].trim_start_matches('$');
+                let end = body.find('$').unwrap_or(body.len());
+                let span = &body[..end];
+                let looks_like_latex = span
+                    .split('\\')
+                    .skip(1)
+                    .any(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()));
+                if looks_like_latex && let Err(why) = math::check_braces(span) {
+                    self.error(format!(
+                        "formula '${}$' is not read as math: {why}",
+                        math::shorten(span)
+                    ));
+                }
+                rest = body.get(end + 1..).unwrap_or("");
+            }
+            run.clear();
+        }
     }
 
     fn pop(&mut self) -> Option<Open> {
@@ -721,8 +757,8 @@ impl<'a> Builder<'a> {
         match math::to_mathml(latex, display) {
             Ok(m) => {
                 self.has_math = true;
-                self.spend(m.len());
-                self.push_node(Node::Trusted(m));
+                self.spend(m.markup().len());
+                self.push_node(Node::Math(m));
             }
             Err(msg) => {
                 self.error(msg);

@@ -101,29 +101,42 @@ impl Section {
         }
     }
 
+    /// Appends `t` with runs of white space collapsed; returns how many other characters it had.
+    fn push_text(&mut self, t: &str) -> usize {
+        let mut last_space = self.text.ends_with([' ', '\n']) || self.text.is_empty();
+        let mut count = 0;
+        for c in t.chars() {
+            if c.is_whitespace() {
+                if !last_space {
+                    self.text.push(' ');
+                    last_space = true;
+                }
+            } else {
+                self.text.push(c);
+                last_space = false;
+                count += 1;
+            }
+        }
+        count
+    }
+
     fn add(&mut self, nodes: &[Node], lang: &str) {
         for n in nodes {
             match n {
                 Node::Text(t) => {
-                    let mut last_space = self.text.ends_with([' ', '\n']) || self.text.is_empty();
-                    let mut count = 0;
-                    for c in t.chars() {
-                        if c.is_whitespace() {
-                            if !last_space {
-                                self.text.push(' ');
-                                last_space = true;
-                            }
-                        } else {
-                            self.text.push(c);
-                            last_space = false;
-                            count += 1;
-                        }
-                    }
+                    let count = self.push_text(t);
                     *self.lang_counts.entry(lang.to_string()).or_default() += count;
                 }
-                Node::Trusted(_) => {}
+                // A formula reads as its text (`1/2`, `x^2`); it counts for no language.
+                Node::Math(m) => {
+                    self.push_text(m.text());
+                }
                 Node::Element(e) => {
-                    if e.attr("aria-hidden") == Some("true") || e.attr("class") == Some("task") {
+                    if e.attr("aria-hidden") == Some("true")
+                        || matches!(e.attr("class"), Some("task" | "noteref" | "note-number"))
+                        || e.attr("role") == Some("doc-backlink")
+                    {
+                        // Note markers and numbers would glue digits to words ("аталат1").
                         continue;
                     }
                     let inner_lang = e.attr("lang").unwrap_or(lang).to_string();
