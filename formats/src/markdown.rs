@@ -764,7 +764,7 @@ impl<'a> Builder<'a> {
     fn link_href(&mut self, dest: &str) -> Option<String> {
         self.spend(dest.len());
         match url::classify(dest) {
-            UrlKind::External(u) => Some(url::encode_href(&u)),
+            UrlKind::External(u) => Some(u),
             UrlKind::Relative { .. } => {
                 let (_, line) = self.here();
                 Some(format!("pending:{line}:{dest}"))
