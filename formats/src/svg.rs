@@ -420,8 +420,8 @@ impl Notes {
                 })
                 .collect();
             out.push(format!(
-                "removed SVG elements that EPUB readers must not run or cannot show (their \
-                 fallbacks are kept): {}",
+                "removed SVG elements that EPUB readers must not run or cannot show (a \
+                 <switch>'s fallback stays): {}",
                 list.join(", ")
             ));
         }
