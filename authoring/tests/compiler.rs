@@ -762,7 +762,7 @@ fn svg_images_are_sanitised_in_the_output() {
     assert!(
         messages(&book.diagnostics)
             .iter()
-            .any(|m| m.contains("removed unsafe SVG content"))
+            .any(|m| m.contains("removed SVG elements") && m.contains("<script>"))
     );
 }
 
@@ -774,5 +774,26 @@ fn a_cover_is_generated_when_the_book_has_none() {
     assert!(
         cover.contains("Бөлчөктөр: сынак"),
         "the generated cover shows the title"
+    );
+}
+
+#[test]
+fn unknown_html_tags_are_reported_once_per_tag_and_chapter() {
+    let ch = b"# A\n\n<Listing number=\"2-1\" file-name=\"src/main.rs\" caption=\"Hello\">\n\n```rust\nfn main() {}\n```\n\n</Listing>\n\nText.\n\n<Listing number=\"2-2\">\n\nMore.\n\n</Listing>\n";
+    let dir = book_with(&[("ch.md", ch)], "");
+    let (book, _) = compile(dir.path());
+    let found: Vec<String> = messages(&book.diagnostics)
+        .into_iter()
+        .filter(|m| m.contains("unknown HTML tag"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("src/ch.md:3:"), "{found:?}");
+    assert!(found[0].contains("<listing>"), "{found:?}");
+    // The content stays.
+    let mut text = String::new();
+    formats::doc::collect_text(&book.chapters[0].body, &mut text);
+    assert!(
+        text.contains("fn main()") && text.contains("More."),
+        "{text}"
     );
 }

@@ -96,12 +96,9 @@ pub fn prepare(
     for (source, processed) in book.assets.iter().zip(processed) {
         match processed {
             Ok((p, thumb)) => {
+                // The sanitiser words each note and counts repeats: one warning per kind.
                 for r in &p.removed {
-                    diags.push(Diagnostic::warning(
-                        source,
-                        0,
-                        format!("removed unsafe SVG content: {r}"),
-                    ));
+                    diags.push(Diagnostic::warning(source, 0, r.clone()));
                 }
                 let stem = source.rsplit('/').next().unwrap_or(source);
                 let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);

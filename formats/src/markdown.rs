@@ -4,7 +4,7 @@
 use crate::blocks::{self, MAX_NESTING};
 use crate::doc::{Element, Node, collect_text, xml_id};
 use crate::labels::{Label, label};
-use crate::rawhtml::{self, TagPolicy, Token};
+use crate::rawhtml::{self, AttrDecision, TagPolicy, Token};
 use crate::url::{self, UrlKind};
 use crate::{math, slug_id};
 use corpus::Diagnostic;
@@ -132,6 +132,8 @@ struct Builder<'a> {
     offset: usize,
     html_block: Option<String>,
     skip_until: Option<String>,
+    /// Unknown raw-HTML tag names already reported in this chapter.
+    unknown_tags_reported: HashSet<String>,
     footnotes: Vec<(String, Vec<Node>)>,
     footnote_numbers: HashMap<String, usize>,
     /// How many times each note has been referenced so far (each reference needs its own id).
@@ -189,6 +191,7 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         offset: 0,
         html_block: None,
         skip_until: None,
+        unknown_tags_reported: HashSet::new(),
         footnotes: Vec::new(),
         footnote_numbers: HashMap::new(),
         footnote_refs: HashMap::new(),
@@ -800,7 +803,7 @@ impl<'a> Builder<'a> {
     fn link_href(&mut self, dest: &str) -> Option<String> {
         self.spend(dest.len());
         match url::classify(dest) {
-            UrlKind::External(u) => Some(url::encode_href(&u)),
+            UrlKind::External(u) => Some(u),
             UrlKind::Relative { .. } => {
                 let (_, line) = self.here();
                 Some(format!("pending:{line}:{dest}"))
@@ -947,6 +950,14 @@ impl<'a> Builder<'a> {
             TagPolicy::DropVoid | TagPolicy::Unwrap => {
                 if rawhtml::is_unsafe(name) {
                     self.warn(format!("removed unsafe HTML <{name}>"));
+                } else if rawhtml::policy(name) == TagPolicy::Unwrap
+                    && self.unknown_tags_reported.insert(name.to_string())
+                {
+                    // Once per tag name and chapter: mdBook's <Listing> can occur fifty times.
+                    self.warn(format!(
+                        "unknown HTML tag <{name}> removed (its content is kept); use Markdown \
+                         or a ::: block instead"
+                    ));
                 }
                 return;
             }
@@ -982,51 +993,27 @@ impl<'a> Builder<'a> {
             return;
         }
         let mut el = Element::new(keep);
+        // Which attributes stay and how their values are normalised is rawhtml's policy; the
+        // builder only resolves URLs against the book and reports.
         for (attr, value) in attrs {
-            if attr.starts_with("on") {
-                self.warn(format!("removed unsafe HTML attribute {attr} on <{name}>"));
-                continue;
-            }
-            let Some(a) = rawhtml::allowed_attr(keep, &attr) else {
-                continue;
-            };
-            match a {
-                "href" => {
-                    if let Some(h) = self.link_href(&value) {
+            match rawhtml::judge_attr(keep, &attr, value) {
+                AttrDecision::Keep(a, v) => el.set_attr(a, v),
+                AttrDecision::Href(v) => {
+                    if let Some(h) = self.link_href(&v) {
                         el.set_attr("href", h);
                     }
                 }
-                "src" => {
-                    let src = self.image_src(&value);
+                AttrDecision::Src(v) => {
+                    let src = self.image_src(&v);
                     el.set_attr("src", src);
                 }
-                "id" => el.set_attr("id", xml_id(&value)),
-                "lang" => {
-                    if corpus::language::is_well_formed(&value) {
-                        el.set_attr("lang", corpus::language::canonical(&value));
-                    } else {
-                        self.error(format!("unknown language code '{value}' in lang attribute"));
-                    }
+                AttrDecision::BadLanguage(v) => {
+                    self.error(format!("unknown language code '{v}' in lang attribute"));
                 }
-                "width" | "height" | "colspan" | "rowspan" | "start" | "span" => {
-                    if let Ok(n) = value.trim().parse::<u32>() {
-                        el.set_attr(a, n.min(10_000).to_string());
-                    }
+                AttrDecision::Unsafe => {
+                    self.warn(format!("removed unsafe HTML attribute {attr} on <{name}>"));
                 }
-                "dir" => {
-                    if matches!(value.as_str(), "ltr" | "rtl" | "auto") {
-                        el.set_attr("dir", value);
-                    }
-                }
-                "role" => {
-                    if value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
-                    {
-                        el.set_attr("role", value);
-                    }
-                }
-                other => el.set_attr(other, value),
+                AttrDecision::Drop => {}
             }
         }
         if let Some(id) = el.attr("id").map(str::to_string) {

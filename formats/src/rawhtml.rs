@@ -1,5 +1,6 @@
-//! Raw HTML in Markdown: a small tokenizer and the allow-list that decides what survives.
-//! The tree builder in `markdown` applies the decisions, so the result is always well-formed.
+//! Raw HTML in Markdown: a small tokenizer and the policy that decides what survives: the tag
+//! allow-list and every attribute rule ([`judge_attr`]). The tree builder in `markdown` applies
+//! the decisions, so the result is always well-formed.
 
 use crate::entities;
 
@@ -287,6 +288,61 @@ pub fn allowed_parents(name: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// What becomes of one attribute of a kept element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrDecision {
+    /// Written with this (normalised) value.
+    Keep(&'static str, String),
+    /// A link: the builder judges it with `url.rs` and resolves book paths.
+    Href(String),
+    /// An image source: the builder finds the file in the book.
+    Src(String),
+    /// A `lang` that is not a BCP 47 tag: dropped, reported as an error.
+    BadLanguage(String),
+    /// Script-capable (`on*` handlers): dropped with a warning.
+    Unsafe,
+    /// Not on the allow-list, or a value that cannot be kept: dropped quietly.
+    Drop,
+}
+
+/// The raw-HTML attribute policy in one place: which attributes each element may carry, and the
+/// values they may have.
+pub fn judge_attr(element: &str, attr: &str, value: String) -> AttrDecision {
+    if attr.starts_with("on") {
+        return AttrDecision::Unsafe;
+    }
+    let Some(a) = allowed_attr(element, attr) else {
+        return AttrDecision::Drop;
+    };
+    match a {
+        "href" => AttrDecision::Href(value),
+        "src" => AttrDecision::Src(value),
+        "id" => AttrDecision::Keep("id", crate::doc::xml_id(&value)),
+        "lang" => {
+            if corpus::language::is_well_formed(&value) {
+                AttrDecision::Keep("lang", corpus::language::canonical(&value))
+            } else {
+                AttrDecision::BadLanguage(value)
+            }
+        }
+        "width" | "height" | "colspan" | "rowspan" | "start" | "span" => {
+            match value.trim().parse::<u32>() {
+                Ok(n) => AttrDecision::Keep(a, n.min(10_000).to_string()),
+                Err(_) => AttrDecision::Drop,
+            }
+        }
+        "dir" if !matches!(value.as_str(), "ltr" | "rtl" | "auto") => AttrDecision::Drop,
+        "role"
+            if !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ') =>
+        {
+            AttrDecision::Drop
+        }
+        other => AttrDecision::Keep(other, value),
+    }
+}
+
 /// Maps an attribute to its static name if the element may carry it.
 pub fn allowed_attr(element: &str, attr: &str) -> Option<&'static str> {
     const GLOBAL: &[&str] = &[
@@ -372,5 +428,35 @@ mod tests {
         assert_eq!(policy("span"), TagPolicy::Keep("span"));
         assert_eq!(allowed_attr("img", "onerror"), None);
         assert_eq!(allowed_attr("a", "style"), None);
+    }
+
+    #[test]
+    fn attribute_values_are_judged_here() {
+        use AttrDecision::*;
+        assert_eq!(judge_attr("img", "onerror", "x".into()), Unsafe);
+        assert_eq!(judge_attr("a", "style", "color:red".into()), Drop);
+        assert_eq!(
+            judge_attr("td", "colspan", "999999".into()),
+            Keep("colspan", "10000".into())
+        );
+        assert_eq!(judge_attr("td", "colspan", "two".into()), Drop);
+        assert_eq!(judge_attr("p", "dir", "sideways".into()), Drop);
+        assert_eq!(
+            judge_attr("p", "id", "1 a".into()),
+            Keep("id", "x-1-a".into())
+        );
+        assert_eq!(
+            judge_attr("p", "lang", "KY".into()),
+            Keep("lang", "ky".into())
+        );
+        assert_eq!(
+            judge_attr("p", "lang", "not a tag".into()),
+            BadLanguage("not a tag".into())
+        );
+        assert_eq!(judge_attr("a", "href", "x.md".into()), Href("x.md".into()));
+        assert_eq!(
+            judge_attr("img", "src", "a.png".into()),
+            Src("a.png".into())
+        );
     }
 }

@@ -3,7 +3,7 @@
 /// What a written URL turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlKind {
-    /// http, https or mailto: kept as written.
+    /// http, https or mailto: kept as written, with what URL syntax forbids percent-encoded.
     External(String),
     /// A path inside the book, possibly with a fragment (`#x` alone has an empty path).
     Relative { path: String, fragment: String },
@@ -22,7 +22,7 @@ pub fn classify(url: &str) -> UrlKind {
     if let Some(scheme) = scheme_of(&cleaned) {
         let lower = scheme.to_ascii_lowercase();
         return match lower.as_str() {
-            "http" | "https" | "mailto" => UrlKind::External(url.trim().to_string()),
+            "http" | "https" | "mailto" => UrlKind::External(encode_external(url.trim())),
             _ => UrlKind::Blocked(lower),
         };
     }
@@ -84,6 +84,50 @@ pub fn encode_href(s: &str) -> String {
     out
 }
 
+/// A web URL as EPUBCheck and the URL standard accept it (RSC-020), meaning unchanged: after the
+/// host, every character that is not a URL code point is percent-encoded, including a second `#`
+/// (`https://example.org/#/room/#x:y`: the fragment is `/room/#x:y`) and a `%` that starts no
+/// escape. Tabs and newlines, which browsers strip, are removed; Unicode stays.
+fn encode_external(url: &str) -> String {
+    let url: String = url
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    // The authority (`//user@host:port`) is left alone: `[` `]` belong to IPv6 hosts there.
+    let colon = url.find(':').map(|i| i + 1).unwrap_or(0);
+    let after_scheme = &url[colon..];
+    let authority_len = match after_scheme.strip_prefix("//") {
+        Some(rest) => 2 + rest.find(['/', '?', '#']).unwrap_or(rest.len()),
+        None => 0,
+    };
+    let (head, tail) = url.split_at(colon + authority_len);
+    let mut out = String::with_capacity(url.len() + 8);
+    out.push_str(head);
+    let mut in_fragment = false;
+    let bytes = tail.as_bytes();
+    for (i, c) in tail.char_indices() {
+        let keep = c.is_ascii_alphanumeric()
+            || "!$&'()*+,-./:;=?@_~".contains(c)
+            || (!c.is_ascii() && !c.is_control())
+            || (c == '#' && !in_fragment)
+            || (c == '%'
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit));
+        if c == '#' {
+            in_fragment = true;
+        }
+        if keep {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +182,35 @@ mod tests {
             classify("%6Aavascript:alert(1)"),
             UrlKind::Relative { .. }
         ));
+    }
+
+    #[test]
+    fn web_links_are_made_valid_urls_without_changing_their_meaning() {
+        let ext = |u: &str| match classify(u) {
+            UrlKind::External(e) => e,
+            other => panic!("{u:?} -> {other:?}"),
+        };
+        assert_eq!(
+            ext("https://example.org/#/room/#x:y"),
+            "https://example.org/#/room/%23x:y"
+        );
+        assert_eq!(
+            ext("https://example.org/a b|c^d?q={1}#f`g"),
+            "https://example.org/a%20b%7Cc%5Ed?q=%7B1%7D#f%60g"
+        );
+        assert_eq!(
+            ext("https://example.org/50%/x%41"),
+            "https://example.org/50%25/x%41"
+        );
+        assert_eq!(
+            ext("https://[::1]:8080/кыргыз"),
+            "https://[::1]:8080/кыргыз"
+        );
+        assert_eq!(ext("https://e.org/a[1]"), "https://e.org/a%5B1%5D");
+        assert_eq!(
+            ext("mailto:a@b.kg?subject=Hi there"),
+            "mailto:a@b.kg?subject=Hi%20there"
+        );
+        assert_eq!(ext("https://e.org/x#a%20b"), "https://e.org/x#a%20b");
     }
 }
