@@ -13,6 +13,14 @@ pub trait ArtifactStore: Send + Sync {
     fn commit(&self, staged: &Path, slug: &str, version: &str) -> io::Result<()>;
     /// A stored file's bytes; `None` if there is no such file.
     fn read(&self, slug: &str, version: &str, rel: &str) -> io::Result<Option<Vec<u8>>>;
+    /// A stored file opened for streaming, with its length (downloads are never held whole in
+    /// memory).
+    fn open(
+        &self,
+        slug: &str,
+        version: &str,
+        rel: &str,
+    ) -> io::Result<Option<(std::fs::File, u64)>>;
     /// The versions stored for a book.
     fn versions(&self, slug: &str) -> io::Result<Vec<String>>;
     /// Every book with stored versions.
@@ -72,6 +80,29 @@ impl ArtifactStore for LocalStore {
         let target = self.version_dir(slug, version)?;
         std::fs::create_dir_all(target.parent().unwrap_or(&self.root))?;
         std::fs::rename(staged, &target)
+    }
+
+    fn open(
+        &self,
+        slug: &str,
+        version: &str,
+        rel: &str,
+    ) -> io::Result<Option<(std::fs::File, u64)>> {
+        if !is_safe_rel(rel) {
+            return Ok(None);
+        }
+        let p = self.version_dir(slug, version)?.join(rel);
+        match std::fs::File::open(&p) {
+            Ok(f) => {
+                let meta = f.metadata()?;
+                if !meta.is_file() {
+                    return Ok(None);
+                }
+                Ok(Some((f, meta.len())))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn read(&self, slug: &str, version: &str, rel: &str) -> io::Result<Option<Vec<u8>>> {

@@ -81,10 +81,73 @@ impl Caching {
     }
 }
 
+/// What a response sends: bytes in memory (pages, the stylesheet), or a stored file, streamed in
+/// small chunks so that a client that reads slowly holds a chunk, not the whole file.
+pub enum Content {
+    Bytes(Vec<u8>),
+    File(std::fs::File, u64),
+}
+
+impl Content {
+    fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(b) => b.len() as u64,
+            Content::File(_, len) => *len,
+        }
+    }
+
+    /// The body for bytes `start..=end`.
+    fn body(self, start: u64, end: u64) -> Body {
+        match self {
+            Content::Bytes(b) => {
+                if start == 0 && end + 1 == b.len() as u64 {
+                    Body::from(b)
+                } else {
+                    Body::from(b[start as usize..=end as usize].to_vec())
+                }
+            }
+            Content::File(mut f, _) => {
+                use std::io::Seek;
+                if f.seek(std::io::SeekFrom::Start(start)).is_err() {
+                    return Body::empty();
+                }
+                let file =
+                    tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(f), end + 1 - start);
+                Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+                    file,
+                    STREAM_CHUNK,
+                ))
+            }
+        }
+    }
+}
+
+/// Bytes read from disk at a time for a streamed file.
+const STREAM_CHUNK: usize = 64 * 1024;
+
 /// A file's bytes as a response, honouring `If-None-Match` and `Range`.
 pub fn serve_bytes(
     headers: &HeaderMap,
     bytes: Vec<u8>,
+    content_type: &str,
+    etag: String,
+    caching: Caching,
+    download_name: Option<&str>,
+) -> Response {
+    serve(
+        headers,
+        Content::Bytes(bytes),
+        content_type,
+        etag,
+        caching,
+        download_name,
+    )
+}
+
+/// A response for `content`, honouring `If-None-Match` and `Range`.
+pub fn serve(
+    headers: &HeaderMap,
+    content: Content,
     content_type: &str,
     etag: String,
     caching: Caching,
@@ -107,7 +170,7 @@ pub fn serve_bytes(
             .unwrap_or_default();
     }
     let b = b.header(header::CONTENT_TYPE, content_type);
-    let len = bytes.len() as u64;
+    let len = content.len();
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     // A range applies only if If-Range (when sent) still names this version.
     let if_range_ok = headers
@@ -117,20 +180,24 @@ pub fn serve_bytes(
     match range.filter(|_| if_range_ok).map(|r| parse_range(r, len)) {
         None | Some(RangeSpec::Ignore) => b
             .status(StatusCode::OK)
-            .body(Body::from(bytes))
+            .header(header::CONTENT_LENGTH, len)
+            .body(if len == 0 {
+                Body::empty()
+            } else {
+                content.body(0, len - 1)
+            })
             .unwrap_or_default(),
         Some(RangeSpec::Unsatisfiable) => b
             .status(StatusCode::RANGE_NOT_SATISFIABLE)
             .header(header::CONTENT_RANGE, format!("bytes */{len}"))
             .body(Body::empty())
             .unwrap_or_default(),
-        Some(RangeSpec::Bytes(start, end)) => {
-            let part = bytes[start as usize..=end as usize].to_vec();
-            b.status(StatusCode::PARTIAL_CONTENT)
-                .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
-                .body(Body::from(part))
-                .unwrap_or_default()
-        }
+        Some(RangeSpec::Bytes(start, end)) => b
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+            .header(header::CONTENT_LENGTH, end + 1 - start)
+            .body(content.body(start, end))
+            .unwrap_or_default(),
     }
 }
 

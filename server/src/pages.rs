@@ -1102,10 +1102,10 @@ pub async fn download(
     let Some(file) = &b.epub_file else {
         return not_found(&ui);
     };
-    match state.store.read(&b.slug, &b.version, file) {
-        Ok(Some(bytes)) => files::serve_bytes(
+    match state.store.open(&b.slug, &b.version, file) {
+        Ok(Some((f, len))) => files::serve(
             &headers,
-            bytes,
+            files::Content::File(f, len),
             "application/epub+zip",
             format!("\"{}\"", b.version),
             Caching::Revalidate,

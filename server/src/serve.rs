@@ -186,6 +186,14 @@ fn write_check(dir: &std::path::Path) -> std::result::Result<(), String> {
 }
 
 /// Serves the portal on `listener` until `shutdown` completes.
+///
+/// Slow and silent clients cannot take the portal from everyone else:
+/// - a client must send its request headers within the header timeout, and when more than
+///   three quarters of the connection slots are taken, new connections get a short one;
+/// - a response the client does not read makes no progress: after the stall timeout (short
+///   under pressure) the connection is dropped, and files are streamed, never held whole;
+/// - one address may hold at most a quarter of the slots (a school shares one address, so the
+///   share is large; what is over it is closed at once).
 pub async fn run(
     state: Arc<AppState>,
     listener: TcpListener,
@@ -193,37 +201,264 @@ pub async fn run(
 ) -> Result<()> {
     let header_timeout = state.config.header_timeout;
     let app = crate::web::router(state);
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let limits = Arc::new(Limits::new(MAX_CONNECTIONS));
+    let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p?,
+            p = limits.slots.clone().acquire_owned() => p?,
             _ = &mut shutdown => break,
         };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((s, _addr)) => s,
+        let (stream, addr) = match accepted {
+            Ok(x) => {
+                accept_errors.clear();
+                x
+            }
             Err(e) => {
-                // Out of file descriptors and the like: wait a little rather than spin.
-                tracing::warn!("accept: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Out of file descriptors and the like: back off, and say so once in a while.
+                let pause = accept_errors.note(&e);
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
+        let Some(client) = limits.admit(addr.ip()) else {
+            // Over this address's share: closed at once, no slot kept.
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
+        let pressed = limits.pressed();
+        let (headers_within, stall) = if pressed {
+            (
+                header_timeout.min(PRESSED_HEADER_TIMEOUT),
+                PRESSED_STALL_TIMEOUT,
+            )
+        } else {
+            (header_timeout, STALL_TIMEOUT)
+        };
         let service = TowerToHyperService::new(app.clone());
+        let limits = limits.clone();
         tokio::spawn(async move {
+            let io = StallGuard::new(stream, stall, limits.clone());
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
+                .header_read_timeout(headers_within)
                 .max_buf_size(64 * 1024)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(io), service);
             let _ = conn.await;
+            drop(client);
             drop(permit);
         });
     }
     Ok(())
+}
+
+/// A response that makes no progress for this long is dropped (the client does not read).
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// The same when slots run short.
+const PRESSED_STALL_TIMEOUT: Duration = Duration::from_secs(4);
+/// The header timeout when slots run short.
+const PRESSED_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Connection slots, and each address's share of them.
+struct Limits {
+    slots: Arc<Semaphore>,
+    total: usize,
+    per_client: usize,
+    clients: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+impl Limits {
+    fn new(total: usize) -> Limits {
+        let per_client = std::env::var("KITEP_MAX_CONNECTIONS_PER_CLIENT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(total / 4)
+            .max(1);
+        Limits {
+            slots: Arc::new(Semaphore::new(total)),
+            total,
+            per_client,
+            clients: Default::default(),
+        }
+    }
+
+    /// Whether more than three quarters of the slots are taken.
+    fn pressed(&self) -> bool {
+        self.slots.available_permits() < self.total / 4
+    }
+
+    /// Counts a connection from `ip`, unless it is over its share.
+    fn admit(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<ClientSlot> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let n = clients.entry(ip).or_insert(0);
+        if *n >= self.per_client {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            limits: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One connection counted against its address's share, until dropped.
+struct ClientSlot {
+    limits: Arc<Limits>,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut clients = self
+            .limits
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = clients.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                clients.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Accept errors (out of file descriptors): a growing pause, and one warning a minute at most.
+#[derive(Default)]
+struct AcceptErrors {
+    in_a_row: u32,
+    unreported: u64,
+    last_warning: Option<std::time::Instant>,
+}
+
+impl AcceptErrors {
+    fn note(&mut self, e: &std::io::Error) -> Duration {
+        self.in_a_row = self.in_a_row.saturating_add(1);
+        self.unreported += 1;
+        let due = self
+            .last_warning
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+        if due {
+            tracing::warn!(
+                errors = self.unreported,
+                "accepting connections: {e} (out of file descriptors? raise `ulimit -n`)"
+            );
+            self.unreported = 0;
+            self.last_warning = Some(std::time::Instant::now());
+        }
+        Duration::from_millis(50u64 << self.in_a_row.min(5))
+    }
+
+    fn clear(&mut self) {
+        self.in_a_row = 0;
+    }
+}
+
+/// A connection whose writes must make progress: a write (or flush) that stays pending for the
+/// stall timeout fails, and hyper drops the connection.
+struct StallGuard {
+    stream: tokio::net::TcpStream,
+    stall: Duration,
+    limits: Arc<Limits>,
+    deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl StallGuard {
+    fn new(stream: tokio::net::TcpStream, stall: Duration, limits: Arc<Limits>) -> StallGuard {
+        StallGuard {
+            stream,
+            stall,
+            limits,
+            deadline: None,
+        }
+    }
+
+    /// After a pending write: starts the clock, or fails when it has run out.
+    fn stalled(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        if self.deadline.is_none() {
+            let stall = if self.limits.pressed() {
+                self.stall.min(PRESSED_STALL_TIMEOUT)
+            } else {
+                self.stall
+            };
+            self.deadline = Some(Box::pin(tokio::time::sleep(stall)));
+        }
+        match self.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
+            Some(std::task::Poll::Ready(())) => std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            _ => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for StallGuard {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for StallGuard {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.stream).poll_write(cx, buf) {
+            std::task::Poll::Pending => self.stalled(cx).map(|r| r.map(|()| 0)),
+            ready => {
+                self.deadline = None;
+                ready
+            }
+        }
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match std::pin::Pin::new(&mut self.stream).poll_flush(cx) {
+            std::task::Poll::Pending => self.stalled(cx),
+            ready => {
+                self.deadline = None;
+                ready
+            }
+        }
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs) {
+            std::task::Poll::Pending => self.stalled(cx).map(|r| r.map(|()| 0)),
+            ready => {
+                self.deadline = None;
+                ready
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
 }

@@ -368,16 +368,16 @@ pub fn stored_file(
     rel: &str,
     download: Option<&str>,
 ) -> Option<Response> {
-    let bytes = state.store.read(slug, version, rel).ok().flatten()?;
+    let (file, len) = state.store.open(slug, version, rel).ok().flatten()?;
     // Versioned content never changes: the ETag is the version and the path.
     let etag = format!("\"{version}-{:x}\"", {
         let mut h = files::Fnv::default();
         h.write(rel.as_bytes());
         h.finish()
     });
-    Some(files::serve_bytes(
+    Some(files::serve(
         headers,
-        bytes,
+        files::Content::File(file, len),
         files::content_type(rel),
         etag,
         Caching::Immutable,

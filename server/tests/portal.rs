@@ -1272,3 +1272,134 @@ async fn a_read_only_data_folder_is_served_and_says_why() {
     )
     .await;
 }
+
+// ---- Connection floods on loopback: ordinary searches must still be answered ----
+
+/// A connection from the attacker's own loopback address, with a tiny receive window so that a
+/// response it does not read stalls the server's writes at once.
+async fn attacker_connection(addr: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
+    let s = tokio::net::TcpSocket::new_v4().ok()?;
+    let _ = s.set_recv_buffer_size(4096);
+    s.bind("127.0.0.2:0".parse().unwrap()).ok()?;
+    tokio::time::timeout(Duration::from_secs(3), s.connect(addr))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Ordinary searches, one after another from 127.0.0.1, for `how_long`: each one's time, and
+/// how many failed (no answer within 5 s, or not a 200).
+async fn ordinary_searches(
+    addr: std::net::SocketAddr,
+    how_long: Duration,
+) -> (Vec<Duration>, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut times = Vec::new();
+    let mut failed = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < how_long {
+        let t = std::time::Instant::now();
+        let attempt = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+            s.write_all(
+                b"GET /search?q=%D0%B1%D3%A9%D0%BB%D1%87%D3%A9%D0%BA HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await
+            .ok()?;
+            let mut resp = Vec::new();
+            s.read_to_end(&mut resp).await.ok()?;
+            Some(resp.starts_with(b"HTTP/1.1 200"))
+        })
+        .await;
+        match attempt {
+            Ok(Some(true)) => times.push(t.elapsed()),
+            _ => failed += 1,
+        }
+    }
+    (times, failed)
+}
+
+fn p99(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[(times.len() * 99 / 100).min(times.len() - 1)]
+}
+
+/// The portal on a real socket with production timeouts; returns its address and a stop switch.
+async fn portal_on_socket() -> (
+    Portal,
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let mut p = portal().await;
+    let mut config = p.state.config.clone();
+    config.header_timeout = server::serve::HEADER_TIMEOUT;
+    // The same library and catalog, with the production header timeout.
+    p.state = server::open(config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::run(p.state.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    (p, addr, tx)
+}
+
+/// Connections the attacks open: more than the portal's slots.
+const FLOOD: usize = server::serve::MAX_CONNECTIONS + 100;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_read_their_downloads_do_not_stop_searches() {
+    use tokio::io::AsyncWriteExt;
+    let (_p, addr, stop) = portal_on_socket().await;
+    let requests = "GET /books/fractions-5-ky/download HTTP/1.1\r\nHost: x\r\n\r\n".repeat(16);
+    let mut attackers = Vec::new();
+    for _ in 0..FLOOD {
+        let requests = requests.clone();
+        attackers.push(tokio::spawn(async move {
+            let mut s = attacker_connection(addr).await?;
+            // Pipelined downloads, never read.
+            let _ = s.write_all(requests.as_bytes()).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Some(s)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut times, failed) = ordinary_searches(addr, Duration::from_secs(8)).await;
+    for a in &attackers {
+        a.abort();
+    }
+    let _ = stop.send(());
+    assert_eq!(failed, 0, "searches failed during the attack");
+    assert!(times.len() >= 10, "only {} searches in 8 s", times.len());
+    let p99 = p99(&mut times);
+    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_reconnecting_connections_do_not_stop_searches() {
+    use tokio::io::AsyncReadExt;
+    let (_p, addr, stop) = portal_on_socket().await;
+    let mut attackers = Vec::new();
+    for _ in 0..FLOOD {
+        attackers.push(tokio::spawn(async move {
+            loop {
+                // Connect, say nothing, wait to be dropped, come back.
+                if let Some(mut s) = attacker_connection(addr).await {
+                    let mut buf = [0u8; 64];
+                    let _ = s.read(&mut buf).await;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut times, failed) = ordinary_searches(addr, Duration::from_secs(8)).await;
+    for a in &attackers {
+        a.abort();
+    }
+    let _ = stop.send(());
+    assert_eq!(failed, 0, "searches failed during the attack");
+    assert!(times.len() >= 10, "only {} searches in 8 s", times.len());
+    let p99 = p99(&mut times);
+    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+}
