@@ -287,26 +287,10 @@ fn normalize_word(raw: &[char], out: &mut Vec<char>) -> Script {
     script
 }
 
-/// Maps a Latin letter that looks like a Cyrillic one to that Cyrillic letter.
+/// Maps a Latin letter that looks like a Cyrillic one to that Cyrillic letter (the normaliser's
+/// table, so search and language identification read a mixed word the same way).
 fn latin_lookalike(c: char) -> char {
-    match c {
-        'A' | 'a' => 'а',
-        'B' => 'в',
-        'C' | 'c' => 'с',
-        'E' | 'e' => 'е',
-        'H' => 'н',
-        'h' => 'һ',
-        'I' | 'i' => 'і',
-        'K' | 'k' => 'к',
-        'M' => 'м',
-        'O' | 'o' => 'о',
-        'P' | 'p' => 'р',
-        'T' => 'т',
-        'X' | 'x' => 'х',
-        'Y' | 'y' => 'у',
-        'Ə' | 'ə' => 'ә',
-        other => other,
-    }
+    crate::analysis::normalize::cyrillic_twin(c).unwrap_or(c)
 }
 
 /// Folds variant code points onto the letters the model knows.

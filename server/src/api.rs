@@ -173,7 +173,7 @@ fn check_params(l: Lang, params: &Params, allowed: &[&str]) -> Result<(), Respon
             "grade" if int(12).is_none() => {
                 return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadGrade)));
             }
-            "sort" if indexer::Sort::parse(v).is_none() => {
+            "sort" if !["relevance", "title", "date"].contains(&v.as_str()) => {
                 return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadSort)));
             }
             _ => {}

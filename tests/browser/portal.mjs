@@ -362,6 +362,42 @@ async function main() {
       return `${download.suggestedFilename()}, ${bytes.length} bytes`;
     });
 
+    // -- legibility: an inline fraction's numerals beside the text around them
+    await check('reader: inline fraction numerals are at least 0.8 of the text size', async () => {
+      const res = await page.goto(`${base}/read/${BOOK}/01-fraction`);
+      assert(res.status() === 200, `HTTP ${res.status()}`);
+      const m = await page.evaluate(() => {
+        const out = [];
+        for (const frac of document.querySelectorAll('p math:not([display="block"]) mfrac')) {
+          const p = frac.closest('p');
+          const text = parseFloat(getComputedStyle(p).fontSize);
+          // The numerator's font size as the browser renders it (MathML scales it by depth).
+          const num = frac.firstElementChild;
+          out.push({ ratio: parseFloat(getComputedStyle(num).fontSize) / text, text });
+        }
+        return out;
+      });
+      assert(m.length > 0, 'no inline fraction found');
+      const worst = m.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+      assert(worst.ratio >= 0.8, `numerator font ${(worst.ratio * worst.text).toFixed(1)} px beside ${worst.text} px text (${worst.ratio.toFixed(2)})`);
+      return `${m.length} fractions, smallest numerator ${(worst.ratio * 100).toFixed(0)} % of the text`;
+    });
+
+    // -- a phone: the first search result is on the first screen
+    await check('on a 390x844 phone the first search result is within the first screen', async () => {
+      const phone = await browser.newContext({ locale: 'ky-KG', viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+      record(phone, 'phone');
+      const p = await phone.newPage();
+      const res = await p.goto(`${base}/search?q=${encodeURIComponent('бөлчөк')}`);
+      assert(res.status() === 200, `HTTP ${res.status()}`);
+      const box = await p.locator('li.hit').first().boundingBox();
+      assert(box, 'no li.hit');
+      const facets = await p.locator('nav.facets').count();
+      await phone.close();
+      assert(box.y < 844, `first result starts at ${Math.round(box.y)} px`);
+      return `first result at ${Math.round(box.y)} px${facets ? ', filters after the results' : ''}`;
+    });
+
     // -- accessibility: in the default (Kyrgyz) interface and in the Russian one chosen above
     const pages = [
       ['/', 'main h1'],

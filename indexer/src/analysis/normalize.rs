@@ -27,11 +27,12 @@ fn is_cyrillic(c: char) -> bool {
     matches!(c, '\u{0400}'..='\u{052F}')
 }
 
-/// Cyrillic twin of a Latin letter that looks the same, for the given case.
+/// Cyrillic twin of a Latin letter that looks the same, for the given case: the one table of
+/// look-alikes, used by the normaliser and by language identification alike.
 /// Lowercase h, k, m, t only roughly resemble һ к м т, but inside a Cyrillic
 /// word they are almost always such mistypes.
 #[inline]
-fn lookalike(c: char) -> Option<char> {
+pub fn cyrillic_twin(c: char) -> Option<char> {
     Some(match c {
         'A' => 'А',
         'B' => 'В',
@@ -58,6 +59,9 @@ fn lookalike(c: char) -> Option<char> {
         't' => 'т',
         'x' => 'х',
         'y' => 'у',
+        // Kazakh ә typed with the Latin schwa.
+        'Ə' => 'Ә',
+        'ə' => 'ә',
         _ => return None,
     })
 }
@@ -134,10 +138,10 @@ fn flush_word(word: &str, out: &mut String) {
     let map_latin = has_cyrillic
         && word
             .chars()
-            .all(|c| !c.is_ascii_alphabetic() || lookalike(c).is_some());
+            .all(|c| !c.is_ascii_alphabetic() || cyrillic_twin(c).is_some());
     for c in word.chars() {
         let c = if map_latin {
-            lookalike(c).unwrap_or(c)
+            cyrillic_twin(c).unwrap_or(c)
         } else {
             c
         };
