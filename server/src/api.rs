@@ -150,40 +150,41 @@ fn bad_parameter(l: Lang, name: &str, allowed: &[&str]) -> Response {
 }
 
 /// Checks the parameters the OpenAPI document types: unknown names, integers, the sort order.
-/// Absent is fine; present must match the contract (an empty `page` is not an integer).
-fn check_params(l: Lang, params: &Params, allowed: &[&str]) -> Result<(), Response> {
+/// Absent is fine; present must match the contract (an empty `page` is not an integer). Returns
+/// the 400 answer for the first parameter that does not.
+fn refuse_bad_params(l: Lang, params: &Params, allowed: &[&str]) -> Option<Response> {
     for (k, v) in &params.0 {
         if !allowed.contains(&k.as_str()) {
-            return Err(bad_parameter(l, k, allowed));
+            return Some(bad_parameter(l, k, allowed));
         }
         let int = |max: usize| v.parse::<usize>().ok().filter(|n| (1..=max).contains(n));
         match k.as_str() {
             "page" if int(MAX_PAGE).is_none() => {
-                return Err(json_error(
+                return Some(json_error(
                     StatusCode::BAD_REQUEST,
                     &tf(l, M::BadPage, &[("max", &MAX_PAGE.to_string())]),
                 ));
             }
             "per_page" if int(MAX_PER_PAGE).is_none() => {
-                return Err(json_error(
+                return Some(json_error(
                     StatusCode::BAD_REQUEST,
                     &tf(l, M::BadPerPage, &[("max", &MAX_PER_PAGE.to_string())]),
                 ));
             }
             "grade" if int(12).is_none() => {
-                return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadGrade)));
+                return Some(json_error(StatusCode::BAD_REQUEST, t(l, M::BadGrade)));
             }
             "sort" if !["relevance", "title", "date"].contains(&v.as_str()) => {
-                return Err(json_error(StatusCode::BAD_REQUEST, t(l, M::BadSort)));
+                return Some(json_error(StatusCode::BAD_REQUEST, t(l, M::BadSort)));
             }
             _ => {}
         }
     }
-    Ok(())
+    None
 }
 
 async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
-    if let Err(r) = check_params(ui.lang, &params, &BOOK_FILTERS) {
+    if let Some(r) = refuse_bad_params(ui.lang, &params, &BOOK_FILTERS) {
         return r;
     }
     let snap = state.snapshot();
@@ -244,7 +245,7 @@ async fn collection(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response
 }
 
 async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
-    if let Err(r) = check_params(ui.lang, &params, &SEARCH_PARAMS) {
+    if let Some(r) = refuse_bad_params(ui.lang, &params, &SEARCH_PARAMS) {
         return r;
     }
     if params.get("q").is_none() {
@@ -299,7 +300,7 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
 }
 
 async fn suggest(State(state): State<Shared>, ui: Ui, params: Params) -> Response {
-    if let Err(r) = check_params(ui.lang, &params, &["q"]) {
+    if let Some(r) = refuse_bad_params(ui.lang, &params, &["q"]) {
         return r;
     }
     let Some(q) = params.get("q") else {

@@ -130,16 +130,29 @@ impl Db {
         if !url.starts_with("sqlite:") {
             return Db::connect(url).await;
         }
-        let opts = SqliteConnectOptions::from_str(url)
+        let base = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("the SQLite URL {url}"))?
-            .read_only(true)
-            .immutable(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("opening the SQLite catalog {url} read-only"))?;
-        Ok(Db::Sqlite(pool))
+            .read_only(true);
+        // Read-only first: it still reads what a start that was killed left in the write-ahead
+        // log. Where even that cannot open (no room for the shared-memory file, read-only media
+        // without one), immutable: the database file alone, no side files.
+        for opts in [base.clone(), base.immutable(true)] {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await;
+            if let Ok(pool) = pool {
+                let readable: Result<i64, _> =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM kitep_migrations")
+                        .fetch_one(&pool)
+                        .await;
+                if readable.is_ok() {
+                    return Ok(Db::Sqlite(pool));
+                }
+                pool.close().await;
+            }
+        }
+        bail!("opening the SQLite catalog {url} read-only failed")
     }
 
     pub fn backend(&self) -> &'static str {

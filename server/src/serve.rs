@@ -48,7 +48,11 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
             let db = Db::connect_read_only(&config.database_url)
                 .await
                 .with_context(|| format!("{why}, and the catalog cannot be read"))?;
-            if !db.is_current().await.unwrap_or(false) {
+            if !db
+                .is_current()
+                .await
+                .with_context(|| format!("{why}, and the catalog cannot be read"))?
+            {
                 anyhow::bail!(
                     "{why}, and the catalog there was written by an older kitep and needs                      migrating: free some space (or make the folder writable) and start again"
                 );

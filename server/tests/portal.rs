@@ -217,13 +217,16 @@ async fn get(app: &Router, uri: &str) -> Resp {
     get_with(app, uri, &[]).await
 }
 
-/// Percent-encodes a query value here in the test, not with the portal's own encoder (every byte
-/// outside A-Z a-z 0-9 - . _ ~ as %XX), so the portal's decoding is tested against another's.
+/// Percent-encodes a query value here in the test, not with the portal's own encoder (a space as
+/// `+`, every other byte outside A-Z a-z 0-9 - . _ ~ as %XX), so the portal's decoding is tested
+/// against another's.
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
                 (b as char).to_string()
+            } else if b == b' ' {
+                "+".to_string()
             } else {
                 format!("%{b:02X}")
             }
@@ -276,9 +279,15 @@ async fn publishes_searches_and_reads(backend: Backend) {
     let r = get(app, &format!("/search?q={}&lang=ru", enc("дроби"))).await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(html.contains("<h2><a href=\"/books/fractions-5-ru\""), "{html}");
+    assert!(
+        html.contains("<h2><a href=\"/books/fractions-5-ru\""),
+        "{html}"
+    );
     assert!(!html.contains("href=\"/books/fractions-5-ky\""));
-    assert!(html.contains("class=\"active-filters\""), "the filter is shown, removable");
+    assert!(
+        html.contains("class=\"active-filters\""),
+        "the filter is shown, removable"
+    );
 
     // Cross-language: a word only the Kyrgyz edition has also lists the Russian edition of the
     // work, whose passage links open the Kyrgyz match side by side with it.
@@ -307,7 +316,9 @@ async fn publishes_searches_and_reads(backend: Backend) {
     let r = get(app, &format!("/search?q={}", enc("бөлчөк алымдарр"))).await;
     let html = r.text();
     assert!(html.contains("class=\"hit\""), "{html}");
-    let dym = &html[html.find("<p class=\"did-you-mean\">").expect("a correction")..];
+    let dym = &html[html
+        .find("<p class=\"did-you-mean\">")
+        .expect("a correction")..];
     let href = &dym[dym.find("href=\"/search?").unwrap() + 14..];
     let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
     let q: Vec<(String, String)> = form_urlencoded::parse(href.as_bytes())
@@ -367,17 +378,27 @@ async fn publishes_searches_and_reads(backend: Backend) {
     let r = get(app, &format!("/search?q={}&book=ky-reader-3", enc("бала"))).await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(html.contains("<h2><a href=\"/books/ky-reader-3\""), "{html}");
+    assert!(
+        html.contains("<h2><a href=\"/books/ky-reader-3\""),
+        "{html}"
+    );
     assert!(!html.contains("href=\"/books/fractions-5-ky\""));
 
     // Collections from library.toml.
     let r = get(app, "/collections/maths").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text().contains("/books/fractions-5-ru"));
-    let r = get(app, &format!("/search?q={}&collection=maths", enc("бөлчөк"))).await;
+    let r = get(
+        app,
+        &format!("/search?q={}&collection=maths", enc("бөлчөк")),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(html.contains("<h2><a href=\"/books/fractions-5-ky\""), "{html}");
+    assert!(
+        html.contains("<h2><a href=\"/books/fractions-5-ky\""),
+        "{html}"
+    );
     assert!(!html.contains("href=\"/books/ky-reader-3\""));
 
     // Republishing unchanged books does nothing.
@@ -422,7 +443,10 @@ async fn new_versions_replace_old_ones_atomically(backend: Backend) {
     let r = get(app, &format!("/search?q={word}")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.text().contains("class=\"hit\""));
-    assert!(r.text().contains("class=\"help\""), "the nothing-found page");
+    assert!(
+        r.text().contains("class=\"help\""),
+        "the nothing-found page"
+    );
 
     // A broken new version fails to publish and changes nothing.
     let toml = std::fs::read_to_string(book.join("book.toml")).unwrap();
