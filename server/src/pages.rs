@@ -303,6 +303,41 @@ fn browse_list(
     m.push_str("</ul></section>");
 }
 
+/// Previous / "page N of M" / next links.
+fn pager(l: Lang, page: usize, pages: usize, href: impl Fn(usize) -> String) -> String {
+    let mut m = format!(
+        "<nav class=\"pager\" aria-label=\"{}\">",
+        esc(t(l, M::Pagination))
+    );
+    if page > 1 {
+        let _ = write!(
+            m,
+            "<a href=\"{}\" rel=\"prev\">← {}</a>",
+            esc(&href(page - 1)),
+            esc(t(l, M::Previous))
+        );
+    }
+    let _ = write!(
+        m,
+        "<span>{}</span>",
+        esc(&tf(
+            l,
+            M::PageOf,
+            &[("n", &page.to_string()), ("m", &pages.to_string())]
+        ))
+    );
+    if page < pages {
+        let _ = write!(
+            m,
+            "<a href=\"{}\" rel=\"next\">{} →</a>",
+            esc(&href(page + 1)),
+            esc(t(l, M::Next))
+        );
+    }
+    m.push_str("</nav>");
+    m
+}
+
 /// Book cards per page of `/books`.
 const BOOKS_PER_PAGE: usize = 48;
 
@@ -358,37 +393,7 @@ pub async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Respo
                 .collect();
             format!("/books?{}", query.join("&"))
         };
-        let _ = write!(
-            m,
-            "<nav class=\"pager\" aria-label=\"{}\">",
-            esc(t(l, M::Pagination))
-        );
-        if page > 1 {
-            let _ = write!(
-                m,
-                "<a href=\"{}\" rel=\"prev\">← {}</a>",
-                esc(&href(page - 1)),
-                esc(t(l, M::Previous))
-            );
-        }
-        let _ = write!(
-            m,
-            "<span>{}</span>",
-            esc(&tf(
-                l,
-                M::PageOf,
-                &[("n", &page.to_string()), ("m", &pages.to_string())]
-            ))
-        );
-        if page < pages {
-            let _ = write!(
-                m,
-                "<a href=\"{}\" rel=\"next\">{} →</a>",
-                esc(&href(page + 1)),
-                esc(t(l, M::Next))
-            );
-        }
-        m.push_str("</nav>");
+        m.push_str(&pager(l, page, pages, href));
     }
     html_response(&ui, StatusCode::OK, layout(&ui, Page::new(title, m)))
 }
@@ -806,42 +811,12 @@ pub async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Resp
         m.push_str("</ol>");
         let pages = results.total_books.div_ceil(PER_PAGE).min(MAX_PAGE);
         if pages > 1 {
-            let page = results.page;
-            let _ = write!(
-                m,
-                "<nav class=\"pager\" aria-label=\"{}\">",
-                esc(t(l, M::Pagination))
-            );
-            if page > 1 {
+            let href = |n: usize| {
                 let mut p = base.clone();
-                p.push(("page".into(), (page - 1).to_string()));
-                let _ = write!(
-                    m,
-                    "<a href=\"{}\" rel=\"prev\">← {}</a>",
-                    esc(&search_url(&p)),
-                    esc(t(l, M::Previous))
-                );
-            }
-            let _ = write!(
-                m,
-                "<span>{}</span>",
-                esc(&tf(
-                    l,
-                    M::PageOf,
-                    &[("n", &page.to_string()), ("m", &pages.to_string())]
-                ))
-            );
-            if page < pages {
-                let mut p = base.clone();
-                p.push(("page".into(), (page + 1).to_string()));
-                let _ = write!(
-                    m,
-                    "<a href=\"{}\" rel=\"next\">{} →</a>",
-                    esc(&search_url(&p)),
-                    esc(t(l, M::Next))
-                );
-            }
-            m.push_str("</nav>");
+                p.push(("page".into(), n.to_string()));
+                search_url(&p)
+            };
+            m.push_str(&pager(l, results.page, pages, href));
         }
     }
     m.push_str("</div>");

@@ -342,21 +342,27 @@ struct AcceptErrors {
 }
 
 impl AcceptErrors {
+    /// Counts one error; returns how long to pause before accepting again.
     fn note(&mut self, e: &std::io::Error) -> Duration {
+        self.note_at(e, std::time::Instant::now()).0
+    }
+
+    /// The pause, and whether a warning was logged (the clock passed in, for tests).
+    fn note_at(&mut self, e: &std::io::Error, now: std::time::Instant) -> (Duration, bool) {
         self.in_a_row = self.in_a_row.saturating_add(1);
         self.unreported += 1;
         let due = self
             .last_warning
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60));
         if due {
             tracing::warn!(
                 errors = self.unreported,
                 "accepting connections: {e} (out of file descriptors? raise `ulimit -n`)"
             );
             self.unreported = 0;
-            self.last_warning = Some(std::time::Instant::now());
+            self.last_warning = Some(now);
         }
-        Duration::from_millis(50u64 << self.in_a_row.min(5))
+        (Duration::from_millis(50u64 << self.in_a_row.min(5)), due)
     }
 
     fn clear(&mut self) {
@@ -464,5 +470,34 @@ impl tokio::io::AsyncWrite for StallGuard {
 
     fn is_write_vectored(&self) -> bool {
         self.stream.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_out_of_file_descriptors_warns_once_a_minute_and_backs_off() {
+        let mut errors = AcceptErrors::default();
+        let e = std::io::Error::from_raw_os_error(24);
+        let start = std::time::Instant::now();
+        let mut warnings = 0;
+        let mut pause = Duration::ZERO;
+        // A thousand failed accepts within the first minute: one warning, pauses up to 1.6 s.
+        for i in 0..1000u64 {
+            let (p, warned) = errors.note_at(&e, start + Duration::from_millis(i * 50));
+            warnings += usize::from(warned);
+            pause = p;
+        }
+        assert_eq!(warnings, 1);
+        assert_eq!(pause, Duration::from_millis(1600));
+        // A minute later, the next one is said again (with how many there were).
+        assert!(errors.note_at(&e, start + Duration::from_secs(61)).1);
+        errors.clear();
+        assert_eq!(
+            errors.note_at(&e, start + Duration::from_secs(62)).0,
+            Duration::from_millis(100)
+        );
     }
 }

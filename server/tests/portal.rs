@@ -1127,16 +1127,20 @@ async fn one_bad_book_is_reported_and_the_rest_served() {
     assert!(f.contains("ky-reader-3") && f.contains("titel"), "{f}");
 }
 
-#[tokio::test]
-async fn a_broken_index_is_rebuilt_from_the_catalog_while_the_portal_serves() {
+/// The small library published into a fresh folder by a portal that then stopped.
+async fn published_and_stopped() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let lib = small_library(dir.path());
-    {
-        let state = server::open(config_in(dir.path(), vec![lib.clone()]))
-            .await
-            .unwrap();
-        state.db.close().await;
-    }
+    let state = server::open(config_in(dir.path(), vec![lib.clone()]))
+        .await
+        .unwrap();
+    state.db.close().await;
+    (dir, lib)
+}
+
+#[tokio::test]
+async fn a_broken_index_is_rebuilt_from_the_catalog_while_the_portal_serves() {
+    let (dir, lib) = published_and_stopped().await;
     let index = dir.path().join("data/index");
     std::fs::write(index.join("meta.json"), "{\"segments\": [tru").unwrap();
     let state = server::open(config_in(dir.path(), vec![lib.clone()]))
@@ -1156,14 +1160,7 @@ async fn a_broken_index_is_rebuilt_from_the_catalog_while_the_portal_serves() {
 
 #[tokio::test]
 async fn flipped_bytes_in_the_index_are_found_and_repaired() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = small_library(dir.path());
-    {
-        let state = server::open(config_in(dir.path(), vec![lib.clone()]))
-            .await
-            .unwrap();
-        state.db.close().await;
-    }
+    let (dir, lib) = published_and_stopped().await;
     // Flip bytes in the middle of each document store (the passages' text).
     let index = dir.path().join("data/index");
     let mut flipped = 0;
