@@ -1,6 +1,6 @@
 //! `kitep check BOOK`: every problem of a book at once, as `file:line:col: error|warning: message`.
 
-use crate::pipeline::{BuildError, compile_book};
+use crate::pipeline::{BuildError, compile_book, sort_diagnostics};
 use corpus::Diagnostic;
 use std::path::Path;
 
@@ -8,10 +8,9 @@ use std::path::Path;
 pub fn check(book_dir: &Path) -> Vec<Diagnostic> {
     let mut diags = match compile_book(book_dir, None) {
         Ok((book, _)) => book.diagnostics,
-        Err(BuildError::Book(d)) => d,
+        Err(BuildError::Book(d) | BuildError::Strict(d)) => d,
         Err(BuildError::Output(m)) => vec![Diagnostic::error(book_dir.display().to_string(), 0, m)],
     };
-    diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    diags.dedup();
+    sort_diagnostics(&mut diags);
     diags
 }

@@ -1,5 +1,11 @@
 //! The build pipeline: load the book, compile it, process images, render the outputs, and move
-//! them into place only when everything succeeded (a failed build leaves the previous output).
+//! them into place.
+//!
+//! One rule for problems: errors in the content (a missing image, a broken link, bad math) are
+//! mended and reported, the outputs are written so the author can look, and the report counts
+//! the errors (`kitep build` exits 1). Errors that leave no book to write (an unusable
+//! `book.toml`, a chapter that cannot be read or is refused by a limit) write nothing and keep
+//! the previous output. With `strict`, warnings count as errors and any problem writes nothing.
 
 use corpus::{BookProject, Diagnostic, source};
 use formats::assets::{self, AssetSet};
@@ -59,7 +65,7 @@ impl Formats {
 pub struct BuildOptions {
     pub formats: Formats,
     pub max_image_width: Option<u32>,
-    /// Fail when the book has errors, even those the build can mend.
+    /// Write nothing when the book has any problem, warnings included (for publishing gates).
     pub strict: bool,
 }
 
@@ -67,6 +73,8 @@ pub struct BuildOptions {
 pub enum BuildError {
     /// The book has problems that stop the build; each names its file and line.
     Book(Vec<Diagnostic>),
+    /// `strict` and the book has problems (warnings among them, shown as errors); nothing written.
+    Strict(Vec<Diagnostic>),
     /// Writing the output failed.
     Output(String),
 }
@@ -74,7 +82,7 @@ pub enum BuildError {
 impl std::fmt::Display for BuildError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BuildError::Book(d) => {
+            BuildError::Book(d) | BuildError::Strict(d) => {
                 for x in d {
                     writeln!(f, "{x}")?;
                 }
@@ -145,7 +153,14 @@ pub fn compile_book(
     };
     let (assets, diags) = assets::prepare(&book, &read, max_image_width);
     book.diagnostics.extend(diags);
+    sort_diagnostics(&mut book.diagnostics);
     Ok((book, assets))
+}
+
+/// By file, line and column, each once: the order `kitep check` and `kitep build` print.
+pub fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    diags.dedup();
 }
 
 /// `kitep build BOOK -o OUT`: writes `OUT/<slug>.epub`, `OUT/html/`, `OUT/passages.jsonl` and
@@ -175,14 +190,16 @@ pub fn build_with(
     let started = Instant::now();
     progress(0, 3, "compiling");
     let (book, assets) = compile_book(book_dir, opts.max_image_width)?;
-    if opts.strict && book.errors() > 0 {
-        return Err(BuildError::Book(
-            book.diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .cloned()
-                .collect(),
-        ));
+    if opts.strict && !book.diagnostics.is_empty() {
+        let as_errors = book
+            .diagnostics
+            .iter()
+            .map(|d| Diagnostic {
+                severity: corpus::Severity::Error,
+                ..d.clone()
+            })
+            .collect();
+        return Err(BuildError::Strict(as_errors));
     }
     progress(1, 3, "rendering");
     let out_err = |what: &str, e: std::io::Error| BuildError::Output(format!("{what}: {e}"));

@@ -196,11 +196,11 @@ fn a_formula_with_a_missing_brace_is_reported_not_shown_silently() {
     let (book, _) = compile(dir.path());
     let msgs = messages(&book.diagnostics);
     assert!(
-        msgs.iter().any(|m| m.starts_with("src/01.md:3: error: formula '$\\frac{1}{2$' is not read as math: unbalanced braces: a '{' is never closed")),
+        msgs.iter().any(|m| m.starts_with("src/01.md:3:8: error: formula '$\\frac{1}{2$' is not read as math: unbalanced braces: a '{' is never closed")),
         "{msgs:?}"
     );
     assert!(
-        msgs.iter().any(|m| m.starts_with("src/01.md:5: error: formula '$\\frac{1}{2}}$' is not read as math: unbalanced braces: a '}' has no matching '{'")),
+        msgs.iter().any(|m| m.starts_with("src/01.md:5:8: error: formula '$\\frac{1}{2}}$' is not read as math: unbalanced braces: a '}' has no matching '{'")),
         "{msgs:?}"
     );
 }
@@ -304,16 +304,16 @@ fn check_names_file_and_line_for_each_problem() {
     let dir = book_with(&[("ch.md", body.as_bytes())], "");
     let diags = messages(&authoring::check::check(dir.path()));
     let expect = [
-        "src/ch.md:3: warning: heading level jumps from h1 to h4",
-        "src/ch.md:5: warning: image 'images/missing.png' has no alt text",
-        "src/ch.md:5: error: image 'images/missing.png' not found (looked in src/images/)",
-        "src/ch.md:7: error: image 'images/also-missing.png' not found",
-        "src/ch.md:9: error: unknown language code 'zz-!!'",
-        "src/ch.md:11: error: invalid math",
-        "src/ch.md:13: warning: removed unsafe HTML <script>",
-        "src/ch.md:15: error: broken link 'nowhere.md'",
-        "src/ch.md:15: error: broken link '#no-such-heading'",
-        "src/ch.md:19: error: duplicate id 'dup'",
+        "src/ch.md:3:1: warning: heading level jumps from h1 to h4",
+        "src/ch.md:5:1: warning: image 'images/missing.png' has no alt text",
+        "src/ch.md:5:1: error: image 'images/missing.png' not found (looked in src/images/)",
+        "src/ch.md:7:1: error: image 'images/also-missing.png' not found",
+        "src/ch.md:9:1: error: unknown language code 'zz-!!'",
+        "src/ch.md:11:1: error: invalid math",
+        "src/ch.md:13:1: warning: removed unsafe HTML <script>",
+        "src/ch.md:15:1: error: broken link 'nowhere.md'",
+        "src/ch.md:15:20: error: broken link '#no-such-heading'",
+        "src/ch.md:19:1: error: duplicate id 'dup'",
     ];
     for e in expect {
         assert!(
@@ -723,12 +723,12 @@ fn images_are_checked_decoded_with_limits_and_reencoded() {
         .unwrap();
     assert_eq!((photo.width, photo.height), (20, 40));
     assert_eq!(photo.media_type, "image/jpeg");
-    // Broken images are replaced by the placeholder, never dropped silently.
+    // Broken images are replaced by the placeholder that says so, never dropped silently.
     assert!(
         assets
             .items
             .iter()
-            .any(|a| a.path == "images/kitep-placeholder.svg")
+            .any(|a| a.path == "images/kitep-missing.svg")
     );
 }
 
@@ -796,4 +796,158 @@ fn unknown_html_tags_are_reported_once_per_tag_and_chapter() {
         text.contains("fn main()") && text.contains("More."),
         "{text}"
     );
+}
+
+// ---- What a new author meets ----
+
+/// Every file under `dir`, with its size.
+fn output_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let m = e.metadata().unwrap();
+        total += if m.is_dir() {
+            output_bytes(&e.path())
+        } else {
+            m.len()
+        };
+    }
+    total
+}
+
+#[test]
+fn an_unclosed_block_is_an_error_naming_the_line_it_opened() {
+    let body = "# Title\n\nText.\n\n::: exercise Дроби\nHow much is 1/2 + 1/4?\n";
+    let dir = book_with(&[("ch.md", body.as_bytes())], "");
+    let diags = messages(&authoring::check::check(dir.path()));
+    assert!(
+        diags.iter().any(|d| d
+            == "src/ch.md:5:1: error: '::: exercise' block is never closed; add a line with ':::' where it ends"),
+        "{diags:#?}"
+    );
+    // Closed, it is fine.
+    let dir = book_with(&[("ch.md", format!("{body}:::\n").as_bytes())], "");
+    assert!(authoring::check::check(dir.path()).is_empty());
+}
+
+#[test]
+fn a_chapter_file_that_no_list_names_is_reported() {
+    let dir = book_with(&[("01.md", b"# One\n")], "");
+    std::fs::write(dir.path().join("src/02.md"), "# Two\n").unwrap();
+    let diags = messages(&authoring::check::check(dir.path()));
+    assert_eq!(
+        diags,
+        [
+            "src/02.md: warning: this file is not part of the book: the `chapters` list in book.toml does not name it; add \"02.md\" to `chapters` to include it"
+        ],
+    );
+    // With SUMMARY.md the advice is a line there; files pulled in by {{#include}} are parts of chapters.
+    std::fs::write(
+        dir.path().join("src/SUMMARY.md"),
+        "# Summary\n\n- [One](01.md)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/01.md"),
+        "# One\n\n{{#include part.md}}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/part.md"), "Included.\n").unwrap();
+    let diags = messages(&authoring::check::check(dir.path()));
+    assert!(
+        diags.iter().any(|d| d
+            == "src/02.md: warning: this file is not part of the book: src/SUMMARY.md does not list it; add a line such as `- [Title](02.md)` to include it"),
+        "{diags:#?}"
+    );
+    assert!(!diags.iter().any(|d| d.contains("part.md")), "{diags:#?}");
+}
+
+#[test]
+fn markdown_problems_name_their_column_in_characters() {
+    let body = "# Карта\n\nКарта: ![map](images/none.png)\n\nСм. [дальше](02.md) и $\\frac{1}$.\n";
+    let dir = book_with(&[("ch.md", body.as_bytes())], "");
+    let diags = messages(&authoring::check::check(dir.path()));
+    for e in [
+        "src/ch.md:3:8: error: image 'images/none.png' not found (looked in src/images/)",
+        "src/ch.md:5:5: error: broken link '02.md': no chapter '02.md' in this book",
+        "src/ch.md:5:23: error: invalid math",
+    ] {
+        assert!(
+            diags.iter().any(|d| d.starts_with(e)),
+            "missing {e:?} in {diags:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_image_says_it_is_missing_and_keeps_its_alt_text_visible() {
+    let body = "# Сүрөт\n\n![Кыргызстандын картасы](images/map.png)\n\n![Алыскы сүрөт](https://example.org/x.png)\n";
+    let dir = book_with(&[("ch.md", body.as_bytes())], "");
+    let out = tempfile::tempdir().unwrap();
+    let report = build_to(dir.path(), out.path()).unwrap();
+    assert_eq!(report.errors, 1, "{:?}", messages(&report.diagnostics));
+    let page = std::fs::read_to_string(out.path().join("html/ch.html")).unwrap();
+    // The alt text is shown beside the placeholder, not only in an attribute.
+    assert!(page.contains(">Кыргызстандын картасы</span>"), "{page}");
+    let images: Vec<String> = std::fs::read_dir(out.path().join("html/images"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    // One placeholder says the file is missing, the other that remote images are not fetched.
+    assert!(
+        images.iter().any(|s| s.contains("Сүрөт табылган жок")),
+        "{images:?}"
+    );
+    assert!(
+        images
+            .iter()
+            .any(|s| s.contains("Сүрөт оффлайн жеткиликсиз"))
+    );
+    let missing_img = page
+        .split("<img")
+        .find(|s| s.contains("Кыргызстандын картасы"))
+        .unwrap();
+    assert!(!missing_img.contains("placeholder.svg\""), "{missing_img}");
+}
+
+#[test]
+fn language_spans_that_are_not_applied_are_reported() {
+    let body = "# Тил\n\nСөз [*жана*]{lang=ru} менен.\n\nСөз [and] {lang=en} менен.\n\n`[code]{lang=ru}` is fine.\n\n[so]{lang=ru} works.\n";
+    let dir = book_with(&[("ch.md", body.as_bytes())], "");
+    let diags = messages(&authoring::check::check(dir.path()));
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(
+        diags[0].starts_with("src/ch.md:3:")
+            && diags[0].contains("warning: '{lang=ru}' is not read as a language span"),
+        "{diags:#?}"
+    );
+    assert!(
+        diags[1].starts_with("src/ch.md:5:") && diags[1].contains("'{lang=en}'"),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn a_chapter_of_many_headings_has_bounded_output_and_a_warning() {
+    // 2 MB of one-word headings once rendered to 77 times its size (toc, passages, book.json per heading).
+    let text = "# a\n\n".repeat(100_000);
+    let dir = book_with(&[("ch.md", text.as_bytes())], "");
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let report = build_to(dir.path(), out.path()).unwrap();
+    let bytes = output_bytes(out.path());
+    assert!(
+        bytes <= 10 * text.len() as u64,
+        "{bytes} bytes of output for {} bytes of input",
+        text.len()
+    );
+    let diags = messages(&report.diagnostics);
+    assert!(
+        diags.iter().any(|d| d.starts_with("src/ch.md:")
+            && d.contains("warning: the chapter has 100000 headings; only the first 1000")),
+        "{:?}",
+        &diags[..diags.len().min(5)]
+    );
+    assert!(report.passages <= 1001, "{} passages", report.passages);
+    assert!(started.elapsed() < Duration::from_secs(60));
 }

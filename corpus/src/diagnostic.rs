@@ -48,6 +48,16 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The same message with its file named from where the command runs: `books/x` joined with
+    /// the book-relative path, so an editor can open `books/x/src/01.md:14:3` as printed.
+    pub fn from_folder(&self, book_dir: &std::path::Path) -> Diagnostic {
+        let mut d = self.clone();
+        if !d.file.is_empty() && book_dir != std::path::Path::new(".") {
+            d.file = book_dir.join(&d.file).display().to_string();
+        }
+        d
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -102,6 +112,19 @@ mod tests {
         assert_eq!(
             Diagnostic::warning("book.toml", 0, "x").to_string(),
             "book.toml: warning: x"
+        );
+    }
+
+    #[test]
+    fn paths_are_named_from_where_the_command_runs() {
+        let d = Diagnostic::error("src/01.md", 14, "x").at_column(3);
+        assert_eq!(
+            d.from_folder(std::path::Path::new("books/x")).to_string(),
+            "books/x/src/01.md:14:3: error: x"
+        );
+        assert_eq!(
+            d.from_folder(std::path::Path::new(".")).to_string(),
+            "src/01.md:14:3: error: x"
         );
     }
 

@@ -25,6 +25,11 @@ impl LineMap {
             None => ("", line),
         }
     }
+
+    /// Every file whose lines are in the chapter (the chapter itself and what it includes).
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().map(|(_, f, _)| f.as_str())
+    }
 }
 
 /// Expands the include directives of `text`, which is the file `file` (book-relative, `/`-separated).

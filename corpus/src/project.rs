@@ -175,6 +175,7 @@ impl BookProject {
             }
         }
 
+        let listed: Vec<String> = plan.iter().filter_map(|p| p.0.clone()).collect();
         let mut chapters = Vec::new();
         let mut toc = Vec::new();
         let mut counters: Vec<usize> = Vec::new();
@@ -257,6 +258,48 @@ impl BookProject {
                 lines,
             });
         }
+        // A file the contents never name is silently left out: say so, and how to include it.
+        let ordered_by = if summary_path.is_file() {
+            Some(label("SUMMARY.md"))
+        } else if config.chapters.is_some() {
+            None
+        } else {
+            Some(String::new())
+        };
+        let mut used: std::collections::HashSet<String> = chapters
+            .iter()
+            .flat_map(|c: &ChapterSource| c.lines.files().map(str::to_string))
+            .collect();
+        used.extend(
+            listed
+                .iter()
+                .filter_map(|p| source::resolve_in_book("", p).ok().map(|r| label(&r))),
+        );
+        used.insert(label("SUMMARY.md"));
+        for rel in markdown_files(&src_path, !src_dir.is_empty()) {
+            let file = label(&rel);
+            if used.contains(&file) {
+                continue;
+            }
+            let advice = match &ordered_by {
+                Some(summary) if !summary.is_empty() => format!(
+                    "{summary} does not list it; add a line such as `- [Title]({rel})` to include it"
+                ),
+                None => format!(
+                    "the `chapters` list in book.toml does not name it; add \"{rel}\" to `chapters` to include it"
+                ),
+                Some(_) => {
+                    "only files directly in the source folder are chapters; move it there, or list \
+                     the chapters in book.toml (`chapters = [...]`) to include it"
+                        .to_string()
+                }
+            };
+            diagnostics.push(Diagnostic::warning(
+                file,
+                0,
+                format!("this file is not part of the book: {advice}"),
+            ));
+        }
         if chapters.is_empty() {
             diagnostics.push(Diagnostic::error(
                 "book.toml",
@@ -318,6 +361,40 @@ impl BookProject {
             format!("{}/{rel}", self.src_dir)
         }
     }
+}
+
+/// Markdown files under the source folder, relative to it and sorted; subfolders only when
+/// `recurse` (a book whose sources are its root folder may hold anything else beside them).
+/// Hidden folders and symbolic links are skipped, and the walk stops after a few thousand entries.
+fn markdown_files(src: &Path, recurse: bool) -> Vec<String> {
+    const MAX_ENTRIES: usize = 10_000;
+    const MAX_DEPTH: usize = 8;
+    let mut found = Vec::new();
+    let mut seen = 0;
+    let mut todo = vec![(src.to_path_buf(), String::new(), 0usize)];
+    while let Some((dir, prefix, depth)) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > MAX_ENTRIES {
+                break;
+            }
+            let Some(name) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(kind) = e.file_type() else { continue };
+            let rel = format!("{prefix}{name}");
+            if kind.is_dir() && recurse && depth < MAX_DEPTH && !name.starts_with('.') {
+                todo.push((e.path(), format!("{rel}/"), depth + 1));
+            } else if kind.is_file() && name.ends_with(".md") {
+                found.push(rel);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 #[cfg(test)]

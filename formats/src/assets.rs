@@ -4,7 +4,7 @@ use crate::book::CompiledBook;
 use crate::cover;
 use crate::images::{self, DEFAULT_MAX_WIDTH};
 use crate::labels::{Label, label};
-use crate::markdown::PLACEHOLDER_ASSET;
+use crate::markdown::{MISSING_ASSET, PLACEHOLDER_ASSET};
 use corpus::{Diagnostic, slug};
 use std::collections::{HashMap, HashSet};
 
@@ -33,13 +33,14 @@ pub struct AssetSet {
 pub const GENERATED_COVER: &str = "kitep:cover.svg";
 
 impl AssetSet {
-    /// Output path of a source path; unknown sources get the placeholder.
+    /// Output path of a source path; unknown sources get the "missing" placeholder.
     pub fn path_of(&self, source: &str) -> &str {
         self.by_source
             .get(source)
+            .or_else(|| self.by_source.get(MISSING_ASSET))
             .or_else(|| self.by_source.get(PLACEHOLDER_ASSET))
             .map(|i| self.items[*i].path.as_str())
-            .unwrap_or("images/kitep-placeholder.svg")
+            .unwrap_or("images/kitep-missing.svg")
     }
 
     pub fn cover(&self) -> &OutAsset {
@@ -79,7 +80,8 @@ pub fn prepare(
     let mut set = AssetSet::default();
     let mut used = HashSet::new();
     let mut diags = Vec::new();
-    let mut need_placeholder = book.uses_placeholder;
+    let need_placeholder = book.uses_placeholder;
+    let mut need_missing = book.uses_missing;
     let is_cover = |source: &String| book.cover.as_deref() == Some(source.as_str());
     // Images are independent: decode and re-encode them in parallel, then add them in order.
     let processed = crate::par::map(&book.assets, |source| {
@@ -134,10 +136,24 @@ pub fn prepare(
                     0,
                     format!("image {msg}; a placeholder is shown instead"),
                 ));
-                need_placeholder = true;
+                need_missing = true;
                 set.by_source.insert(source.clone(), usize::MAX);
             }
         }
+    }
+    if need_missing {
+        let svg = cover::placeholder(label(&book.lang, Label::ImageMissing));
+        set.add(
+            OutAsset {
+                source: MISSING_ASSET.into(),
+                path: "images/kitep-missing.svg".into(),
+                media_type: "image/svg+xml",
+                bytes: svg.into_bytes(),
+                width: 480,
+                height: 120,
+            },
+            &mut used,
+        );
     }
     if need_placeholder {
         let svg = cover::placeholder(label(&book.lang, Label::ImageUnavailable));
@@ -153,11 +169,11 @@ pub fn prepare(
             &mut used,
         );
     }
-    // Failed images point at the placeholder.
-    let placeholder = set.by_source.get(PLACEHOLDER_ASSET).copied();
+    // Images that failed point at the "missing" placeholder.
+    let missing = set.by_source.get(MISSING_ASSET).copied();
     for v in set.by_source.values_mut() {
         if *v == usize::MAX {
-            *v = placeholder.unwrap_or(0);
+            *v = missing.unwrap_or(0);
         }
     }
     let has_cover = book

@@ -10,6 +10,8 @@ pub const MAX_NESTING: usize = 64;
 pub struct Preprocessed {
     pub text: String,
     pub origin: Vec<usize>,
+    /// `:::` blocks never closed: (line they open on, column of the `:::`, kind).
+    pub unclosed: Vec<(usize, usize, String)>,
 }
 
 /// Rewrites `::: kind title` … `:::` into `<kitep-block>` HTML blocks that the tree builder
@@ -18,7 +20,7 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut origin = Vec::new();
     let mut fence: Option<(char, usize)> = None;
-    let mut open_blocks: Vec<usize> = Vec::new();
+    let mut open_blocks: Vec<(usize, usize, String)> = Vec::new();
     let push = |out: &mut String, origin: &mut Vec<usize>, line: &str, from: usize| {
         out.push_str(line);
         out.push('\n');
@@ -93,7 +95,8 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
                     if open_blocks.len() >= MAX_NESTING {
                         return Err((n, format!("':::' blocks nest deeper than {MAX_NESTING}")));
                     }
-                    open_blocks.push(n);
+                    let column = line[..indent].chars().count() + 1;
+                    open_blocks.push((n, column, kind.to_lowercase()));
                     push(&mut out, &mut origin, "", n);
                     let tag = format!(
                         "<kitep-block kind=\"{}\" title=\"{}\">",
@@ -108,13 +111,19 @@ pub fn preprocess(text: &str) -> Result<Preprocessed, (usize, String)> {
         }
         push(&mut out, &mut origin, line, n);
     }
-    // Blocks left open are closed at the end of the chapter, as the author most likely meant.
+    // Blocks left open are closed at the end of the chapter (so the output can be looked at), and
+    // reported: where the author meant them to end is a guess.
+    let unclosed = open_blocks.clone();
     while open_blocks.pop().is_some() {
         let last = origin.last().copied().unwrap_or(1);
         push(&mut out, &mut origin, "", last);
         push(&mut out, &mut origin, "</kitep-block>", last);
     }
-    Ok(Preprocessed { text: out, origin })
+    Ok(Preprocessed {
+        text: out,
+        origin,
+        unclosed,
+    })
 }
 
 #[cfg(test)]
@@ -142,6 +151,7 @@ mod tests {
     fn unclosed_blocks_are_closed_and_deep_quotes_refused() {
         let p = preprocess("::: note\ntext").unwrap();
         assert!(p.text.ends_with("</kitep-block>\n"));
+        assert_eq!(p.unclosed, [(1, 1, "note".to_string())]);
         let deep = format!("{}a", ">".repeat(100_000));
         let e = preprocess(&deep).err().unwrap();
         assert_eq!(e.0, 1);

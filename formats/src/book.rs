@@ -25,6 +25,8 @@ pub struct CompiledBook {
     /// Book-relative path of the author's cover image, if any.
     pub cover: Option<String>,
     pub uses_placeholder: bool,
+    /// Some image is missing: the "missing" placeholder is needed.
+    pub uses_missing: bool,
     pub glossary: Vec<GlossaryEntry>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -156,6 +158,7 @@ pub fn compile(
         .flat_map(|c| c.glossary.iter().cloned())
         .collect();
     let uses_placeholder = chapters.iter().any(|c| c.uses_placeholder);
+    let uses_missing = chapters.iter().any(|c| c.uses_missing);
     Ok(CompiledBook {
         slug: project.slug.clone(),
         title: project.title(),
@@ -167,6 +170,7 @@ pub fn compile(
         assets,
         cover,
         uses_placeholder,
+        uses_missing,
         glossary,
         diagnostics,
     })
@@ -202,7 +206,13 @@ struct LinkContext<'a> {
 
 impl LinkContext<'_> {
     /// The resolved href, or None when the link must be removed (its text stays).
-    fn resolve(&self, line: usize, written: &str, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    fn resolve(
+        &self,
+        (line, column): (usize, usize),
+        written: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let at = |d: Diagnostic| d.at_column(column);
         let UrlKind::Relative { path, fragment } = url::classify(written) else {
             return None;
         };
@@ -213,17 +223,21 @@ impl LinkContext<'_> {
             match corpus::source::resolve_in_book(dir, &path) {
                 Ok(rel) => self.find_chapter(&rel),
                 Err(m) => {
-                    diags.push(Diagnostic::error(&self.file, line, format!("link: {m}")));
+                    diags.push(at(Diagnostic::error(
+                        &self.file,
+                        line,
+                        format!("link: {m}"),
+                    )));
                     return None;
                 }
             }
         };
         let Some(target) = target else {
-            diags.push(Diagnostic::error(
+            diags.push(at(Diagnostic::error(
                 &self.file,
                 line,
                 format!("broken link '{written}': no chapter '{path}' in this book"),
-            ));
+            )));
             return None;
         };
         let mut frag = String::new();
@@ -234,11 +248,11 @@ impl LinkContext<'_> {
             } else if self.ids[target].contains(&fragment) {
                 frag = fragment.clone();
             } else {
-                diags.push(Diagnostic::error(
+                diags.push(at(Diagnostic::error(
                     &self.file,
                     line,
                     format!("broken link '{written}': no heading or anchor '#{fragment}' there"),
-                ));
+                )));
             }
         }
         Some(format!("chapter:{target}#{frag}"))
@@ -270,8 +284,12 @@ fn rewrite_links(nodes: &mut Vec<Node>, ctx: &LinkContext<'_>, diags: &mut Vec<D
                 && let Some(href) = e.attr("href").map(str::to_string)
                 && let Some(rest) = href.strip_prefix("pending:")
             {
-                let (line, written) = rest.split_once(':').unwrap_or(("0", rest));
-                match ctx.resolve(line.parse().unwrap_or(0), written, diags) {
+                // `pending:LINE:COLUMN:written`, as the chapter's builder left it.
+                let mut parts = rest.splitn(3, ':');
+                let (line, column, written) = (parts.next(), parts.next(), parts.next());
+                let number = |p: Option<&str>| p.and_then(|n| n.parse().ok()).unwrap_or(0);
+                let written = written.unwrap_or(rest);
+                match ctx.resolve((number(line), number(column)), written, diags) {
                     Some(h) => e.set_attr("href", h),
                     None => unwrap = true,
                 }
@@ -396,6 +414,7 @@ fn gather_answers(
                 glossary: Vec::new(),
                 images: Vec::new(),
                 uses_placeholder: false,
+                uses_missing: false,
                 words: 0,
                 diagnostics: Vec::new(),
             });

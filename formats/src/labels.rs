@@ -26,6 +26,7 @@ pub enum Label {
     Done,
     NotDone,
     ImageUnavailable,
+    ImageMissing,
     Landmarks,
     Figure,
 }
@@ -191,6 +192,14 @@ pub fn label(lang: &str, l: Label) -> &'static str {
             "Rasm oflayn mavjud emas",
             "Сурет офлайн қолжетімсіз",
             "Тасвир офлайн дастнорас аст",
+        ],
+        ImageMissing => [
+            "Image missing",
+            "Сүрөт табылган жок",
+            "Изображение отсутствует",
+            "Rasm topilmadi",
+            "Сурет табылмады",
+            "Тасвир ёфт нашуд",
         ],
         Landmarks => [
             "Landmarks",

@@ -32,8 +32,20 @@ const OUTPUT_SLACK: usize = 1 << 20;
 /// Tables wider than this are refused: no reader can show them.
 const MAX_TABLE_COLUMNS: usize = 100;
 
-/// Marks an image whose source could not be used; renderers substitute a local placeholder.
+/// Marks a remote image; renderers substitute a local placeholder that says it is not fetched.
 pub const PLACEHOLDER_ASSET: &str = "kitep:placeholder.svg";
+/// Marks an image that is missing or cannot be used; its placeholder says the image is missing.
+pub const MISSING_ASSET: &str = "kitep:missing.svg";
+
+/// Headings past this many in a chapter stay in its text but get no entry in the contents, in
+/// `book.json` or a search passage of their own: each such entry costs output and memory.
+pub const MAX_LISTED_HEADINGS: usize = 1000;
+/// What a heading costs beyond its text: its tag and id in each page, and for a listed heading
+/// its entries in the contents, `book.json` and its passage record.
+const HEADING_COST: usize = 16;
+const LISTED_HEADING_COST: usize = 256;
+/// Past this many problems in one chapter, the rest are counted, not listed.
+const MAX_DIAGNOSTICS: usize = 200;
 
 pub struct ChapterInput<'a> {
     pub index: usize,
@@ -91,6 +103,8 @@ pub struct CompiledChapter {
     pub has_math: bool,
     pub images: Vec<String>,
     pub uses_placeholder: bool,
+    /// Some image is missing (or unusable) and shown as the "missing" placeholder.
+    pub uses_missing: bool,
     pub words: usize,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -145,6 +159,7 @@ struct Builder<'a> {
     has_math: bool,
     images: Vec<String>,
     uses_placeholder: bool,
+    uses_missing: bool,
     budget: usize,
     over_budget: bool,
     code_text: String,
@@ -154,7 +169,14 @@ struct Builder<'a> {
     ids: HashSet<String>,
     id_counters: HashMap<String, usize>,
     headings: Vec<HeadingInfo>,
+    /// All headings, listed or not, and where the first one past the listing limit is.
+    heading_count: usize,
+    first_unlisted: Option<(String, usize, usize)>,
     last_level: u8,
+    /// Where each `{lang=…}` written in the text is, by its text: a span that is not applied is
+    /// reported only after the whole chapter is built, when its position is known no longer.
+    lang_marks: HashMap<String, std::collections::VecDeque<(String, usize, usize)>>,
+    pre_text: &'a str,
 }
 
 /// Compiles one chapter. Problems that can be mended become diagnostics; limits refuse the chapter.
@@ -174,6 +196,18 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         let (f, l) = locate(line);
         Refused(Diagnostic::error(f, l, msg))
     })?;
+    let mut unclosed = Vec::new();
+    for (line, column, kind) in &pre.unclosed {
+        let (f, l) = locate(*line);
+        unclosed.push(
+            Diagnostic::error(
+                f,
+                l,
+                format!("'::: {kind}' block is never closed; add a line with ':::' where it ends"),
+            )
+            .at_column(*column),
+        );
+    }
     let mut line_starts = vec![0];
     line_starts.extend(pre.text.match_indices('\n').map(|(i, _)| i + 1));
     let mut b = Builder {
@@ -185,7 +219,7 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
             tag: String::new(),
         }],
         depth: 0,
-        diags: Vec::new(),
+        diags: unclosed,
         line_starts,
         origin_lines: &pre.origin,
         offset: 0,
@@ -202,6 +236,7 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         has_math: false,
         images: Vec::new(),
         uses_placeholder: false,
+        uses_missing: false,
         budget: input.text.len() * OUTPUT_FACTOR + OUTPUT_SLACK,
         over_budget: false,
         code_text: String::new(),
@@ -211,20 +246,32 @@ pub fn compile_chapter(input: &ChapterInput<'_>) -> Result<CompiledChapter, Refu
         ids: HashSet::new(),
         id_counters: HashMap::new(),
         headings: Vec::new(),
+        heading_count: 0,
+        first_unlisted: None,
         last_level: 0,
+        lang_marks: HashMap::new(),
+        pre_text: &pre.text,
     };
     for (event, range) in Parser::new_ext(&pre.text, options()).into_offset_iter() {
         b.offset = range.start;
         b.event(event);
         if b.over_budget {
-            let (f, l) = b.here();
-            return Err(Refused(Diagnostic::error(
-                f,
-                l,
-                format!(
-                    "the chapter would render to more than {OUTPUT_FACTOR} times its own size (a reference link repeated many times?); shorten it"
-                ),
-            )));
+            let (f, l, c) = b.here_col();
+            let why = if b.heading_count > MAX_LISTED_HEADINGS {
+                format!("{}+ headings?", b.heading_count)
+            } else {
+                "a reference link repeated many times?".to_string()
+            };
+            return Err(Refused(
+                Diagnostic::error(
+                    f,
+                    l,
+                    format!(
+                        "the chapter would render to more than {OUTPUT_FACTOR} times its own size ({why}); nothing is written: shorten it or split it into chapters"
+                    ),
+                )
+                .at_column(c),
+            ));
         }
     }
     b.finish()
@@ -253,14 +300,30 @@ impl<'a> Builder<'a> {
         )
     }
 
-    fn warn(&mut self, msg: impl Into<String>) {
+    /// File, line and column (1-based, in characters) of the current event.
+    fn here_col(&self) -> (String, usize, usize) {
         let (f, l) = self.here();
-        self.diags.push(Diagnostic::warning(f, l, msg));
+        let pre_line = self
+            .line_starts
+            .partition_point(|s| *s <= self.offset)
+            .max(1);
+        let start = self.line_starts[pre_line - 1];
+        let column = self
+            .pre_text
+            .get(start..self.offset)
+            .map(|s| s.chars().count() + 1)
+            .unwrap_or(0);
+        (f, l, column)
+    }
+
+    fn warn(&mut self, msg: impl Into<String>) {
+        let (f, l, c) = self.here_col();
+        self.diags.push(Diagnostic::warning(f, l, msg).at_column(c));
     }
 
     fn error(&mut self, msg: impl Into<String>) {
-        let (f, l) = self.here();
-        self.diags.push(Diagnostic::error(f, l, msg));
+        let (f, l, c) = self.here_col();
+        self.diags.push(Diagnostic::error(f, l, msg).at_column(c));
     }
 
     fn spend(&mut self, n: usize) {
@@ -287,7 +350,22 @@ impl<'a> Builder<'a> {
 
     fn text(&mut self, t: &str) {
         if !t.is_empty() {
+            if t.contains("{lang=") {
+                self.mark_language_spans(t);
+            }
             self.push_node(Node::Text(t.to_string()));
+        }
+    }
+
+    /// Remembers where each `{lang=…}` of `t` (text of the current event) was written.
+    fn mark_language_spans(&mut self, t: &str) {
+        let (f, l, c) = self.here_col();
+        for (i, _) in t.match_indices("{lang=") {
+            let column = if c > 0 { c + t[..i].chars().count() } else { 0 };
+            self.lang_marks
+                .entry(lang_fragment(&t[i..]).to_string())
+                .or_default()
+                .push_back((f.clone(), l, column));
         }
     }
 
@@ -331,6 +409,7 @@ impl<'a> Builder<'a> {
     /// as LaTeX source without a word: find such spans in the block's text and say why.
     fn check_unread_math(&mut self, children: &[Node]) {
         let mut run = String::new();
+        let mut search_from = 0;
         for c in children.iter().chain([&Node::Text(String::new())]) {
             if let Node::Text(t) = c
                 && !t.is_empty()
@@ -348,10 +427,22 @@ impl<'a> Builder<'a> {
                     .skip(1)
                     .any(|s| s.starts_with(|c: char| c.is_ascii_alphabetic()));
                 if looks_like_latex && let Err(why) = math::check_braces(span) {
+                    // Point at the formula itself when it can be found in the block's source.
+                    let block = self.offset;
+                    let needle = format!("${span}");
+                    if let Some(at) = self
+                        .pre_text
+                        .get(search_from.max(block)..)
+                        .and_then(|t| t.find(&needle))
+                    {
+                        self.offset = search_from.max(block) + at;
+                        search_from = self.offset + needle.len();
+                    }
                     self.error(format!(
                         "formula '${}$' is not read as math: {why}",
                         math::shorten(span)
                     ));
+                    self.offset = block;
                 }
                 rest = body.get(end + 1..).unwrap_or("");
             }
@@ -650,7 +741,7 @@ impl<'a> Builder<'a> {
                 let Some(mut open) = self.close_markdown() else {
                     return;
                 };
-                let alt = open.el.text();
+                let mut alt = open.el.text();
                 open.el.children.clear();
                 if alt.trim().is_empty() {
                     self.warn(format!(
@@ -658,8 +749,22 @@ impl<'a> Builder<'a> {
                         shorten(&open.tag)
                     ));
                 }
-                open.el.set_attr("alt", alt.trim().to_string());
+                if alt.contains("{lang=") {
+                    alt = self.unapplied_spans(&alt, "in an image's description");
+                }
+                let alt = alt.trim().to_string();
+                let missing = open.el.attr("src") == Some(&format!("asset:{MISSING_ASSET}"));
+                open.el.set_attr("alt", alt.clone());
                 self.attach(open);
+                // The placeholder says the image is missing; what it was meant to show stays
+                // visible beside it (screen readers have it from the alt text already).
+                if missing && !alt.is_empty() {
+                    let shown = Element::new("span")
+                        .with_attr("class", "image-missing")
+                        .with_attr("aria-hidden", "true")
+                        .with_text(alt);
+                    self.push_node(shown.into());
+                }
             }
             TagEnd::Paragraph => {
                 let Some(mut open) = self.close_markdown() else {
@@ -805,8 +910,8 @@ impl<'a> Builder<'a> {
         match url::classify(dest) {
             UrlKind::External(u) => Some(u),
             UrlKind::Relative { .. } => {
-                let (_, line) = self.here();
-                Some(format!("pending:{line}:{dest}"))
+                let (_, line, column) = self.here_col();
+                Some(format!("pending:{line}:{column}:{dest}"))
             }
             UrlKind::Blocked(scheme) => {
                 self.warn(format!(
@@ -829,8 +934,8 @@ impl<'a> Builder<'a> {
             }
             UrlKind::Blocked(scheme) => {
                 self.error(format!("image '{}' cannot be used (scheme '{scheme}:'); put the image file in the book", shorten(dest)));
-                self.uses_placeholder = true;
-                format!("asset:{PLACEHOLDER_ASSET}")
+                self.uses_missing = true;
+                format!("asset:{MISSING_ASSET}")
             }
             UrlKind::Relative { path, .. } => {
                 match corpus::source::resolve_in_book(self.input.dir, &path) {
@@ -846,13 +951,13 @@ impl<'a> Builder<'a> {
                             "image '{path}' not found (looked in {}/)",
                             if folder.is_empty() { "." } else { folder }
                         ));
-                        self.uses_placeholder = true;
-                        format!("asset:{PLACEHOLDER_ASSET}")
+                        self.uses_missing = true;
+                        format!("asset:{MISSING_ASSET}")
                     }
                     Err(msg) => {
                         self.error(format!("image: {msg}"));
-                        self.uses_placeholder = true;
-                        format!("asset:{PLACEHOLDER_ASSET}")
+                        self.uses_missing = true;
+                        format!("asset:{MISSING_ASSET}")
                     }
                 }
             }
@@ -861,7 +966,12 @@ impl<'a> Builder<'a> {
 
     fn finish_heading(&mut self, el: &mut Element) {
         let level = el.name.as_bytes()[1] - b'0';
-        let text = el.text().trim().to_string();
+        let mut text = el.text().trim().to_string();
+        if text.contains("]{lang=") {
+            // The spans are applied to the heading itself later; its entry in the contents
+            // shows the words.
+            text = without_span_marks(&text);
+        }
         let wanted = match el.attr("id") {
             Some(id) => xml_id(id),
             None => slug_id(&text),
@@ -888,7 +998,42 @@ impl<'a> Builder<'a> {
             ));
         }
         self.last_level = level;
-        self.headings.push(HeadingInfo { level, id, text });
+        self.heading_count += 1;
+        self.spend(HEADING_COST + id.len());
+        if self.headings.len() < MAX_LISTED_HEADINGS {
+            self.spend(LISTED_HEADING_COST + 3 * (id.len() + text.len()));
+            self.headings.push(HeadingInfo { level, id, text });
+        } else if self.first_unlisted.is_none() {
+            self.first_unlisted = Some(self.here_col());
+        }
+    }
+
+    /// `text` (an attribute's value) with its `[words]{lang=xx}` marks reduced to the words, and
+    /// a warning for each: a language cannot be marked inside an attribute.
+    fn unapplied_spans(&mut self, text: &str, place: &str) -> String {
+        for (i, _) in text.match_indices("{lang=") {
+            let fragment = lang_fragment(&text[i..]).to_string();
+            let (f, l, c) = self.take_mark(&fragment);
+            self.diags.push(
+                Diagnostic::warning(
+                    f,
+                    l,
+                    format!(
+                        "'{fragment}' is not read as a language span {place}: the words are kept, their language is not marked"
+                    ),
+                )
+                .at_column(c),
+            );
+        }
+        without_span_marks(text)
+    }
+
+    /// Where the next `{lang=…}` with this text was written.
+    fn take_mark(&mut self, fragment: &str) -> (String, usize, usize) {
+        self.lang_marks
+            .get_mut(fragment)
+            .and_then(|q| q.pop_front())
+            .unwrap_or_else(|| (self.input.file.to_string(), 0, 0))
     }
 
     /// `wanted`, or `wanted-N` with the first free N; counters per base keep 100,000 equal headings linear.
@@ -1258,9 +1403,41 @@ impl<'a> Builder<'a> {
         }
         // After the notes are in the body, so `[words]{lang=xx}` inside a note is a span too;
         // answers are rendered elsewhere (end of chapter or book) and need the same.
-        apply_language_spans(&mut body, &mut self.diags, self.input.file);
+        let mut spans = SpanContext {
+            marks: std::mem::take(&mut self.lang_marks),
+            file: self.input.file,
+            diags: Vec::new(),
+        };
+        apply_language_spans(&mut body, &mut spans);
         for a in &mut self.answers {
-            apply_language_spans(&mut a.body, &mut self.diags, self.input.file);
+            apply_language_spans(&mut a.body, &mut spans);
+        }
+        self.diags.append(&mut spans.diags);
+        if let Some((f, l, c)) = self.first_unlisted.take() {
+            self.diags.push(
+                Diagnostic::warning(
+                    f,
+                    l,
+                    format!(
+                        "the chapter has {} headings; only the first {MAX_LISTED_HEADINGS} appear in the contents, book.json and search (from here on they are shown in the text only); split the chapter, or use bold lines instead of headings",
+                        self.heading_count
+                    ),
+                )
+                .at_column(c),
+            );
+        }
+        if self.diags.len() > MAX_DIAGNOSTICS {
+            let rest = self.diags.split_off(MAX_DIAGNOSTICS);
+            let errors = rest.iter().filter(|d| d.is_error()).count();
+            let more = format!(
+                "{} more problems in this chapter ({errors} of them errors) are not listed; fix the ones above and check again",
+                rest.len()
+            );
+            self.diags.push(if errors > 0 {
+                Diagnostic::error(self.input.file, 0, more)
+            } else {
+                Diagnostic::warning(self.input.file, 0, more)
+            });
         }
         let title = match self.input.title_hint {
             Some(t) if !t.trim().is_empty() => t.trim().to_string(),
@@ -1299,6 +1476,7 @@ impl<'a> Builder<'a> {
             has_math: self.has_math,
             images: self.images,
             uses_placeholder: self.uses_placeholder,
+            uses_missing: self.uses_missing,
             words,
             diagnostics: self.diags,
         })
@@ -1458,19 +1636,68 @@ fn footnotes_section(
     section
 }
 
-/// `[words]{lang=ru}` in plain text becomes `<span lang="ru">words</span>`.
-fn apply_language_spans(nodes: &mut Vec<Node>, diags: &mut Vec<Diagnostic>, file: &str) {
+/// What the language-span pass needs: where each mark was written, and where to report.
+struct SpanContext<'a> {
+    marks: HashMap<String, std::collections::VecDeque<(String, usize, usize)>>,
+    file: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl SpanContext<'_> {
+    fn at(&mut self, fragment: &str) -> (String, usize, usize) {
+        self.marks
+            .get_mut(fragment)
+            .and_then(|q| q.pop_front())
+            .unwrap_or_else(|| (self.file.to_string(), 0, 0))
+    }
+}
+
+/// `{lang=xx}` (up to its closing brace, or a few characters when there is none).
+fn lang_fragment(s: &str) -> &str {
+    match s.find('}') {
+        Some(c) if c < 40 => &s[..=c],
+        _ => {
+            let end = s.char_indices().nth(12).map(|(i, _)| i).unwrap_or(s.len());
+            &s[..end]
+        }
+    }
+}
+
+/// `[words]{lang=ru}` → `words`, for places that cannot hold a span.
+fn without_span_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("]{lang=") {
+        let Some(close) = rest[at..].find('}').map(|c| at + c) else {
+            break;
+        };
+        let Some(open) = rest[..at].rfind('[') else {
+            out.push_str(&rest[..=close]);
+            rest = &rest[close + 1..];
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..at]);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[words]{lang=ru}` in plain text becomes `<span lang="ru">words</span>`; a `{lang=…}` that
+/// cannot become one (formatting inside the brackets, a space before the brace …) is reported.
+fn apply_language_spans(nodes: &mut Vec<Node>, ctx: &mut SpanContext<'_>) {
     let mut i = 0;
     while i < nodes.len() {
         match &mut nodes[i] {
             Node::Element(e) => {
                 if !matches!(e.name, "code" | "pre") {
-                    apply_language_spans(&mut e.children, diags, file);
+                    apply_language_spans(&mut e.children, ctx);
                 }
                 i += 1;
             }
-            Node::Text(t) if t.contains("]{lang=") => {
-                let replacement = split_language_spans(t, diags, file);
+            Node::Text(t) if t.contains("{lang=") => {
+                let replacement = split_language_spans(t, ctx);
                 let n = replacement.len();
                 nodes.splice(i..i + 1, replacement);
                 i += n.max(1);
@@ -1480,38 +1707,63 @@ fn apply_language_spans(nodes: &mut Vec<Node>, diags: &mut Vec<Diagnostic>, file
     }
 }
 
-fn split_language_spans(text: &str, diags: &mut Vec<Diagnostic>, file: &str) -> Vec<Node> {
+fn split_language_spans(text: &str, ctx: &mut SpanContext<'_>) -> Vec<Node> {
     let mut out = Vec::new();
+    let mut literal = String::new();
     let mut rest = text;
-    while let Some(marker) = rest.find("]{lang=") {
-        let Some(open) = rest[..marker].rfind('[') else {
-            break;
+    while let Some(at) = rest.find("{lang=") {
+        let fragment = lang_fragment(&rest[at..]).to_string();
+        let (f, l, c) = ctx.at(&fragment);
+        let close = rest[at..].find('}').map(|c| at + c);
+        let open = rest[..at]
+            .strip_suffix(']')
+            .and_then(|before| before.rfind('['));
+        let (Some(open), Some(close)) = (open, close) else {
+            ctx.diags.push(
+                Diagnostic::warning(
+                    f,
+                    l,
+                    format!(
+                        "'{fragment}' is not read as a language span and is shown as written; write [words]{{lang=xx}}: the words in brackets right before the brace, with no space, link or formatting inside"
+                    ),
+                )
+                .at_column(c),
+            );
+            let end = close.map(|c| c + 1).unwrap_or(rest.len());
+            literal.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
         };
-        let after = &rest[marker + "]{lang=".len()..];
-        let Some(close) = after.find('}') else { break };
-        let lang = after[..close].trim().trim_matches('"');
+        let lang = rest[at + "{lang=".len()..close].trim().trim_matches('"');
         if !corpus::language::is_well_formed(lang) {
-            diags.push(Diagnostic::error(
-                file,
-                0,
-                format!("unknown language code '{lang}' in a language span"),
-            ));
-            break;
+            ctx.diags.push(
+                Diagnostic::error(
+                    f,
+                    l,
+                    format!("unknown language code '{lang}' in a language span"),
+                )
+                .at_column(c),
+            );
+            literal.push_str(&rest[..=close]);
+            rest = &rest[close + 1..];
+            continue;
         }
-        if open > 0 {
-            out.push(Node::Text(rest[..open].to_string()));
+        literal.push_str(&rest[..open]);
+        if !literal.is_empty() {
+            out.push(Node::Text(std::mem::take(&mut literal)));
         }
-        let words = &rest[open + 1..marker];
+        let words = &rest[open + 1..at - 1];
         out.push(
             Element::new("span")
                 .with_attr("lang", corpus::language::canonical(lang))
                 .with_text(words.to_string())
                 .into(),
         );
-        rest = &after[close + 1..];
+        rest = &rest[close + 1..];
     }
-    if !rest.is_empty() {
-        out.push(Node::Text(rest.to_string()));
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        out.push(Node::Text(literal));
     }
     out
 }

@@ -53,9 +53,14 @@ pub fn passages(book: &CompiledBook) -> Vec<Passage> {
                 text,
             });
         };
+        // Only listed headings start a passage: past the chapter's listing limit, a heading's
+        // text joins the passage it is in (a passage per heading would be unbounded output).
+        let listed: std::collections::HashSet<&str> =
+            ch.headings.iter().map(|h| h.id.as_str()).collect();
         for node in &ch.body {
             if let Node::Element(e) = node
                 && let Some(level) = heading_level(e.name)
+                && e.attr("id").is_some_and(|id| listed.contains(id))
             {
                 flush(&mut current, &path, &mut out);
                 while path.last().is_some_and(|(l, _)| *l >= level) {

@@ -1,7 +1,7 @@
 //! `kitep`: Kitepkana's one command. Parses arguments and calls library code, nothing more.
 
 use anyhow::{Context, Result, bail};
-use authoring::{BuildOptions, BuildReport, Formats};
+use authoring::{BuildError, BuildOptions, BuildReport, Formats};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,7 +105,8 @@ enum Command {
     Build {
         /// The book folder (with book.toml).
         book: PathBuf,
-        /// Output folder; its previous content is replaced only when the build succeeds.
+        /// Output folder. Errors in the content (missing image, broken link, bad math) still
+        /// write the outputs (exit 1); a book that cannot be read writes nothing.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
         /// Which outputs to write: a comma-separated subset of epub,html,passages.
@@ -114,7 +115,7 @@ enum Command {
         /// Widest image in pixels; larger ones are scaled down.
         #[arg(long)]
         max_image_width: Option<u32>,
-        /// Fail on errors the build could mend (broken links, missing images, invalid math).
+        /// Count warnings as errors, and write nothing when there is any problem.
         #[arg(long)]
         strict: bool,
         /// Print only problems, no summary.
@@ -241,7 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check { book } => {
             let diags = authoring::check::check(&book);
             for d in &diags {
-                println!("{d}");
+                println!("{}", d.from_folder(&book));
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
             eprintln!("{errors} error(s), {} warning(s)", diags.len() - errors);
@@ -279,22 +280,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
                 }
             };
+            // An earlier build leaves its book.json: what a failed build says it kept.
+            let had_output = out.join("book.json").is_file();
             let result = authoring::build(&book, &out, &opts, &progress);
             bar.finish_and_clear();
+            let kept = if had_output {
+                format!("the previous output in {} is unchanged", out.display())
+            } else {
+                format!("nothing was written to {}", out.display())
+            };
             match result {
                 Ok(report) => {
                     for d in &report.diagnostics {
-                        eprintln!("{d}");
+                        eprintln!("{}", d.from_folder(&book));
                     }
                     if !quiet {
                         print_summary(&report, &out);
                     }
+                    if report.errors > 0 {
+                        eprintln!(
+                            "the output in {} was written, but the book has {} error(s); fix them and build again",
+                            out.display(),
+                            report.errors
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => {
-                    eprint!("{e}");
+                Err(BuildError::Book(diags)) => {
+                    for d in &diags {
+                        eprintln!("{}", d.from_folder(&book));
+                    }
+                    eprintln!("build failed; {kept}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(BuildError::Strict(diags)) => {
+                    for d in &diags {
+                        eprintln!("{}", d.from_folder(&book));
+                    }
+                    eprintln!("build failed (--strict counts warnings as errors); {kept}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(BuildError::Output(m)) => {
+                    eprintln!("error: {m}");
                     eprintln!(
-                        "build failed; the previous output in {} is unchanged",
+                        "build failed while writing the output; look at {} before using it",
                         out.display()
                     );
                     Ok(ExitCode::FAILURE)

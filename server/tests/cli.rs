@@ -108,7 +108,8 @@ fn check_exits_with_1_on_errors_and_0_on_a_clean_book() {
     let broken = kitep().arg("check").arg(&book).output().unwrap();
     assert_eq!(broken.status.code(), Some(1));
     assert!(
-        stdout(&broken).contains("src/02-features.md:3: error: image 'images/none.png' not found"),
+        stdout(&broken)
+            .contains("src/02-features.md:3:1: error: image 'images/none.png' not found"),
         "{}",
         stdout(&broken)
     );
@@ -307,4 +308,175 @@ fn analyze_and_detect_lang_read_lines_from_stdin() {
     assert_eq!(&langs[..4], ["ky", "ru", "kk", "uz"]);
     assert_eq!(langs.len(), 5, "invalid UTF-8 still gets a line");
     assert_eq!(detect(&["--script"], &input)[3], "uz-Latn");
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A new book in `tmp/b` with a third chapter, `03-more.md`, holding `text`.
+fn new_book_with(tmp: &Path, text: &str) -> std::path::PathBuf {
+    let book = tmp.join("b");
+    assert!(kitep().arg("new").arg(&book).status().unwrap().success());
+    let toml = std::fs::read_to_string(book.join("book.toml")).unwrap();
+    let toml = toml.replace("\"02-features.md\"]", "\"02-features.md\", \"03-more.md\"]");
+    std::fs::write(book.join("book.toml"), toml).unwrap();
+    std::fs::write(book.join("src/03-more.md"), text).unwrap();
+    book
+}
+
+#[test]
+fn build_writes_what_it_can_and_exits_1_on_content_errors_as_check_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    new_book_with(
+        tmp.path(),
+        "# Broken\n\nSee ![map](images/none.png)\n\nAnd [there](nowhere.md).\n",
+    );
+    // Run from the book's parent folder: paths in messages are relative to where the command runs.
+    let build = kitep()
+        .current_dir(tmp.path())
+        .args(["build", "b", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(build.status.code(), Some(1), "{}", stderr(&build));
+    let err = stderr(&build);
+    let image =
+        "b/src/03-more.md:3:5: error: image 'images/none.png' not found (looked in src/images/)";
+    let link = "b/src/03-more.md:5:5: error: broken link 'nowhere.md': no chapter 'nowhere.md' in this book";
+    assert!(err.contains(image), "{err}");
+    assert!(err.contains(link), "{err}");
+    // The output is there to look at, and the summary says it has errors.
+    for f in [
+        "out/b.epub",
+        "out/html/index.html",
+        "out/passages.jsonl",
+        "out/book.json",
+    ] {
+        assert!(tmp.path().join(f).is_file(), "{f} missing");
+    }
+    assert!(
+        stdout(&build).contains("2 error(s), 0 warning(s)"),
+        "{}",
+        stdout(&build)
+    );
+    assert!(
+        err.contains("the output in out was written, but the book has 2 error(s)"),
+        "{err}"
+    );
+    // `kitep check` calls the same problems errors, in the same words.
+    let check = kitep()
+        .current_dir(tmp.path())
+        .args(["check", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains(image), "{}", stdout(&check));
+    assert!(stdout(&check).contains(link), "{}", stdout(&check));
+}
+
+#[test]
+fn a_book_that_cannot_be_read_writes_nothing_and_says_so_truthfully() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("b");
+    assert!(kitep().arg("new").arg(&book).status().unwrap().success());
+    let toml = std::fs::read_to_string(book.join("book.toml")).unwrap();
+    std::fs::write(
+        book.join("book.toml"),
+        toml.replacen("[book]\n", "[book]\ncolour = \"red\"\n", 1),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let first = kitep()
+        .arg("build")
+        .arg(&book)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1));
+    let err = stderr(&first);
+    assert!(err.contains("error: unknown key 'colour'"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "build failed; nothing was written to {}",
+            out.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.join("book.json").exists());
+    // With an earlier output in place, that output is kept and the message says so.
+    std::fs::write(book.join("book.toml"), &toml).unwrap();
+    succeeds(kitep().arg("build").arg(&book).arg("-o").arg(&out));
+    let before = std::fs::read(out.join("b.epub")).unwrap();
+    std::fs::write(
+        book.join("book.toml"),
+        toml.replacen("[book]\n", "[book]\ncolour = \"red\"\n", 1),
+    )
+    .unwrap();
+    let again = kitep()
+        .arg("build")
+        .arg(&book)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains(&format!(
+            "build failed; the previous output in {} is unchanged",
+            out.display()
+        )),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(std::fs::read(out.join("b.epub")).unwrap(), before);
+}
+
+#[test]
+fn strict_makes_warnings_errors_and_keeps_the_previous_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = new_book_with(tmp.path(), "# Title\n\n#### Jump\n");
+    let out = tmp.path().join("out");
+    // Without --strict a warning is only a warning.
+    succeeds(kitep().arg("build").arg(&book).arg("-o").arg(&out));
+    let before = std::fs::read(out.join("book.json")).unwrap();
+    std::fs::write(book.join("src/03-more.md"), "# Title\n\n#### Jump again\n").unwrap();
+    let strict = kitep()
+        .args(["build", "--strict"])
+        .arg(&book)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    let err = stderr(&strict);
+    assert!(
+        err.contains("03-more.md:3:1: error: heading level jumps from h1 to h4"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "build failed (--strict counts warnings as errors); the previous output in {} is unchanged",
+            out.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(out.join("book.json")).unwrap(), before);
+    let fresh = tmp.path().join("fresh");
+    let strict = kitep()
+        .args(["build", "--strict"])
+        .arg(&book)
+        .arg("-o")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        stderr(&strict).contains(&format!(
+            "build failed (--strict counts warnings as errors); nothing was written to {}",
+            fresh.display()
+        )),
+        "{}",
+        stderr(&strict)
+    );
 }
