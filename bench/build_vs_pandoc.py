@@ -99,7 +99,9 @@ def listing_sources():
         i = 0
         while i + 12 < len(lines):
             n = 12 + (len(slices) * 7) % 29
-            slices.append("\n".join(lines[i:i + n]) + "\n")
+            text = "\n".join(lines[i:i + n]) + "\n"
+            if "{{" not in text:  # the include parser's own tests hold directives
+                slices.append(text)
             i += n
     return slices
 
