@@ -8,10 +8,12 @@
 //! the previous output. With `strict`, warnings count as errors and any problem writes nothing.
 
 use corpus::{BookProject, Diagnostic, source};
-use formats::assets::{self, AssetSet};
+use formats::assets::{self, AssetSet, ImageCache, ImageStats};
 use formats::{CompiledBook, epub, passages, reader};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Images larger than this on disk are refused before decoding.
@@ -67,6 +69,9 @@ pub struct BuildOptions {
     pub max_image_width: Option<u32>,
     /// Write nothing when the book has any problem, warnings included (for publishing gates).
     pub strict: bool,
+    /// A folder for processed images kept between builds (`kitep build` uses
+    /// `OUT/.kitep-cache/images`); `None` processes every image every time.
+    pub image_cache: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -102,6 +107,8 @@ pub struct BuildReport {
     pub words: usize,
     pub images: usize,
     pub image_bytes: usize,
+    /// What was done to each source image (copied, stripped, re-encoded, sanitised, from the cache).
+    pub image_work: ImageStats,
     pub epub_path: Option<PathBuf>,
     pub epub_bytes: usize,
     pub html_pages: usize,
@@ -123,6 +130,15 @@ pub type Progress<'a> = &'a dyn Fn(usize, usize, &str);
 pub fn compile_book(
     book_dir: &Path,
     max_image_width: Option<u32>,
+) -> Result<(CompiledBook, AssetSet), BuildError> {
+    compile_book_cached(book_dir, max_image_width, &assets::NoCache)
+}
+
+/// [`compile_book`], with processed images taken from and added to `cache`.
+pub fn compile_book_cached(
+    book_dir: &Path,
+    max_image_width: Option<u32>,
+    cache: &dyn ImageCache,
 ) -> Result<(CompiledBook, AssetSet), BuildError> {
     let project = BookProject::load(book_dir).map_err(|e| match e {
         corpus::Error::Invalid(d) => BuildError::Book(vec![d]),
@@ -151,7 +167,7 @@ pub fn compile_book(
         }
         std::fs::read(&p).map_err(|e| e.to_string())
     };
-    let (assets, diags) = assets::prepare(&book, &read, max_image_width);
+    let (assets, diags) = assets::prepare_cached(&book, &read, max_image_width, cache);
     book.diagnostics.extend(diags);
     sort_diagnostics(&mut book.diagnostics);
     Ok((book, assets))
@@ -189,7 +205,11 @@ pub fn build_with(
 ) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     progress(0, 3, "compiling");
-    let (book, assets) = compile_book(book_dir, opts.max_image_width)?;
+    let cache = opts.image_cache.as_deref().map(ImageCacheDir::new);
+    let (book, assets) = match &cache {
+        Some(c) => compile_book_cached(book_dir, opts.max_image_width, c)?,
+        None => compile_book(book_dir, opts.max_image_width)?,
+    };
     if opts.strict && !book.diagnostics.is_empty() {
         let as_errors = book
             .diagnostics
@@ -228,9 +248,85 @@ pub fn build_with(
     if let Some(p) = &mut report.epub_path {
         *p = out_dir.join(p.file_name().unwrap_or_default());
     }
+    if let Some(c) = &cache {
+        c.remove_unused();
+    }
     report.elapsed_ms = started.elapsed().as_millis();
     progress(3, 3, "done");
     Ok(report)
+}
+
+/// Processed images of earlier builds, one file per entry named by its key (64 hex digits).
+/// `formats` checks every entry (key, SHA-256 of the image, kind) before using it, so a damaged or
+/// planted file costs a re-encode, never a wrong image; files that are not regular files, or too
+/// large, are not read at all.
+struct ImageCacheDir {
+    dir: PathBuf,
+    used: Mutex<HashSet<String>>,
+}
+
+/// Larger entries are not read (a processed image is at most about an image file's size limit).
+const MAX_CACHE_ENTRY_BYTES: u64 = MAX_IMAGE_FILE_BYTES + 4096;
+
+impl ImageCacheDir {
+    fn new(dir: &Path) -> ImageCacheDir {
+        ImageCacheDir {
+            dir: dir.to_path_buf(),
+            used: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        let name_ok = key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        name_ok.then(|| self.dir.join(key))
+    }
+
+    fn mark_used(&self, key: &str) {
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(key.to_string());
+        }
+    }
+
+    /// Entries this build did not use belong to images that changed or left the book: removed, so
+    /// the cache holds one book's images, not every version of them.
+    fn remove_unused(&self) {
+        let Ok(used) = self.used.lock() else { return };
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if !used.contains(&name) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+impl ImageCache for ImageCacheDir {
+    fn load(&self, key: &str) -> Option<Vec<u8>> {
+        let path = self.path(key)?;
+        self.mark_used(key);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_CACHE_ENTRY_BYTES {
+            return None;
+        }
+        std::fs::read(&path).ok()
+    }
+
+    fn store(&self, key: &str, entry: &[u8]) {
+        let Some(path) = self.path(key) else { return };
+        self.mark_used(key);
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        // Written aside, then renamed: a build killed mid-write leaves no half entry under the key.
+        let tmp = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, entry).is_ok() && std::fs::rename(&tmp, &path).is_ok() {
+            return;
+        }
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 fn render_into(
@@ -248,6 +344,7 @@ fn render_into(
         words: book.words(),
         images: assets.items.len(),
         image_bytes: assets.total_bytes(),
+        image_work: assets.stats,
         errors: book.errors(),
         warnings: book.warnings(),
         diagnostics: book.diagnostics.clone(),

@@ -7,7 +7,6 @@ use formats::assets::AssetSet;
 use formats::{CompiledBook, epub, passages, reader};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -583,14 +582,24 @@ fn pathological_markdown_finishes_quickly_or_is_refused() {
     ];
     for (name, text) in cases {
         let dir = book_with(&[("ch.md", text.as_bytes())], "");
-        let started = Instant::now();
-        let result = compile_book(dir.path(), None);
-        let took = started.elapsed();
-        // A generous bound for unoptimised test builds; `bench/pathological.sh` measures release.
-        assert!(took < Duration::from_secs(20), "{name} took {took:?}");
-        if let Err(e) = result {
-            let msg = e.to_string();
-            assert!(msg.starts_with("src/ch.md:"), "{name}: {msg}");
+        // What the author sees: the chapter, no larger than the output budget allows (ten times
+        // the input, plus the page's frame), or a refusal that names the file and line. Speed is
+        // measured in release by `bench/pathological.py`, not here.
+        match compile_book(dir.path(), None) {
+            Ok((book, assets)) => {
+                let xhtml = epub::chapter_xhtml(&book, &assets, 0);
+                assert!(
+                    xhtml.len() <= 10 * text.len() + 16 * 1024,
+                    "{name}: {} bytes of XHTML for {} bytes of Markdown",
+                    xhtml.len(),
+                    text.len()
+                );
+                assert!(xhtml.starts_with("<?xml"), "{name}: not a chapter page");
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.starts_with("src/ch.md:"), "{name}: {msg}");
+            }
         }
     }
 }
@@ -933,7 +942,6 @@ fn a_chapter_of_many_headings_has_bounded_output_and_a_warning() {
     let text = "# a\n\n".repeat(100_000);
     let dir = book_with(&[("ch.md", text.as_bytes())], "");
     let out = tempfile::tempdir().unwrap();
-    let started = Instant::now();
     let report = build_to(dir.path(), out.path()).unwrap();
     let bytes = output_bytes(out.path());
     assert!(
@@ -949,5 +957,144 @@ fn a_chapter_of_many_headings_has_bounded_output_and_a_warning() {
         &diags[..diags.len().min(5)]
     );
     assert!(report.passages <= 1001, "{} passages", report.passages);
-    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// A screenshot-like RGB PNG written with no compression, so the build re-encodes it.
+fn loose_png(seed: u8) -> Vec<u8> {
+    use std::io::Write as _;
+    let img = image::RgbImage::from_fn(200, 120, |x, y| {
+        if (x / 9 + y / 7 + seed as u32).is_multiple_of(6) {
+            image::Rgb([30, 30, seed])
+        } else {
+            image::Rgb([250, 250, 250])
+        }
+    });
+    let mut out = Vec::new();
+    img.write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    ))
+    .unwrap();
+    // Stored deflate blocks: rewrite IDAT uncompressed so the source is clearly not compact.
+    let raw = image::load_from_memory(&out).unwrap().to_rgb8();
+    let mut rows = Vec::new();
+    for row in raw.rows() {
+        rows.push(0u8);
+        for p in row {
+            rows.extend(p.0);
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::none());
+    z.write_all(&rows).unwrap();
+    let idat = z.finish().unwrap();
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(200u32.to_be_bytes());
+    ihdr.extend(120u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    png_chunk(&mut v, b"IHDR", &ihdr);
+    png_chunk(&mut v, b"IDAT", &idat);
+    png_chunk(&mut v, b"IEND", &[]);
+    v
+}
+
+fn cached_build(book: &Path, out: &Path) -> authoring::BuildReport {
+    let opts = BuildOptions {
+        image_cache: Some(out.join(".kitep-cache/images")),
+        ..Default::default()
+    };
+    authoring::build(book, out, &opts, &|_, _, _| {}).unwrap()
+}
+
+#[test]
+fn a_rebuild_takes_processed_images_from_the_cache() {
+    let dir = book_with(
+        &[(
+            "ch.md",
+            b"# A\n\n![a](images/a.png) ![b](images/b.png) ![d](images/d.svg)\n",
+        )],
+        "",
+    );
+    let images = dir.path().join("src/images");
+    std::fs::write(images.join("a.png"), loose_png(1)).unwrap();
+    std::fs::write(images.join("b.png"), loose_png(2)).unwrap();
+    std::fs::write(images.join("d.svg"), br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>"#).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let first = cached_build(dir.path(), out.path());
+    assert_eq!(
+        (
+            first.image_work.reencoded,
+            first.image_work.from_cache,
+            first.image_work.sanitized
+        ),
+        (2, 0, 1)
+    );
+    let epub = std::fs::read(first.epub_path.as_ref().unwrap()).unwrap();
+    // A text change: the images come from the cache, none is processed again (SVG is always
+    // sanitised afresh: it is cheap, and a cached SVG could smuggle script).
+    std::fs::write(
+        dir.path().join("src/ch.md"),
+        b"# A\n\nNew text. ![a](images/a.png) ![b](images/b.png) ![d](images/d.svg)\n",
+    )
+    .unwrap();
+    let second = cached_build(dir.path(), out.path());
+    assert_eq!(
+        (second.image_work.reencoded, second.image_work.from_cache),
+        (0, 2)
+    );
+    assert_eq!(second.image_bytes, first.image_bytes);
+    // A changed image is processed again; the entry of its old version is removed.
+    std::fs::write(images.join("b.png"), loose_png(3)).unwrap();
+    let third = cached_build(dir.path(), out.path());
+    assert_eq!(
+        (third.image_work.reencoded, third.image_work.from_cache),
+        (1, 1)
+    );
+    let entries = std::fs::read_dir(out.path().join(".kitep-cache/images"))
+        .unwrap()
+        .count();
+    assert_eq!(entries, 2);
+    assert!(!epub.is_empty());
+}
+
+#[test]
+fn a_damaged_or_planted_cache_entry_is_ignored_and_redone() {
+    let dir = book_with(
+        &[("ch.md", b"# A\n\n![a](images/a.png) ![b](images/b.png)\n")],
+        "",
+    );
+    let images = dir.path().join("src/images");
+    std::fs::write(images.join("a.png"), loose_png(1)).unwrap();
+    std::fs::write(images.join("b.png"), loose_png(2)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let first = cached_build(dir.path(), out.path());
+    let html_a = std::fs::read(out.path().join("html/images/a.png")).unwrap();
+    let cache = out.path().join(".kitep-cache/images");
+    let mut entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2);
+    // One entry damaged (a flipped byte in the image), the other replaced by a different image's
+    // entry (valid in itself, but for another key).
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0xFF;
+    std::fs::write(&entries[0], bytes).unwrap();
+    std::fs::write(&entries[1], std::fs::read(&entries[0]).unwrap()).unwrap();
+    let second = cached_build(dir.path(), out.path());
+    assert_eq!(
+        (second.image_work.reencoded, second.image_work.from_cache),
+        (2, 0)
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("html/images/a.png")).unwrap(),
+        html_a
+    );
+    assert_eq!(second.image_bytes, first.image_bytes);
+    // Redone entries are good again.
+    let third = cached_build(dir.path(), out.path());
+    assert_eq!(third.image_work.from_cache, 2);
 }

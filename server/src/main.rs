@@ -270,6 +270,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 formats,
                 max_image_width,
                 strict,
+                // Processed images are kept beside the output, so a rebuild redoes none of them.
+                image_cache: Some(out.join(".kitep-cache").join("images")),
             };
             let bar = progress_bar(quiet);
             let progress = |done: usize, total: usize, msg: &str| {
