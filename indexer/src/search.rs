@@ -37,7 +37,10 @@ pub enum Sort {
 }
 
 impl Sort {
-    /// `relevance`, `title` or `date`.
+    /// The orders' names, as the API's contract lists them.
+    pub const NAMES: [&'static str; 3] = ["relevance", "title", "date"];
+
+    /// `relevance`, `title` or `date` (leniently: any case, `year`, or nothing for relevance).
     pub fn parse(s: &str) -> Option<Sort> {
         match s.trim().to_ascii_lowercase().as_str() {
             "relevance" | "" => Some(Sort::Relevance),

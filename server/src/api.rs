@@ -34,16 +34,10 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// A search that failed: the index is checked (see `pages::search_failed`); a 503 in JSON.
+/// A search that failed, as JSON: try again shortly (see `web::search_unavailable`).
 pub fn search_failed(state: &Shared, l: Lang, e: &anyhow::Error) -> Response {
-    tracing::error!("search failed: {e:#}");
-    crate::reindex::check(state);
-    let mut r = json_error(StatusCode::SERVICE_UNAVAILABLE, t(l, M::SearchUnavailable));
-    r.headers_mut().insert(
-        header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("60"),
-    );
-    r
+    let answer = json_error(StatusCode::SERVICE_UNAVAILABLE, t(l, M::SearchUnavailable));
+    crate::web::search_unavailable(state, e, answer)
 }
 
 fn ok(v: Value) -> Response {
@@ -174,7 +168,7 @@ fn refuse_bad_params(l: Lang, params: &Params, allowed: &[&str]) -> Option<Respo
             "grade" if int(12).is_none() => {
                 return Some(json_error(StatusCode::BAD_REQUEST, t(l, M::BadGrade)));
             }
-            "sort" if !["relevance", "title", "date"].contains(&v.as_str()) => {
+            "sort" if !indexer::Sort::NAMES.contains(&v.as_str()) => {
                 return Some(json_error(StatusCode::BAD_REQUEST, t(l, M::BadSort)));
             }
             _ => {}
@@ -189,21 +183,11 @@ async fn books(State(state): State<Shared>, ui: Ui, params: Params) -> Response 
     }
     let snap = state.snapshot();
     // Every filter given applies; a value no book has (an unknown collection) finds none.
-    let list: Vec<_> = snap
-        .books
-        .iter()
-        .filter(|b| {
-            params
-                .0
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .all(|(k, v)| {
-                    snap.filter(k, v)
-                        .is_some_and(|l| l.iter().any(|x| x.slug == b.slug))
-                })
-        })
-        .cloned()
-        .collect();
+    let mut list = snap.books.clone();
+    for (k, v) in params.0.iter().filter(|(_, v)| !v.is_empty()) {
+        let matching = snap.filter(k, v).unwrap_or_default();
+        list.retain(|b| matching.iter().any(|m| std::sync::Arc::ptr_eq(m, b)));
+    }
     ok(json!({"total": list.len(), "books": list.iter().map(|b| summary(b)).collect::<Vec<_>>()}))
 }
 
@@ -378,7 +362,7 @@ pub fn openapi_doc(base: &str) -> Value {
                     int("page", "1-based page", MAX_PAGE),
                     int("per_page", "books per page", MAX_PER_PAGE),
                     q("qlang", "the query's language (detected when absent)", false),
-                    {"name": "sort", "in": "query", "required": false, "description": "relevance (default), title, or date (newest first)", "schema": {"type": "string", "enum": ["relevance", "title", "date"]}},
+                    {"name": "sort", "in": "query", "required": false, "description": "relevance (default), title, or date (newest first)", "schema": {"type": "string", "enum": indexer::Sort::NAMES}},
                     q("lang", "filter: book language; other language editions of matching works are included", false),
                     int("grade", "filter: grade", 12),
                     q("subject", "filter: subject", false),

@@ -36,12 +36,16 @@ fn fonts() -> Arc<resvg::usvg::fontdb::Database> {
 
 /// Renders an SVG to a PNG `width` pixels wide.
 pub fn render_png(svg: &[u8], width: u32) -> Result<Vec<u8>, String> {
+    render(&parse(svg)?, width)
+}
+
+/// Reads an SVG cover (nothing is loaded by name: no files, no network; embedded data only).
+fn parse(svg: &[u8]) -> Result<resvg::usvg::Tree, String> {
     if svg.len() > MAX_SVG_BYTES {
         return Err(format!("SVG cover is larger than {MAX_SVG_BYTES} bytes"));
     }
     let opt = resvg::usvg::Options {
         fontdb: fonts(),
-        // A cover never loads anything by name: no files, no network (embedded data only).
         resources_dir: None,
         image_href_resolver: resvg::usvg::ImageHrefResolver {
             resolve_string: Box::new(|_, _| None),
@@ -54,6 +58,12 @@ pub fn render_png(svg: &[u8], width: u32) -> Result<Vec<u8>, String> {
     if size.width() <= 0.0 || size.height() <= 0.0 {
         return Err("SVG cover has no size".into());
     }
+    Ok(tree)
+}
+
+/// Draws a parsed cover `width` pixels wide, as PNG.
+fn render(tree: &resvg::usvg::Tree, width: u32) -> Result<Vec<u8>, String> {
+    let size = tree.size();
     let scale = width as f32 / size.width();
     let height = (size.height() * scale)
         .round()
@@ -63,7 +73,7 @@ pub fn render_png(svg: &[u8], width: u32) -> Result<Vec<u8>, String> {
     // A white page under covers with transparent parts (e-readers show them on grey or black).
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(
-        &tree,
+        tree,
         resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
@@ -93,6 +103,7 @@ fn try_add(dir: &Path) -> Result<(), String> {
     }
     let html = dir.join("html");
     let svg = std::fs::read(html.join(cover)).map_err(|e| format!("{cover}: {e}"))?;
+    let tree = parse(&svg)?;
     for (key, name, width) in [
         ("cover_raster", "images/cover.png", COVER_WIDTH),
         (
@@ -101,7 +112,7 @@ fn try_add(dir: &Path) -> Result<(), String> {
             THUMBNAIL_WIDTH,
         ),
     ] {
-        let png = render_png(&svg, width)?;
+        let png = render(&tree, width)?;
         let path = html.join(name);
         std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
         manifest[key] = serde_json::Value::String(name.into());

@@ -440,7 +440,8 @@ fn atom(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> String {
     s
 }
 
-fn xml_response(body: String, content_type: &'static str) -> Response {
+/// A feed document (Atom XML or OPDS JSON) with its media type, revalidated on each use.
+fn feed_response(body: String, content_type: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
@@ -454,7 +455,7 @@ fn xml_response(body: String, content_type: &'static str) -> Response {
 async fn atom_root(State(state): State<Shared>, ui: Ui) -> Response {
     let snap = state.snapshot();
     let doc = root_feed(ui.lang, &snap);
-    xml_response(atom(ui.lang, &snap, &doc), NAV)
+    feed_response(atom(ui.lang, &snap, &doc), NAV)
 }
 
 async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Params) -> Response {
@@ -469,7 +470,7 @@ async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Para
             } else {
                 NAV
             };
-            xml_response(atom(ui.lang, &snap, &doc), kind)
+            feed_response(atom(ui.lang, &snap, &doc), kind)
         }
         None => crate::pages::not_found(&ui),
     }
@@ -520,7 +521,7 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
     };
     let snap = state.snapshot();
     let doc = search_doc(ui.lang, "q", &q, list);
-    xml_response(atom(ui.lang, &snap, &doc), ACQ)
+    feed_response(atom(ui.lang, &snap, &doc), ACQ)
 }
 
 /// Search results as an acquisition feed (one page: the best 50 books).
@@ -544,7 +545,7 @@ async fn opensearch(State(state): State<Shared>, ui: Ui) -> Response {
         esc(t(ui.lang, M::SiteName)),
         esc(t(ui.lang, M::SearchLabel)),
     );
-    xml_response(body, "application/opensearchdescription+xml")
+    feed_response(body, "application/opensearchdescription+xml")
 }
 
 // ---------- OPDS 2.0 (JSON) ----------
@@ -674,27 +675,13 @@ fn opds2(l: Lang, snap: &Snapshot, doc: &FeedDoc) -> Value {
 async fn json_publication(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
     let snap = state.snapshot();
     match segs.0.first().and_then(|s| snap.book(s)) {
-        Some(b) => (
-            [
-                (header::CONTENT_TYPE, OPDS2_PUBLICATION),
-                (header::CACHE_CONTROL, "public, no-cache"),
-            ],
-            publication(ui.lang, b).to_string(),
-        )
-            .into_response(),
+        Some(b) => feed_response(publication(ui.lang, b).to_string(), OPDS2_PUBLICATION),
         None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
     }
 }
 
 fn json_response(v: &Value) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, OPDS2),
-            (header::CACHE_CONTROL, "public, no-cache"),
-        ],
-        v.to_string(),
-    )
-        .into_response()
+    feed_response(v.to_string(), OPDS2)
 }
 
 async fn json_root(State(state): State<Shared>, ui: Ui) -> Response {

@@ -7,7 +7,7 @@ use crate::state::{AppState, Book, Snapshot};
 use crate::web::{LANG_COOKIE, Params, Segs, Shared, Ui, html_response, stored_file, tf_q};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use formats::doc::escaped as esc;
 use std::fmt::Write;
@@ -1502,20 +1502,15 @@ pub fn not_found(ui: &Ui) -> Response {
     )
 }
 
-/// A search that failed: the index may be damaged, so its files are checked (and rebuilt from the
-/// catalog if they are); the user is told to try again shortly, with a 503 and Retry-After.
+/// A search that failed, as a page: try again shortly (see `web::search_unavailable`).
 pub fn search_failed(state: &Shared, l: Lang, e: &anyhow::Error) -> Response {
-    tracing::error!("search failed: {e:#}");
-    crate::reindex::check(state);
-    let mut r = error_page(
+    let page = error_page(
         l,
         StatusCode::SERVICE_UNAVAILABLE,
         M::ServerErrorTitle,
         t(l, M::SearchUnavailable),
     );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-    r
+    crate::web::search_unavailable(state, e, page)
 }
 
 pub fn internal_error(l: Lang, e: &anyhow::Error) -> Response {

@@ -62,20 +62,9 @@ pub enum Outcome {
     Unchanged { slug: String },
 }
 
-/// Book folders named by `--books`: a folder with `book.toml` is one book; any other folder is a
+/// A folder named by `--books`: a folder with `book.toml` is one book; any other folder is a
 /// library whose sub-folders with `book.toml` are books, with an optional `library.toml`.
-pub fn expand(dirs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<CollectionDef>)> {
-    let mut books = Vec::new();
-    let mut collections = Vec::new();
-    for d in dirs {
-        let (b, c) = expand_one(d)?;
-        books.extend(b);
-        collections.extend(c);
-    }
-    Ok((books, collections))
-}
-
-fn expand_one(d: &Path) -> Result<(Vec<PathBuf>, Vec<CollectionDef>)> {
+pub fn expand(d: &Path) -> Result<(Vec<PathBuf>, Vec<CollectionDef>)> {
     if d.join("book.toml").is_file() {
         return Ok((vec![d.to_path_buf()], Vec::new()));
     }
@@ -160,7 +149,7 @@ pub async fn publish_all(state: &Arc<AppState>, dirs: &[PathBuf]) -> PublishRepo
     let mut collections = Vec::new();
     let mut seen = Vec::new();
     for d in dirs {
-        match expand_one(d) {
+        match expand(d) {
             Ok((b, c)) => {
                 books.extend(b);
                 collections.extend(c);

@@ -151,11 +151,7 @@ async fn publish_sources(state: &Arc<AppState>, sources: &[PathBuf]) {
             tracing::error!("recording that {} is published: {e:#}", s.display());
         }
     }
-    let published = report
-        .outcomes
-        .iter()
-        .filter(|o| matches!(o, publish::Outcome::Published { .. }))
-        .count();
+    let published = report.published();
     tracing::info!(
         published,
         unchanged = report.outcomes.len() - published,
@@ -389,8 +385,18 @@ impl StallGuard {
         }
     }
 
-    /// After a pending write: starts the clock, or fails when it has run out.
-    fn stalled(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    /// A write or flush polled: progress stops the clock; pending starts it, or fails when it
+    /// has run out.
+    fn watch<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        if polled.is_ready() {
+            self.deadline = None;
+            return polled;
+        }
         if self.deadline.is_none() {
             let stall = if self.limits.pressed() {
                 self.stall.min(PRESSED_STALL_TIMEOUT)
@@ -400,11 +406,11 @@ impl StallGuard {
             self.deadline = Some(Box::pin(tokio::time::sleep(stall)));
         }
         match self.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
-            Some(std::task::Poll::Ready(())) => std::task::Poll::Ready(Err(std::io::Error::new(
+            Some(Poll::Ready(())) => Poll::Ready(Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "the client stopped reading",
             ))),
-            _ => std::task::Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 }
@@ -425,26 +431,16 @@ impl tokio::io::AsyncWrite for StallGuard {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        match std::pin::Pin::new(&mut self.stream).poll_write(cx, buf) {
-            std::task::Poll::Pending => self.stalled(cx).map(|r| r.map(|()| 0)),
-            ready => {
-                self.deadline = None;
-                ready
-            }
-        }
+        let polled = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.watch(cx, polled)
     }
 
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        match std::pin::Pin::new(&mut self.stream).poll_flush(cx) {
-            std::task::Poll::Pending => self.stalled(cx),
-            ready => {
-                self.deadline = None;
-                ready
-            }
-        }
+        let polled = std::pin::Pin::new(&mut self.stream).poll_flush(cx);
+        self.watch(cx, polled)
     }
 
     fn poll_shutdown(
@@ -459,13 +455,8 @@ impl tokio::io::AsyncWrite for StallGuard {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        match std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs) {
-            std::task::Poll::Pending => self.stalled(cx).map(|r| r.map(|()| 0)),
-            ready => {
-                self.deadline = None;
-                ready
-            }
-        }
+        let polled = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.watch(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {

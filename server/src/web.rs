@@ -359,6 +359,18 @@ pub fn html_response(ui: &Ui, status: StatusCode, body: String) -> Response {
     b.body(Body::from(body)).unwrap_or_default()
 }
 
+/// The answer to a search that failed: the index may be damaged, so its files are checked (and
+/// rebuilt from the catalog if they are); `answer` (an HTML page or JSON error, status 503) gets
+/// a Retry-After.
+pub fn search_unavailable(state: &Shared, e: &anyhow::Error, mut answer: Response) -> Response {
+    tracing::error!("search failed: {e:#}");
+    crate::reindex::check(state);
+    answer
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    answer
+}
+
 /// Serves bytes of a stored file of a published version.
 pub fn stored_file(
     state: &AppState,

