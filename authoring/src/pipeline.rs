@@ -228,7 +228,8 @@ pub fn build_with(
     let staging = out_dir.join(format!(".kitep-staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| out_err(&staging.display().to_string(), e))?;
-    let result = render_into(&book, &assets, &staging, opts, started).and_then(|r| {
+    let previous = out_dir.join("html");
+    let result = render_into(&book, &assets, &staging, &previous, opts, started).and_then(|r| {
         extra(&book, &assets, &staging).map_err(BuildError::Output)?;
         Ok(r)
     });
@@ -333,6 +334,7 @@ fn render_into(
     book: &CompiledBook,
     assets: &AssetSet,
     dir: &Path,
+    previous_html: &Path,
     opts: &BuildOptions,
     started: Instant,
 ) -> Result<BuildReport, BuildError> {
@@ -369,7 +371,7 @@ fn render_into(
         let html = opts
             .formats
             .html
-            .then(|| write_reader(book, assets, dir, epub_href.as_deref()))
+            .then(|| write_reader(book, assets, dir, previous_html, epub_href.as_deref()))
             .transpose();
         let epub = epub.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         let passages = passages
@@ -432,11 +434,32 @@ fn write_epub_file(
 
 type PageWeight = Option<(String, usize, usize)>;
 
+/// Writes `bytes` to `html_dir/rel`; when the previous build's `previous/rel` is a regular file
+/// with the same bytes, it is linked instead (a rebuild then creates no new file for what did not
+/// change). Files are never written in place, so the link shares nothing that changes later.
+fn write_or_link(
+    html_dir: &Path,
+    previous: &Path,
+    rel: &str,
+    bytes: &[u8],
+) -> Result<(), BuildError> {
+    let p = html_dir.join(rel);
+    let old = previous.join(rel);
+    let same = std::fs::symlink_metadata(&old)
+        .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(&old).is_ok_and(|b| b == bytes);
+    if same && std::fs::hard_link(&old, &p).is_ok() {
+        return Ok(());
+    }
+    std::fs::write(&p, bytes).map_err(|e| io_error(&p, e))
+}
+
 /// Writes the web reader; returns the page count, their total size and the heaviest page.
 fn write_reader(
     book: &CompiledBook,
     assets: &AssetSet,
     dir: &Path,
+    previous: &Path,
     epub_href: Option<&str>,
 ) -> Result<(usize, usize, PageWeight), BuildError> {
     let html_dir = dir.join("html");
@@ -446,8 +469,7 @@ fn write_reader(
     let mut largest: Option<reader::ReaderPage> = None;
     for i in 0..count {
         let page = reader::render_page(book, assets, epub_href, i);
-        let p = html_dir.join(&page.path);
-        std::fs::write(&p, &page.html).map_err(|e| io_error(&p, e))?;
+        write_or_link(&html_dir, previous, &page.path, page.html.as_bytes())?;
         total += page.html.len();
         if largest
             .as_ref()
@@ -456,11 +478,14 @@ fn write_reader(
             largest = Some(page);
         }
     }
-    let css = html_dir.join("style.css");
-    std::fs::write(&css, reader::READER_CSS).map_err(|e| io_error(&css, e))?;
+    write_or_link(
+        &html_dir,
+        previous,
+        "style.css",
+        reader::READER_CSS.as_bytes(),
+    )?;
     for a in assets.items.iter().chain(assets.cover_thumbnail.iter()) {
-        let p = html_dir.join(&a.path);
-        std::fs::write(&p, &a.bytes).map_err(|e| io_error(&p, e))?;
+        write_or_link(&html_dir, previous, &a.path, &a.bytes)?;
     }
     let largest = largest.map(|l| (l.path.clone(), l.html.len(), gzip_len(l.html.as_bytes())));
     Ok((count, total, largest))

@@ -1044,6 +1044,7 @@ fn a_rebuild_takes_processed_images_from_the_cache() {
         (0, 2)
     );
     assert_eq!(second.image_bytes, first.image_bytes);
+    let reader_b = std::fs::read(out.path().join("html/images/b.png")).unwrap();
     // A changed image is processed again; the entry of its old version is removed.
     std::fs::write(images.join("b.png"), loose_png(3)).unwrap();
     let third = cached_build(dir.path(), out.path());
@@ -1051,11 +1052,37 @@ fn a_rebuild_takes_processed_images_from_the_cache() {
         (third.image_work.reencoded, third.image_work.from_cache),
         (1, 1)
     );
+    // The reader shows the new image (files that did not change are carried over from the
+    // previous output; this one changed and is written afresh).
+    let epub3 = std::fs::read(third.epub_path.as_ref().unwrap()).unwrap();
+    let new_b = std::fs::read(out.path().join("html/images/b.png")).unwrap();
+    assert_ne!(new_b, reader_b);
+    assert!(epub3.windows(new_b.len()).any(|w| w == new_b.as_slice()));
     let entries = std::fs::read_dir(out.path().join(".kitep-cache/images"))
         .unwrap()
         .count();
     assert_eq!(entries, 2);
     assert!(!epub.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rebuild_never_follows_a_link_planted_in_the_previous_output() {
+    let dir = book_with(&[("ch.md", b"# A\n\nText.\n")], "");
+    let out = tempfile::tempdir().unwrap();
+    cached_build(dir.path(), out.path());
+    let css = out.path().join("html/style.css");
+    let real = std::fs::read(&css).unwrap();
+    // A file elsewhere with the stylesheet's very bytes, linked in its place: carried over as it
+    // is, the reader's stylesheet would become a link out of the output.
+    let elsewhere = out.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, &real).unwrap();
+    std::fs::remove_file(&css).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &css).unwrap();
+    cached_build(dir.path(), out.path());
+    let meta = std::fs::symlink_metadata(&css).unwrap();
+    assert!(meta.is_file(), "the stylesheet is a regular file again");
+    assert_eq!(std::fs::read(&css).unwrap(), real);
 }
 
 #[test]
