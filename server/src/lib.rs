@@ -1,19 +1,14 @@
-//! The school library portal (`kitep serve`): catalog database, artifact store, publishing, and the
-//! axum application with its pages, OPDS catalogs and JSON API.
+//! The school library portal (`kitep serve`): what is published (`library`), the HTTP side shared by
+//! every part (`web`), the public pages, the JSON API and the feeds, and the application that routes
+//! to them (`app`). The catalog database is its own crate (`catalog`), which knows no HTTP.
 
 pub mod api;
-pub mod artifacts;
-pub mod covers;
-pub mod db;
-pub mod files;
-pub mod i18n;
-pub mod opds;
+pub mod app;
+pub mod feeds;
+pub mod library;
 pub mod pages;
-pub mod publish;
-pub mod reindex;
 pub mod serve;
-pub mod state;
 pub mod web;
 
+pub use library::state::{AppState, Config};
 pub use serve::{open, run};
-pub use state::{AppState, Config};

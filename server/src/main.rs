@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod search_cli;
+mod cli;
 
 #[derive(Parser)]
 #[command(
@@ -210,13 +210,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             builds,
             index,
             delete,
-        } => search_cli::index(&builds, &index, &delete),
+        } => cli::search::index(&builds, &index, &delete),
         Command::Search {
             index,
             suggest: true,
             query,
             ..
-        } => search_cli::suggest(&index, &query.join(" ")),
+        } => cli::search::suggest(&index, &query.join(" ")),
         Command::Search {
             index,
             lang,
@@ -226,18 +226,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sort,
             query,
             ..
-        } => search_cli::search(&index, lang, json, &filters, (page, sort), &query.join(" ")),
-        Command::Analyze { lang } => search_cli::analyze(&lang),
-        Command::DetectLang { script } => search_cli::detect_lang(script),
+        } => cli::search::search(&index, lang, json, &filters, (page, sort), &query.join(" ")),
+        Command::Analyze { lang } => cli::search::analyze(&lang),
+        Command::DetectLang { script } => cli::search::detect_lang(script),
         Command::Eval(EvalCommand::Retrieval {
             lang,
             docs,
             queries,
             qrels,
             run,
-        }) => search_cli::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref()),
+        }) => cli::search::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref()),
         Command::Eval(EvalCommand::Stemmer { conllu, lang }) => {
-            search_cli::eval_stemmer(&conllu, lang.as_deref())
+            cli::search::eval_stemmer(&conllu, lang.as_deref())
         }
         Command::Check { book } => {
             let diags = authoring::check::check(&book);

@@ -2,11 +2,11 @@
 //! books, and serves HTTP/1.1 with a header-read timeout and a connection limit (axum's own
 //! `serve` sets no header timeout, so a slow client could hold a connection for ever).
 
-use crate::artifacts::LocalStore;
-use crate::db::Db;
-use crate::publish;
-use crate::state::{AppState, Config};
+use crate::library::artifacts::LocalStore;
+use crate::library::publish;
+use crate::library::state::{AppState, Config};
 use anyhow::{Context, Result};
+use catalog::Db;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use indexer::Library;
@@ -72,7 +72,7 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
             ),
         }
     } else {
-        crate::reindex::open_index(&index_dir)?
+        crate::library::reindex::open_index(&index_dir)?
     };
     let store = LocalStore::open(&config.data_dir.join("books"))
         .with_context(|| format!("opening {}", config.data_dir.join("books").display()))?;
@@ -86,7 +86,7 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
     }
     let rebuilding = damaged.is_some();
     match damaged {
-        Some(reason) => crate::reindex::start_rebuild(&state, reason),
+        Some(reason) => crate::library::reindex::start_rebuild(&state, reason),
         None => {
             publish::reconcile(&state).await?;
         }
@@ -103,7 +103,7 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
         }
     }
     if !rebuilding {
-        crate::reindex::check(&state);
+        crate::library::reindex::check(&state);
     }
     Ok(state)
 }
@@ -200,7 +200,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let header_timeout = state.config.header_timeout;
-    let app = crate::web::router(state);
+    let app = crate::app::router(state);
     let limits = Arc::new(Limits::new(MAX_CONNECTIONS));
     let mut accept_errors = AcceptErrors::default();
     tokio::pin!(shutdown);

@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use server::publish::{self, Outcome};
+use server::library::publish::{self, Outcome};
 use server::{AppState, Config};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -177,7 +177,7 @@ async fn portal_on(backend: Backend, books: Vec<PathBuf>) -> Portal {
         header_timeout: Duration::from_millis(800),
     };
     let state = server::open(config).await.expect("portal opens");
-    let app = server::web::router(state.clone());
+    let app = server::app::router(state.clone());
     Portal {
         _dir: dir,
         state,
@@ -784,7 +784,7 @@ async fn downloads_have_etags_and_ranges() {
     let r = get_with(app, "/books/fractions-5-ky", &[("if-none-match", &etag)]).await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     // The stylesheet is cached for good under a versioned name.
-    let css = server::pages::CSS.0.clone();
+    let css = server::web::layout::CSS.0.clone();
     let r = get(app, &css).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("cache-control").contains("immutable"));
@@ -1114,7 +1114,7 @@ async fn one_bad_book_is_reported_and_the_rest_served() {
     let state = server::open(config_in(dir.path(), vec![lib]))
         .await
         .expect("a bad book does not stop the portal");
-    let app = server::web::router(state.clone());
+    let app = server::app::router(state.clone());
     assert_eq!(state.snapshot().books.len(), 2);
     assert_eq!(
         get(&app, "/books/fractions-5-ru").await.status,
@@ -1153,7 +1153,7 @@ async fn a_broken_index_is_rebuilt_from_the_catalog_while_the_portal_serves() {
     let state = server::open(config_in(dir.path(), vec![lib.clone()]))
         .await
         .expect("a damaged index does not stop the portal");
-    let app = server::web::router(state.clone());
+    let app = server::app::router(state.clone());
     // The library is served meanwhile, and the index comes back whole.
     assert_eq!(
         get(&app, "/books/fractions-5-ky").await.status,
@@ -1194,7 +1194,7 @@ async fn flipped_bytes_in_the_index_are_found_and_repaired() {
     let state = server::open(config_in(dir.path(), vec![lib]))
         .await
         .unwrap();
-    let app = server::web::router(state.clone());
+    let app = server::app::router(state.clone());
     until_healthy(&app).await;
     let r = get(&app, &format!("/search?q={}", enc("бөлчөк"))).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -1291,7 +1291,7 @@ async fn serves_what_it_has_when_it_cannot_write(spoil: impl Fn(&SmallDisk) -> P
     let state = server::open(config_in(&root, vec![book.clone()]))
         .await
         .expect("a portal that cannot write still serves");
-    let app = server::web::router(state.clone());
+    let app = server::app::router(state.clone());
     assert_eq!(
         get(&app, "/books/fractions-5-ky").await.status,
         StatusCode::OK

@@ -4,10 +4,11 @@
 //! transaction; at start-up `reconcile` puts the index back in line with the catalog, and files of
 //! versions the catalog does not name are removed.
 
-use crate::db::{CollectionRow, NewVersion, PassageRow};
-use crate::state::AppState;
+use crate::library::state::AppState;
 use anyhow::{Context, Result, anyhow, bail};
-use authoring::pipeline::{self, BuildOptions, Formats};
+use authoring::pipeline;
+use authoring::pipeline::{BuildOptions, Formats};
+use catalog::{CollectionRow, NewVersion, PassageRow};
 use formats::assets::AssetSet;
 use formats::doc::LinkResolver;
 use formats::{CompiledBook, reader};
@@ -16,7 +17,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 
 /// `library.toml` beside the books of a library folder: the librarian's collections.
 #[derive(Debug, Default, Deserialize)]
@@ -44,7 +46,7 @@ impl LibraryFile {
         let file: LibraryFile =
             toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         for c in &file.collections {
-            if !crate::artifacts::is_safe_name(&c.slug) {
+            if !crate::library::artifacts::is_safe_name(&c.slug) {
                 bail!(
                     "{}: collection slug '{}' must be letters, digits and '-'",
                     path.display(),
@@ -207,7 +209,7 @@ pub fn source_hash(dir: &Path) -> Result<String> {
     let mut files = Vec::new();
     collect_files(dir, dir, &mut files, 0)?;
     files.sort();
-    let mut h = crate::files::Fnv::default();
+    let mut h = crate::library::Fnv::default();
     for rel in files {
         h.write(rel.as_bytes());
         h.write(&[0]);
@@ -328,7 +330,7 @@ pub async fn publish_book(
         let extra = |b: &CompiledBook, a: &AssetSet, out: &Path| write_portal_pages(b, a, out, &v);
         pipeline::build_with(&d, &st, &opts, &|_, _, _| {}, &extra)
             .map_err(|e| anyhow!("{}: {e}", d.display()))?;
-        crate::covers::add_raster_cover(&st);
+        crate::library::covers::add_raster_cover(&st);
         Ok(BuiltBook::load(&st)?)
     })
     .await?;
@@ -387,7 +389,7 @@ fn new_version(
     dir: &Path,
 ) -> NewVersion {
     let r = &built.record;
-    let m: crate::state::Manifest = serde_json::from_str(manifest).unwrap_or_default();
+    let m: crate::library::state::Manifest = serde_json::from_str(manifest).unwrap_or_default();
     let epub_file = format!("{}.epub", r.slug);
     let epub_bytes = std::fs::metadata(dir.join(&epub_file))
         .map(|m| m.len() as i64)
@@ -408,7 +410,7 @@ fn new_version(
         slug: r.slug.clone(),
         work: r.work.clone().unwrap_or_else(|| r.slug.clone()),
         language: r.language.clone(),
-        published_at: crate::db::now(),
+        published_at: catalog::now(),
         source_hash: hash.to_string(),
         title: r.title.clone(),
         subtitle: r.subtitle.clone(),

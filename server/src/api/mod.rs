@@ -1,20 +1,27 @@
 //! The JSON API for other software, described by an OpenAPI document at `/api/openapi.json`.
 
-use crate::i18n::Lang;
-use crate::i18n::{M, t, tf};
-use crate::pages::{MAX_PAGE, search_input, url_encode};
-use crate::state::{Book, Snapshot};
-use crate::web::{Params, Segs, Shared, Ui};
+use crate::library::state::Shared;
+use crate::library::state::{Book, Snapshot};
+use crate::web::extract::{Params, Segs};
+use crate::web::i18n::Lang;
+use crate::web::i18n::M;
+use crate::web::i18n::t;
+use crate::web::i18n::tf;
+use crate::web::lang::Ui;
+use crate::web::layout::url_encode;
+use crate::web::respond::{json_error, redirect_to, search_failed, simple_page};
+use crate::web::search::{MAX_PAGE, run_search, search_input};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use indexer::search::MAX_PER_PAGE;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route("/api", get(|| async { crate::pages::redirect_to("/api/") }))
+        .route("/api", get(|| async { redirect_to("/api/") }))
         .route("/api/", get(index))
         .route("/api/openapi.json", get(openapi))
         .route("/api/search", get(search))
@@ -23,21 +30,6 @@ pub fn routes() -> Router<Shared> {
         .route("/api/books/{slug}", get(book))
         .route("/api/collections", get(collections))
         .route("/api/collections/{slug}", get(collection))
-}
-
-pub fn json_error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"error": {"status": status.as_u16(), "message": message}}).to_string(),
-    )
-        .into_response()
-}
-
-/// A search that failed, as JSON: try again shortly (see `web::search_unavailable`).
-pub fn search_failed(state: &Shared, l: Lang, e: &anyhow::Error) -> Response {
-    let answer = json_error(StatusCode::SERVICE_UNAVAILABLE, t(l, M::SearchUnavailable));
-    crate::web::search_unavailable(state, e, answer)
 }
 
 fn ok(v: Value) -> Response {
@@ -129,7 +121,6 @@ const SEARCH_PARAMS: [&str; 12] = [
     "collection",
     "book",
 ];
-use indexer::search::MAX_PER_PAGE;
 
 /// A 400 answer naming the parameter and the allowed ones, in the user's language.
 fn bad_parameter(l: Lang, name: &str, allowed: &[&str]) -> Response {
@@ -199,7 +190,11 @@ async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
     }
 }
 
-fn collection_json(snap: &Snapshot, c: &crate::state::Collection, with_books: bool) -> Value {
+fn collection_json(
+    snap: &Snapshot,
+    c: &crate::library::state::Collection,
+    with_books: bool,
+) -> Value {
     let mut v = json!({
         "slug": c.slug,
         "titles": c.titles,
@@ -251,7 +246,7 @@ async fn search(State(state): State<Shared>, ui: Ui, params: Params) -> Response
     if input.q.trim().is_empty() {
         return json_error(StatusCode::BAD_REQUEST, t(ui.lang, M::EmptyQuery));
     }
-    match crate::pages::run_search(&state, &input, per_page).await {
+    match run_search(&state, &input, per_page).await {
         Ok(r) => {
             let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
             // Deep links into the reader for each passage.
@@ -332,7 +327,7 @@ async fn index(ui: Ui) -> Response {
         ));
     }
     m.push_str("</tbody></table>");
-    crate::pages::simple_page(&ui, "API", m)
+    simple_page(&ui, "API", m)
 }
 
 async fn openapi(State(state): State<Shared>) -> Response {

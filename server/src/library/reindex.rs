@@ -3,8 +3,8 @@
 //! and after a search fails). Meanwhile pages say that search is being rebuilt and `/health`
 //! reports it; the rebuilt index replaces the damaged one whole.
 
-use crate::publish::memberships;
-use crate::state::{AppState, Book};
+use crate::library::publish::memberships;
+use crate::library::state::{AppState, Book};
 use anyhow::{Context, Result};
 use indexer::library::PassageRecord;
 use indexer::{BuiltBook, Library};
@@ -39,7 +39,7 @@ fn set_aside(dir: &Path) -> Result<PathBuf> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "index".into());
-    let stamp = crate::db::now();
+    let stamp = catalog::now();
     let aside = (0..)
         .map(|n| dir.with_file_name(format!("{name}.damaged-{stamp}-{n}")))
         .find(|p| !p.exists())

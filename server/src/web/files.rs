@@ -1,31 +1,10 @@
 //! Serving bytes the way browsers and e-readers expect: content types, strong ETags with
 //! `If-None-Match` → 304, single byte ranges (`Range: bytes=…` → 206, or 416), and cache headers.
 
+use crate::library::Fnv;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-
-/// FNV-1a, 64 bits: a fast, stable fingerprint for ETags and change detection (not for security).
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    pub fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    pub fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 pub fn etag_of(bytes: &[u8]) -> String {
     let mut h = Fnv::default();

@@ -2,8 +2,8 @@
 //! in-memory snapshot of the published library that is swapped whole after each publish (readers
 //! see the old library or the new one, never half of each).
 
-use crate::artifacts::ArtifactStore;
-use crate::db::{Db, StoredVersion};
+use crate::library::artifacts::ArtifactStore;
+use catalog::{Db, StoredVersion};
 use indexer::Library;
 use indexer::library::BookRecord;
 use serde::Deserialize;
@@ -188,7 +188,7 @@ impl Snapshot {
             .map(Arc::new)
             .collect();
         let by_slug = books.iter().map(|b| (b.slug.clone(), b.clone())).collect();
-        let mut h = crate::files::Fnv::default();
+        let mut h = crate::library::Fnv::default();
         for b in &books {
             h.write(b.version.as_bytes());
         }
@@ -412,3 +412,6 @@ impl AppState {
         Ok(())
     }
 }
+
+/// The state every handler shares.
+pub type Shared = Arc<AppState>;

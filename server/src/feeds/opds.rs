@@ -2,10 +2,20 @@
 //! and OPDS 2.0 (JSON) under `/opds/v2/`, with the same feeds: new books, all books, collections,
 //! grades, subjects, languages, and search (OpenSearch description at `/opds/opensearch.xml`).
 
-use crate::i18n::{Lang, M, books_count, language_name, t, term_name, tf};
-use crate::pages::{SearchInput, run_search, url_encode};
-use crate::state::{Book, Snapshot};
-use crate::web::{Params, Segs, Shared, Ui};
+use crate::library::state::Shared;
+use crate::library::state::{Book, Snapshot};
+use crate::web::extract::{Params, Segs};
+use crate::web::i18n::Lang;
+use crate::web::i18n::M;
+use crate::web::i18n::books_count;
+use crate::web::i18n::language_name;
+use crate::web::i18n::t;
+use crate::web::i18n::term_name;
+use crate::web::i18n::tf;
+use crate::web::lang::Ui;
+use crate::web::layout::{tf_q, url_encode};
+use crate::web::respond::{json_error, json_search_failed, not_found, redirect_to, search_failed};
+use crate::web::search::{SearchInput, run_search};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -23,17 +33,11 @@ const OPEN_ACCESS: &str = "http://opds-spec.org/acquisition/open-access";
 
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route(
-            "/opds",
-            get(|| async { crate::pages::redirect_to("/opds/") }),
-        )
+        .route("/opds", get(|| async { redirect_to("/opds/") }))
         .route("/opds/", get(atom_root))
         .route("/opds/opensearch.xml", get(opensearch))
         .route("/opds/search", get(atom_search))
-        .route(
-            "/opds/v2",
-            get(|| async { crate::pages::redirect_to("/opds/v2/") }),
-        )
+        .route("/opds/v2", get(|| async { redirect_to("/opds/v2/") }))
         .route("/opds/v2/", get(json_root))
         .route("/opds/v2/search", get(json_search))
         .route("/opds/v2/publications/{slug}", get(json_publication))
@@ -294,7 +298,7 @@ fn updated(snap: &Snapshot) -> String {
 }
 
 fn image_type(url: &str) -> &'static str {
-    crate::files::content_type(url)
+    crate::web::files::content_type(url)
 }
 
 // ---------- OPDS 1.2 (Atom) ----------
@@ -472,7 +476,7 @@ async fn atom_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Para
             };
             feed_response(atom(ui.lang, &snap, &doc), kind)
         }
-        None => crate::pages::not_found(&ui),
+        None => not_found(&ui),
     }
 }
 
@@ -517,7 +521,7 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         .to_string();
     let list = match search_books(&state, &q).await {
         Ok(l) => l,
-        Err(e) => return crate::pages::search_failed(&state, ui.lang, &e),
+        Err(e) => return search_failed(&state, ui.lang, &e),
     };
     let snap = state.snapshot();
     let doc = search_doc(ui.lang, "q", &q, list);
@@ -528,7 +532,7 @@ async fn atom_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
 fn search_doc(l: Lang, param: &str, q: &str, list: Vec<Arc<Book>>) -> FeedDoc {
     FeedDoc {
         id: "urn:kitepkana:search".into(),
-        title: crate::web::tf_q(l, M::ResultsFor, q),
+        title: tf_q(l, M::ResultsFor, q),
         path: format!("search?{param}={}", url_encode(q)),
         feed: Feed::Books(list),
         page: 1,
@@ -676,7 +680,7 @@ async fn json_publication(State(state): State<Shared>, ui: Ui, segs: Segs) -> Re
     let snap = state.snapshot();
     match segs.0.first().and_then(|s| snap.book(s)) {
         Some(b) => feed_response(publication(ui.lang, b).to_string(), OPDS2_PUBLICATION),
-        None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+        None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
     }
 }
 
@@ -695,7 +699,7 @@ async fn json_feed(State(state): State<Shared>, ui: Ui, segs: Segs, params: Para
         .and_then(|page| feed_at(ui.lang, &snap, &split_rest(&segs)).and_then(|d| d.paged(page)));
     match doc {
         Some(doc) => json_response(&opds2(ui.lang, &snap, &doc)),
-        None => crate::api::json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+        None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
     }
 }
 
@@ -707,7 +711,7 @@ async fn json_search(State(state): State<Shared>, ui: Ui, params: Params) -> Res
         .to_string();
     let list = match search_books(&state, &q).await {
         Ok(l) => l,
-        Err(e) => return crate::api::search_failed(&state, ui.lang, &e),
+        Err(e) => return json_search_failed(&state, ui.lang, &e),
     };
     let snap = state.snapshot();
     let doc = search_doc(ui.lang, "query", &q, list);

@@ -1,0 +1,78 @@
+//! The portal's application: every route, and the layers around them.
+
+use crate::library::state::Shared;
+use crate::pages;
+use crate::web::middleware::{Compressible, MAX_BODY, access_log, refuse_bodies, security_headers};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, middleware};
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/", get(pages::home::home))
+        .route("/health", get(health))
+        .route("/search", get(pages::search::search))
+        .route("/books", get(pages::books::books))
+        .route("/books/{slug}", get(pages::book::book))
+        .route("/books/{slug}/download", get(pages::book::download))
+        .route("/read/{slug}", get(pages::reader::read_start))
+        .route("/read/{slug}/{chapter}", get(pages::reader::read))
+        .route("/collections", get(pages::collections::collections))
+        .route("/collections/{slug}", get(pages::collections::collection))
+        .route("/about", get(pages::about::about))
+        .route("/lang/{code}", get(pages::site::switch_language))
+        .route("/files/{slug}/{version}/{*rel}", get(pages::site::file))
+        .route("/static/{name}", get(pages::site::static_file))
+        .route("/robots.txt", get(pages::site::robots))
+        .route("/sitemap.xml", get(pages::site::sitemap))
+        .merge(crate::feeds::opds::routes())
+        .merge(crate::api::routes())
+        .fallback(pages::site::not_found_page)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(refuse_bodies))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(tower_http::CompressionLevel::Fastest)
+                .compress_when(Compressible),
+        )
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+/// The portal's health, truthfully: 200 and `ok` when everything works; 503 and `degraded` when
+/// the data folder cannot be written or the search index is being rebuilt, with the reasons.
+async fn health(State(state): State<Shared>) -> Response {
+    let snap = state.snapshot();
+    let c = state.condition();
+    let status = if c.healthy() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let search = if c.index_rebuilding.is_some() {
+        "rebuilding"
+    } else if c.index_checking {
+        "checking"
+    } else {
+        "ok"
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({
+            "status": if c.healthy() { "ok" } else { "degraded" },
+            "books": snap.books.len(),
+            "database": state.db.backend(),
+            "search": search,
+            "writable": c.read_only.is_none(),
+            "problems": c.read_only.iter().chain(c.index_rebuilding.iter()).collect::<Vec<_>>(),
+            "publish_failures": c.publish_failures,
+        })),
+    )
+        .into_response()
+}

@@ -1,0 +1,3 @@
+//! The `kitep` subcommands that are more than a call into a library crate.
+
+pub mod search;

@@ -1,0 +1,3 @@
+//! Feeds that other software reads: OPDS catalogs for e-reader apps.
+
+pub mod opds;
