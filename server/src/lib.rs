@@ -2,6 +2,7 @@
 //! every part (`web`), the public pages, the JSON API and the feeds, and the application that routes
 //! to them (`app`). The catalog database is its own crate (`catalog`), which knows no HTTP.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod feeds;

@@ -101,6 +101,9 @@ enum Command {
     /// Evaluate search quality on test collections.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Staff accounts, from the command line (works on a stopped or a running portal's data).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Build a book: OUT/<slug>.epub, OUT/html/ and OUT/passages.jsonl.
     Build {
         /// The book folder (with book.toml).
@@ -121,6 +124,54 @@ enum Command {
         /// Print only problems, no summary.
         #[arg(short, long)]
         quiet: bool,
+    },
+}
+
+/// Where the portal keeps its catalog, as `kitep serve` takes it.
+#[derive(clap::Args)]
+struct DataArgs {
+    /// The portal's data folder (as given to `kitep serve`).
+    #[arg(long, env = "KITEP_DATA", default_value = "kitep-data")]
+    data: PathBuf,
+    /// The catalog database, when it is not DATA/catalog.db: sqlite://PATH or postgres://…
+    #[arg(long, env = "KITEP_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DataArgs {
+    fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data.join("catalog.db").to_string_lossy()
+            )
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account (or give a known one more roles and a new password) and print its
+    /// one-time password, which must be replaced at the first sign-in.
+    AddUser {
+        #[command(flatten)]
+        data: DataArgs,
+        /// author, reviewer, librarian or admin; repeatable.
+        #[arg(long, required = true, value_parser = parse_role)]
+        role: Vec<catalog::Role>,
+        /// The person's e-mail address (their sign-in name).
+        email: String,
+    },
+    /// Print a new API token for a staff member (for a publisher's CI: `kitep publish --token`).
+    /// It can do what the person's roles allow, and is stored only as a hash.
+    Token {
+        #[command(flatten)]
+        data: DataArgs,
+        /// A name to recognise the token by in the portal (e.g. "CI of the grade 5 maths book").
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// The person's e-mail address.
+        email: String,
     },
 }
 
@@ -229,6 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => cli::search::search(&index, lang, json, &filters, (page, sort), &query.join(" ")),
         Command::Analyze { lang } => cli::search::analyze(&lang),
         Command::DetectLang { script } => cli::search::detect_lang(script),
+        Command::Admin(cmd) => admin(cmd),
         Command::Eval(EvalCommand::Retrieval {
             lang,
             docs,
@@ -447,6 +499,67 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+fn parse_role(s: &str) -> Result<catalog::Role, String> {
+    catalog::Role::parse(s)
+        .ok_or_else(|| format!("'{s}': use author, reviewer, librarian or admin"))
+}
+
+/// Opens (and brings up to date) the catalog of a portal's data folder.
+async fn open_catalog(data: &DataArgs) -> Result<catalog::Db> {
+    let url = data.database_url();
+    if data.database_url.is_none() && !data.data.is_dir() {
+        bail!(
+            "{}: no such data folder; give the one `kitep serve --data` uses (or create it)",
+            data.data.display()
+        );
+    }
+    let db = catalog::Db::connect(&url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn admin(cmd: AdminCommand) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    // The audit log names the command and the machine's user as the actor.
+    let actor = format!(
+        "command line ({})",
+        std::env::var("USER").unwrap_or_else(|_| "unknown user".into())
+    );
+    runtime.block_on(async move {
+        match cmd {
+            AdminCommand::AddUser { data, role, email } => {
+                let db = open_catalog(&data).await?;
+                let added = server::accounts::add_user(&db, &email, &role, &actor).await;
+                db.close().await;
+                let added = added?;
+                let roles: Vec<&str> = added.staff.roles.iter().map(|r| r.as_str()).collect();
+                if added.created {
+                    println!("Created the staff account {} ({}).", added.staff.email, roles.join(", "));
+                } else {
+                    println!(
+                        "{} already had an account: its roles are now {}, and its password and sessions were replaced.",
+                        added.staff.email,
+                        roles.join(", ")
+                    );
+                }
+                println!("One-time password (shown only now; it must be changed at the first sign-in):");
+                println!("{}", added.one_time_password);
+                Ok(ExitCode::SUCCESS)
+            }
+            AdminCommand::Token { data, name, email } => {
+                let db = open_catalog(&data).await?;
+                let token = server::accounts::issue_token(&db, &email, &name, &actor).await;
+                db.close().await;
+                println!("{}", token?);
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
 }
 
 fn parse_sort(s: &str) -> Result<indexer::Sort, String> {

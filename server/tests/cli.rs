@@ -468,3 +468,205 @@ fn strict_makes_warnings_errors_and_keeps_the_previous_output() {
         stderr(&strict)
     );
 }
+
+fn catalog_of(data: &Path) -> catalog::Db {
+    let url = format!("sqlite://{}", data.join("catalog.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(catalog::Db::connect(&url)).unwrap()
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn add_user(data: &Path, roles: &[&str], email: &str) -> Output {
+    let mut cmd = kitep();
+    cmd.args(["admin", "add-user", "--data"]).arg(data);
+    for r in roles {
+        cmd.args(["--role", r]);
+    }
+    cmd.arg(email).output().unwrap()
+}
+
+/// The one-time password: the last line of the command's output.
+fn one_time_password(o: &Output) -> String {
+    stdout(o).lines().last().unwrap_or("").trim().to_string()
+}
+
+#[test]
+fn admin_add_user_prints_a_one_time_password_and_stores_only_its_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let run = add_user(&data, &["admin"], "Aigul.Admin@School.kg");
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stdout(&run).contains("aigul.admin@school.kg (admin)"),
+        "{}",
+        stdout(&run)
+    );
+    let password = one_time_password(&run);
+    assert_eq!(password.len(), 23, "{password}");
+    let db_bytes: Vec<u8> = std::fs::read_dir(&data)
+        .unwrap()
+        .flat_map(|e| std::fs::read(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(
+        !db_bytes
+            .windows(password.len())
+            .any(|w| w == password.as_bytes()),
+        "the password itself is stored"
+    );
+    let db = catalog_of(&data);
+    let staff = block_on(db.staff_by_email("aigul.admin@school.kg"))
+        .unwrap()
+        .unwrap();
+    let hash = staff.password_hash.clone().unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(server::accounts::passwords::verify(&password, &hash));
+    assert!(staff.password_temporary);
+    assert_eq!(staff.roles, vec![catalog::Role::Admin]);
+    // Again for the same person: one more role, a new password; the old one no longer works.
+    let again = add_user(&data, &["librarian"], "aigul.admin@school.kg");
+    assert!(again.status.success(), "{}", stderr(&again));
+    let second = one_time_password(&again);
+    let staff = block_on(db.staff_by_email("aigul.admin@school.kg"))
+        .unwrap()
+        .unwrap();
+    let hash = staff.password_hash.unwrap();
+    assert!(server::accounts::passwords::verify(&second, &hash));
+    assert!(!server::accounts::passwords::verify(&password, &hash));
+    assert_eq!(
+        staff.roles,
+        vec![catalog::Role::Librarian, catalog::Role::Admin]
+    );
+    // Both are in the audit log, with the command line as the actor.
+    let log = block_on(db.audit_log(10)).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"staff.create") && actions.contains(&"staff.reset_password"),
+        "{actions:?}"
+    );
+    assert!(log.iter().all(|e| e.actor.starts_with("command line")));
+}
+
+#[test]
+fn admin_commands_refuse_bad_input_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let bad_role = add_user(&data, &["superuser"], "a@school.kg");
+    assert!(!bad_role.status.success());
+    assert!(
+        stderr(&bad_role).contains("use author, reviewer, librarian or admin"),
+        "{}",
+        stderr(&bad_role)
+    );
+    let bad_email = add_user(&data, &["admin"], "<script>@x");
+    assert!(!bad_email.status.success());
+    assert!(
+        stderr(&bad_email).contains("is not an e-mail address"),
+        "{}",
+        stderr(&bad_email)
+    );
+    let missing = add_user(&tmp.path().join("nowhere"), &["admin"], "a@school.kg");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("no such data folder"),
+        "{}",
+        stderr(&missing)
+    );
+    let unknown = kitep()
+        .args(["admin", "token", "--data"])
+        .arg(&data)
+        .arg("nobody@school.kg")
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no staff account for nobody@school.kg"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn admin_token_prints_a_token_that_identifies_its_owner_until_revoked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    assert!(
+        add_user(&data, &["author"], "bolot@publisher.kg")
+            .status
+            .success()
+    );
+    let run = succeeds(kitep().args(["admin", "token", "--data"]).arg(&data).args([
+        "--name",
+        "CI",
+        "bolot@publisher.kg",
+    ]));
+    let token = stdout(&run).trim().to_string();
+    assert!(token.starts_with("kitep_"), "{token}");
+    let db = catalog_of(&data);
+    let owner = block_on(server::accounts::token_owner(&db, &token))
+        .unwrap()
+        .expect("the token identifies its owner");
+    assert_eq!(owner.staff.email, "bolot@publisher.kg");
+    // An author's token may upload drafts but never publish.
+    assert!(owner.scopes.iter().any(|s| s == "drafts:upload"));
+    assert!(!owner.scopes.iter().any(|s| s == "books:publish"));
+    // A token one character off, or revoked, identifies nobody.
+    let mut forged = token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'a' { 'b' } else { 'a' });
+    assert!(
+        block_on(server::accounts::token_owner(&db, &forged))
+            .unwrap()
+            .is_none()
+    );
+    assert!(block_on(db.revoke_token(&owner.token_id, "test")).unwrap());
+    assert!(
+        block_on(server::accounts::token_owner(&db, &token))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn admin_add_user_works_while_the_portal_runs_on_the_same_data() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let book = tmp.path().join("book");
+    succeeds(kitep().arg("new").arg(&book));
+    let mut portal = kitep()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .arg("--books")
+        .arg(&book)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(portal.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .take(200)
+        .any(|l| l.is_ok_and(|l| l.contains("Kitepkana serves")));
+    // Keep draining the portal's log so it never blocks on a full pipe.
+    let drain = std::thread::spawn(move || for _ in lines {});
+    let run = add_user(&data, &["admin"], "admin@school.kg");
+    let _ = portal.kill();
+    let _ = portal.wait();
+    let _ = drain.join();
+    assert!(ready, "the portal did not start");
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(one_time_password(&run).len(), 23);
+}

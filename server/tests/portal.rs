@@ -5,6 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use catalog::Role;
 use server::library::publish::{self, Outcome};
 use server::{AppState, Config};
 use std::io::{Read, Write};
@@ -1469,4 +1470,68 @@ async fn silent_reconnecting_connections_do_not_stop_searches() {
         }
     })
     .await;
+}
+
+/// Staff accounts, tokens and the audit log on one catalog.
+async fn accounts_work_on(db: &catalog::Db) {
+    db.migrate().await.unwrap();
+    let added = server::accounts::add_user(db, "Librarian@School.kg", &[Role::Librarian], "test")
+        .await
+        .unwrap();
+    assert!(added.created);
+    assert_eq!(added.staff.email, "librarian@school.kg");
+    let hash = added.staff.password_hash.clone().unwrap();
+    assert!(server::accounts::passwords::verify(
+        &added.one_time_password,
+        &hash
+    ));
+    // The same address in another case is the same person: roles add up, no second account.
+    let again = server::accounts::add_user(db, "LIBRARIAN@school.kg", &[Role::Reviewer], "test")
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.staff.id, added.staff.id);
+    assert_eq!(again.staff.roles, vec![Role::Reviewer, Role::Librarian]);
+    let token = server::accounts::issue_token(db, "librarian@school.kg", "CI", "test")
+        .await
+        .unwrap();
+    let owner = server::accounts::token_owner(db, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.staff.id, added.staff.id);
+    assert!(owner.scopes.iter().any(|s| s == "books:publish"));
+    assert!(db.revoke_token(&owner.token_id, "test").await.unwrap());
+    assert!(!db.revoke_token(&owner.token_id, "test").await.unwrap());
+    assert!(
+        server::accounts::token_owner(db, &token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let log = db.audit_log(10).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "staff.create",
+        "staff.reset_password",
+        "token.create",
+        "token.revoke",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn staff_accounts_and_tokens_work_on_sqlite_and_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("catalog.db").display());
+    let db = catalog::Db::connect(&url).await.unwrap();
+    accounts_work_on(&db).await;
+    db.close().await;
+    if let Some(admin) = postgres_url() {
+        let pg = PgDatabase::create(&admin).await;
+        let db = catalog::Db::connect(&pg.url).await.unwrap();
+        accounts_work_on(&db).await;
+        db.close().await;
+    }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_catalog.sql")),
     (2, include_str!("../migrations/0002_publish_requests.sql")),
+    (3, include_str!("../migrations/0003_accounts.sql")),
 ];
 
 pub enum Db {
@@ -29,6 +30,9 @@ macro_rules! on_pool {
         }
     };
 }
+
+mod accounts;
+pub use accounts::{AuditEntry, Role, StaffRow, TokenOwner, new_id, normalise_email};
 
 /// A new version of an edition, with everything the catalog keeps of it.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,323 @@
+//! Staff accounts, roles, API tokens and the audit log, as stored. Secrets arrive here already
+//! hashed; deciding who may do what is the portal's policy, not the catalog's.
+
+use super::{Db, now};
+use anyhow::{Context, Result, bail};
+use sqlx::Row;
+
+/// What a staff member does on the portal. A person may hold several roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Author,
+    Reviewer,
+    Librarian,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Author, Role::Reviewer, Role::Librarian, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Author => "author",
+            Role::Reviewer => "reviewer",
+            Role::Librarian => "librarian",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// One staff member, with roles and organisations.
+#[derive(Debug, Clone)]
+pub struct StaffRow {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub password_temporary: bool,
+    pub disabled: bool,
+    pub failed_signins: i64,
+    pub locked_until: i64,
+    pub roles: Vec<Role>,
+    pub organisations: Vec<String>,
+}
+
+/// The person behind a valid API token, and what the token was issued for.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub token_id: String,
+    pub staff: StaffRow,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// A random identifier for rows (not a secret): 16 bytes as hex.
+pub fn new_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// E-mail addresses are compared lower-cased and trimmed.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Db {
+    /// Creates a staff member, or, when the address is already known, adds `roles` and replaces
+    /// the password (the way back in for an admin who lost theirs). Returns the row and whether
+    /// it was created. Recorded in the audit log, in the same transaction.
+    pub async fn add_staff(
+        &self,
+        email: &str,
+        roles: &[Role],
+        password_hash: &str,
+        temporary: bool,
+        actor: &str,
+    ) -> Result<(StaffRow, bool)> {
+        let email = normalise_email(email);
+        let at = now();
+        let created = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (id, created) = match existing {
+                Some(id) => {
+                    sqlx::query("UPDATE staff SET password_hash = $1, password_temporary = $2, failed_signins = 0, locked_until = 0 WHERE id = $3")
+                        .bind(password_hash)
+                        .bind(i64::from(temporary))
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    (id, false)
+                }
+                None => {
+                    let id = new_id()?;
+                    sqlx::query("INSERT INTO staff (id, email, password_hash, password_temporary, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&id)
+                        .bind(&email)
+                        .bind(password_hash)
+                        .bind(i64::from(temporary))
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    (id, true)
+                }
+            };
+            for r in roles {
+                sqlx::query("INSERT INTO staff_roles (staff_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(&id)
+                    .bind(r.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // A replaced password ends every session of the account.
+            sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            let action = if created { "staff.create" } else { "staff.reset_password" };
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, NULL, $3, $4, $5, $6)")
+                .bind(new_id()?)
+                .bind(at)
+                .bind(actor)
+                .bind(action)
+                .bind(&email)
+                .bind(format!("roles: {}", roles.join(" ")))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            created
+        });
+        let row = self
+            .staff_by_email(&email)
+            .await?
+            .context("the account just written is missing")?;
+        Ok((row, created))
+    }
+
+    /// A staff member by e-mail address (any case), with roles and organisations.
+    pub async fn staff_by_email(&self, email: &str) -> Result<Option<StaffRow>> {
+        let email = normalise_email(email);
+        let id: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+                .bind(&email)
+                .fetch_optional(pool)
+                .await?
+        });
+        match id {
+            Some(id) => self.staff_by_id(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn staff_by_id(&self, id: &str) -> Result<Option<StaffRow>> {
+        on_pool!(self, pool => {
+            let Some(r) = sqlx::query("SELECT id, email, display_name, password_hash, password_temporary, disabled_at, failed_signins, locked_until FROM staff WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM staff_roles WHERE staff_id = $1 ORDER BY role")
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            let organisations: Vec<String> = sqlx::query_scalar("SELECT organisation FROM staff_organisations WHERE staff_id = $1 ORDER BY organisation")
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+            let mut roles: Vec<Role> = roles.iter().filter_map(|r| Role::parse(r)).collect();
+            roles.sort();
+            Ok(Some(StaffRow {
+                id: r.try_get("id")?,
+                email: r.try_get("email")?,
+                display_name: r.try_get("display_name")?,
+                password_hash: r.try_get("password_hash")?,
+                password_temporary: r.try_get::<i64, _>("password_temporary")? != 0,
+                disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+                failed_signins: r.try_get("failed_signins")?,
+                locked_until: r.try_get("locked_until")?,
+                roles,
+                organisations,
+            }))
+        })
+    }
+
+    /// Stores a new API token (its SHA-256 only) for a staff member; returns the token's id.
+    pub async fn add_token(
+        &self,
+        staff_id: &str,
+        token_hash: &str,
+        name: &str,
+        scopes: &[&str],
+        actor: &str,
+    ) -> Result<String> {
+        let id = new_id()?;
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO api_tokens (id, staff_id, token_hash, name, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&id)
+                .bind(staff_id)
+                .bind(token_hash)
+                .bind(name)
+                .bind(scopes.join(" "))
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'token.create', $5, $6)")
+                .bind(new_id()?)
+                .bind(at)
+                .bind(staff_id)
+                .bind(actor)
+                .bind(&id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(id)
+    }
+
+    /// The owner of a token that is neither revoked nor held by a disabled account.
+    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
+        let found: Option<(String, String, String)> = on_pool!(self, pool => {
+            let r = sqlx::query("SELECT id, staff_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?;
+            match r {
+                Some(r) => Some((r.try_get("id")?, r.try_get("staff_id")?, r.try_get("scopes")?)),
+                None => None,
+            }
+        });
+        let Some((token_id, staff_id, scopes)) = found else {
+            return Ok(None);
+        };
+        let Some(staff) = self.staff_by_id(&staff_id).await? else {
+            return Ok(None);
+        };
+        if staff.disabled {
+            return Ok(None);
+        }
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now())
+                .bind(&token_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(Some(TokenOwner {
+            token_id,
+            staff,
+            scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        }))
+    }
+
+    /// Revokes a token; false when there was no such live token.
+    pub async fn revoke_token(&self, token_id: &str, actor: &str) -> Result<bool> {
+        let at = now();
+        let n = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(token_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 {
+                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, NULL, $3, 'token.revoke', $4, '')")
+                    .bind(new_id()?)
+                    .bind(at)
+                    .bind(actor)
+                    .bind(token_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
+    }
+
+    /// The newest entries of the audit log first.
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        if limit <= 0 {
+            bail!("the audit log's page size must be positive");
+        }
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT at, actor, action, target, detail FROM audit_log ORDER BY at DESC, id LIMIT $1")
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditEntry {
+                        at: r.try_get("at")?,
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        target: r.try_get("target")?,
+                        detail: r.try_get("detail")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
