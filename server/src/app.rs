@@ -1,12 +1,12 @@
 //! The portal's application: every route, and the layers around them.
 
 use crate::library::state::Shared;
-use crate::pages;
 use crate::web::middleware::{Compressible, MAX_BODY, access_log, refuse_bodies, security_headers};
+use crate::{pages, staff};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 
 pub fn router(state: Shared) -> Router {
@@ -27,6 +27,21 @@ pub fn router(state: Shared) -> Router {
         .route("/static/{name}", get(pages::site::static_file))
         .route("/robots.txt", get(pages::site::robots))
         .route("/sitemap.xml", get(pages::site::sitemap))
+        .route("/staff", get(staff::home::show))
+        .route(
+            "/staff/sign-in",
+            get(staff::sign_in::show).post(staff::sign_in::submit),
+        )
+        .route("/staff/sign-out", post(staff::sign_in::sign_out))
+        .route(
+            "/staff/sign-out-everywhere",
+            post(staff::sign_in::sign_out_everywhere),
+        )
+        .route(
+            "/staff/password",
+            get(staff::password::show).post(staff::password::submit),
+        )
+        .route("/staff/audit", get(staff::audit::show))
         .merge(crate::feeds::opds::routes())
         .merge(crate::api::routes())
         .fallback(pages::site::not_found_page)

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod library;
 pub mod pages;
 pub mod serve;
+pub mod staff;
 pub mod web;
 
 pub use library::state::{AppState, Config};

@@ -74,3 +74,10 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- Keys the portal makes at first start and every replica shares (the sign-in form's token key).
+CREATE TABLE portal_keys (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

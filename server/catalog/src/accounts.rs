@@ -54,6 +54,15 @@ pub struct TokenOwner {
     pub scopes: Vec<String>,
 }
 
+/// A signed-in session, as stored (the id itself is never stored, only its hash).
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub staff_id: String,
+    pub csrf: String,
+    pub created_at: i64,
+    pub last_seen: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub at: i64,
@@ -319,5 +328,147 @@ impl Db {
                 })
                 .collect()
         })
+    }
+
+    /// Writes one audit entry.
+    pub async fn audit(
+        &self,
+        staff_id: Option<&str>,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(new_id()?)
+                .bind(now())
+                .bind(staff_id)
+                .bind(actor)
+                .bind(action)
+                .bind(target)
+                .bind(detail)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// A key by name, made with `make` and stored the first time it is asked for (by whichever
+    /// replica asks first; the others then read the same one).
+    pub async fn portal_key(&self, name: &str, make: impl FnOnce() -> String) -> Result<String> {
+        let value = make();
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO portal_keys (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(name)
+                .bind(&value)
+                .bind(now())
+                .execute(pool)
+                .await?;
+            Ok(sqlx::query_scalar("SELECT value FROM portal_keys WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+
+    pub async fn create_session(&self, staff_id: &str, id_hash: &str, csrf: &str) -> Result<()> {
+        let at = now();
+        on_pool!(self, pool => {
+            sqlx::query("INSERT INTO sessions (id_hash, staff_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
+                .bind(id_hash)
+                .bind(staff_id)
+                .bind(csrf)
+                .bind(at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        on_pool!(self, pool => {
+            let r = sqlx::query("SELECT staff_id, csrf, created_at, last_seen FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .fetch_optional(pool)
+                .await?;
+            r.map(|r| -> Result<SessionRow> {
+                Ok(SessionRow {
+                    staff_id: r.try_get("staff_id")?,
+                    csrf: r.try_get("csrf")?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen: r.try_get("last_seen")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    pub async fn touch_session(&self, id_hash: &str, at: i64) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(at)
+                .bind(id_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Ends every session of a person; returns how many there were.
+    pub async fn delete_sessions_of(&self, staff_id: &str) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+                .bind(staff_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// After a wrong password: the count of failures in a row, and until when the account is
+    /// locked (0: not locked).
+    pub async fn record_signin_failure(
+        &self,
+        staff_id: &str,
+        failures: i64,
+        locked_until: i64,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE staff SET failed_signins = $1, locked_until = $2 WHERE id = $3")
+                .bind(failures)
+                .bind(locked_until)
+                .bind(staff_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn record_signin_success(&self, staff_id: &str) -> Result<()> {
+        self.record_signin_failure(staff_id, 0, 0).await
+    }
+
+    /// Replaces a password (a hash); `temporary` for one that must be changed at next sign-in.
+    pub async fn set_password(&self, staff_id: &str, hash: &str, temporary: bool) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE staff SET password_hash = $1, password_temporary = $2, failed_signins = 0, locked_until = 0 WHERE id = $3")
+                .bind(hash)
+                .bind(i64::from(temporary))
+                .bind(staff_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 }

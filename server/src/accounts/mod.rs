@@ -4,6 +4,7 @@
 pub mod passwords;
 pub mod policy;
 pub mod secrets;
+pub mod sessions;
 
 use anyhow::{Result, bail};
 use catalog::{Db, Role, StaffRow};

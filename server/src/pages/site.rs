@@ -78,7 +78,7 @@ pub async fn robots(State(state): State<Shared>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!(
-            "User-agent: *\nDisallow: /search\nDisallow: /api/\nDisallow: /lang/\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+            "User-agent: *\nDisallow: /search\nDisallow: /api/\nDisallow: /lang/\nDisallow: /staff\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
             state.config.public_url
         ),
     )

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
 
-/// Requests bodies are never needed (every route is GET): anything larger is refused.
+/// Request bodies are small forms at most (staff pages): anything larger is refused.
 pub const MAX_BODY: usize = 16 * 1024;
 
 /// Compress text, never ranges, EPUBs or images that are compressed already.
@@ -40,7 +40,8 @@ impl tower_http::compression::Predicate for Compressible {
     }
 }
 
-/// A body on a portal request is refused before anything reads it (every route is GET/HEAD).
+/// A body on a portal request is refused before anything reads it: public routes are GET/HEAD;
+/// only staff pages (`/staff/…`) take forms.
 pub async fn refuse_bodies(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
@@ -56,7 +57,8 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
             t(lang, M::PayloadTooLarge),
         );
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+    let staff_form = *req.method() == Method::POST && req.uri().path().starts_with("/staff/");
+    if !matches!(*req.method(), Method::GET | Method::HEAD) && !staff_form {
         let lang = lang_of(req.headers());
         let mut r = crate::web::respond::error_page(
             lang,

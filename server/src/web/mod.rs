@@ -10,3 +10,4 @@ pub mod layout;
 pub mod middleware;
 pub mod respond;
 pub mod search;
+pub mod staff;

@@ -1,0 +1,7 @@
+//! The staff pages, one module each. They import from `web`, `accounts` and `library`, never from
+//! one another; who may open each is decided by `accounts::policy`.
+
+pub mod audit;
+pub mod home;
+pub mod password;
+pub mod sign_in;

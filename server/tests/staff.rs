@@ -1,0 +1,466 @@
+//! Staff sign-in, sessions and who may open which staff page, through the portal's router on a
+//! real catalog (SQLite, and PostgreSQL where CI provides it), as a browser without JavaScript
+//! would: forms, cookies, redirects.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use catalog::Role;
+use common::{PgDatabase, postgres_url};
+use server::Config;
+use server::library::state::Shared;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct Portal {
+    _dir: tempfile::TempDir,
+    state: Shared,
+    app: Router,
+    _pg: Option<PgDatabase>,
+}
+
+/// A portal with an empty library (staff pages need no books).
+async fn portal_on(pg: Option<PgDatabase>) -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    std::fs::create_dir(&library).unwrap();
+    let database_url = match &pg {
+        Some(p) => p.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("catalog.db").display()),
+    };
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        addr: "127.0.0.1:0".into(),
+        database_url,
+        books: vec![library],
+        public_url: "http://portal.test".into(),
+        header_timeout: Duration::from_millis(800),
+    };
+    let state = server::open(config).await.expect("portal opens");
+    let app = server::app::router(state.clone());
+    Portal {
+        _dir: dir,
+        state,
+        app,
+        _pg: pg,
+    }
+}
+
+async fn portal() -> Portal {
+    portal_on(None).await
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    fn set_cookie(&self) -> Option<&str> {
+        self.headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+    }
+    /// The session id a successful sign-in set.
+    fn session(&self) -> String {
+        let c = self.set_cookie().expect("a Set-Cookie");
+        c.strip_prefix("kitep_session=")
+            .and_then(|v| v.split(';').next())
+            .expect("the session cookie")
+            .to_string()
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Resp {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+async fn get(app: &Router, uri: &str, session: Option<&str>) -> Resp {
+    let mut b = Request::builder().uri(uri).header("accept-language", "en");
+    if let Some(s) = session {
+        b = b.header(header::COOKIE, format!("kitep_session={s}"));
+    }
+    send(app, b.body(Body::empty()).unwrap()).await
+}
+
+/// Percent-encoding written here, not the portal's.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn post(app: &Router, uri: &str, session: Option<&str>, fields: &[(&str, &str)]) -> Resp {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("accept-language", "en")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(s) = session {
+        b = b.header(header::COOKIE, format!("kitep_session={s}"));
+    }
+    send(app, b.body(Body::from(body.join("&"))).unwrap()).await
+}
+
+/// A hidden field's value in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no field {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Signs in through the form; returns the response to the form's submission.
+async fn sign_in(app: &Router, email: &str, password: &str, cookie: Option<&str>) -> Resp {
+    let form = get(app, "/staff/sign-in", None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = hidden(&form.body, "form");
+    post(
+        app,
+        "/staff/sign-in",
+        cookie,
+        &[
+            ("form", &token),
+            ("next", "/staff"),
+            ("email", email),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// A staff member with a chosen password (not a one-time one), signed in: the session id.
+async fn staff(p: &Portal, email: &str, roles: &[Role]) -> String {
+    let added = server::accounts::add_user(&p.state.db, email, roles, "test")
+        .await
+        .unwrap();
+    let hash = server::accounts::passwords::hash("тоо көлү жашыл").unwrap();
+    p.state
+        .db
+        .set_password(&added.staff.id, &hash, false)
+        .await
+        .unwrap();
+    let r = sign_in(&p.app, email, "тоо көлү жашыл", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.session()
+}
+
+#[tokio::test]
+async fn readers_get_no_cookie_and_staff_get_an_httponly_session_cookie() {
+    let p = portal().await;
+    for path in ["/", "/staff/sign-in", "/books", "/search?q=x", "/about"] {
+        let r = get(&p.app, path, None).await;
+        assert!(r.set_cookie().is_none(), "{path} sets a cookie");
+    }
+    // Staff pages send anyone not signed in to the sign-in page, coming back after.
+    let r = get(&p.app, "/staff/audit", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/staff/sign-in?next=%2Fstaff%2Faudit");
+    let added = server::accounts::add_user(&p.state.db, "aigul@school.kg", &[Role::Admin], "test")
+        .await
+        .unwrap();
+    let r = sign_in(&p.app, "aigul@school.kg", &added.one_time_password, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cookie = r.set_cookie().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "http portal: {cookie}");
+    // A one-time password must be replaced before anything else.
+    assert_eq!(r.location(), "/staff/password");
+    let s = r.session();
+    let home = get(&p.app, "/staff", Some(&s)).await;
+    assert_eq!(home.location(), "/staff/password");
+    let page = get(&p.app, "/staff/password", Some(&s)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let csrf = hidden(&page.body, "csrf");
+    let weak = post(
+        &p.app,
+        "/staff/password",
+        Some(&s),
+        &[
+            ("csrf", &csrf),
+            ("current", &added.one_time_password),
+            ("new", "1234567890"),
+            ("repeat", "1234567890"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(weak.body.contains("guessed first"), "{}", weak.body);
+    let ok = post(
+        &p.app,
+        "/staff/password",
+        Some(&s),
+        &[
+            ("csrf", &csrf),
+            ("current", &added.one_time_password),
+            ("new", "тоо көлү жашыл"),
+            ("repeat", "тоо көлү жашыл"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let home = get(&p.app, "/staff", Some(&s)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Signed in as aigul@school.kg"));
+    // The one-time password no longer opens the account; the new one does.
+    let old = sign_in(&p.app, "aigul@school.kg", &added.one_time_password, None).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = sign_in(&p.app, "aigul@school.kg", "тоо көлү жашыл", None).await;
+    assert_eq!(new.location(), "/staff");
+}
+
+#[tokio::test]
+async fn session_fixation_a_planted_id_is_never_the_signed_in_one() {
+    let p = portal().await;
+    server::accounts::add_user(&p.state.db, "bolot@publisher.kg", &[Role::Author], "test")
+        .await
+        .unwrap();
+    let planted = "a".repeat(52);
+    let hash = server::accounts::passwords::hash("тоо көлү жашыл").unwrap();
+    let id = p
+        .state
+        .db
+        .staff_by_email("bolot@publisher.kg")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    p.state.db.set_password(&id, &hash, false).await.unwrap();
+    let r = sign_in(
+        &p.app,
+        "bolot@publisher.kg",
+        "тоо көлү жашыл",
+        Some(&planted),
+    )
+    .await;
+    let s = r.session();
+    assert_ne!(s, planted);
+    assert_eq!(get(&p.app, "/staff", Some(&s)).await.status, StatusCode::OK);
+    // The planted id opens nothing, and is cleared.
+    let r = get(&p.app, "/staff", Some(&planted)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.set_cookie().unwrap().contains("Max-Age=0"));
+    // Two sign-ins make two different sessions.
+    let again = sign_in(&p.app, "bolot@publisher.kg", "тоо көлү жашыл", Some(&s))
+        .await
+        .session();
+    assert_ne!(again, s);
+    // Signing in again ended the session the browser sent.
+    assert_eq!(
+        get(&p.app, "/staff", Some(&s)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn csrf_a_form_without_its_token_does_nothing() {
+    let p = portal().await;
+    let s = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
+    for fields in [vec![], vec![("csrf", "forged")]] {
+        let r = post(&p.app, "/staff/sign-out", Some(&s), &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("Reload the page"), "{}", r.body);
+        // Still signed in.
+        assert_eq!(get(&p.app, "/staff", Some(&s)).await.status, StatusCode::OK);
+    }
+    // The sign-in form's own token: forged or missing is refused before any password check.
+    for token in ["", "1.forged", "99999999999.x"] {
+        let r = post(
+            &p.app,
+            "/staff/sign-in",
+            None,
+            &[
+                ("form", token),
+                ("email", "librarian@school.kg"),
+                ("password", "тоо көлү жашыл"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}");
+        assert!(r.set_cookie().is_none());
+    }
+    // With its token, sign-out works and the session is gone.
+    let page = get(&p.app, "/staff", Some(&s)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let r = post(&p.app, "/staff/sign-out", Some(&s), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&p.app, "/staff", Some(&s)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_per_account_not_per_address() {
+    let p = portal().await;
+    staff(&p, "target@school.kg", &[Role::Author]).await;
+    staff(&p, "colleague@school.kg", &[Role::Author]).await;
+    for _ in 0..4 {
+        let r = sign_in(&p.app, "target@school.kg", "wrong password!", None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("Wrong address or password"));
+    }
+    let fifth = sign_in(&p.app, "target@school.kg", "wrong password!", None).await;
+    assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+    // Locked: even the right password waits.
+    let right = sign_in(&p.app, "target@school.kg", "тоо көлү жашыл", None).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(right.body.contains("Try again in 1 min"), "{}", right.body);
+    assert!(right.set_cookie().is_none());
+    // The same school (every request here comes from one place) can still sign in others.
+    let other = sign_in(&p.app, "colleague@school.kg", "тоо көлү жашыл", None).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    // An unknown address gets the same answer as a wrong password.
+    let unknown = sign_in(&p.app, "nobody@school.kg", "тоо көлү жашыл", None).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown.body.contains("Wrong address or password"));
+}
+
+#[tokio::test]
+async fn expired_sessions_and_sign_out_everywhere_end_access() {
+    let p = portal().await;
+    let a = staff(&p, "reviewer@school.kg", &[Role::Reviewer]).await;
+    let b = sign_in(&p.app, "reviewer@school.kg", "тоо көлү жашыл", None)
+        .await
+        .session();
+    // Idle too long: the session ends, and the sign-in page says why.
+    let idle = catalog::now() - server::accounts::sessions::IDLE - 1;
+    p.state
+        .db
+        .touch_session(&server::accounts::secrets::token_hash(&a), idle)
+        .await
+        .unwrap();
+    let r = get(&p.app, "/staff", Some(&a)).await;
+    assert_eq!(r.location(), "/staff/sign-in?expired=1");
+    let page = get(&p.app, r.location(), None).await;
+    assert!(page.body.contains("Your session has ended"));
+    // Sign out everywhere from one device ends the others too.
+    let c = sign_in(&p.app, "reviewer@school.kg", "тоо көлү жашыл", None)
+        .await
+        .session();
+    let home = get(&p.app, "/staff", Some(&c)).await;
+    let csrf = hidden(&home.body, "csrf");
+    let r = post(
+        &p.app,
+        "/staff/sign-out-everywhere",
+        Some(&c),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for s in [&b, &c] {
+        assert_eq!(
+            get(&p.app, "/staff", Some(s)).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+}
+
+/// Every staff route × every role and anonymous → the status each gets.
+async fn role_matrix(p: &Portal) {
+    let mut sessions = vec![(None, None)];
+    for role in Role::ALL {
+        let s = staff(p, &format!("{}@school.kg", role.as_str()), &[role]).await;
+        sessions.push((Some(role), Some(s)));
+    }
+    for (role, s) in &sessions {
+        let s = s.as_deref();
+        let signed_in = role.is_some();
+        let expect = |ok: StatusCode| if signed_in { ok } else { StatusCode::SEE_OTHER };
+        let cases: [(&str, StatusCode); 3] = [
+            ("/staff", expect(StatusCode::OK)),
+            ("/staff/password", expect(StatusCode::OK)),
+            (
+                "/staff/audit",
+                expect(if *role == Some(Role::Admin) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                }),
+            ),
+        ];
+        for (path, want) in cases {
+            let r = get(&p.app, path, s).await;
+            assert_eq!(r.status, want, "{role:?} GET {path}");
+        }
+        for path in [
+            "/staff/sign-out",
+            "/staff/sign-out-everywhere",
+            "/staff/password",
+        ] {
+            // Without a CSRF token: refused for staff, sign-in for others; nothing happens.
+            let r = post(&p.app, path, s, &[]).await;
+            assert_eq!(
+                r.status,
+                expect(StatusCode::FORBIDDEN),
+                "{role:?} POST {path}"
+            );
+        }
+    }
+    // The audit log shows the sign-ins, markup in names as text.
+    let admin = sessions[4].1.as_deref();
+    let log = get(&p.app, "/staff/audit", admin).await;
+    assert!(log.body.contains("signin"));
+}
+
+#[tokio::test]
+async fn role_matrix_on_sqlite_and_postgres() {
+    role_matrix(&portal().await).await;
+    if let Some(admin) = postgres_url() {
+        let pg = PgDatabase::create(&admin).await;
+        role_matrix(&portal_on(Some(pg)).await).await;
+    }
+}
+
+#[tokio::test]
+async fn markup_typed_into_the_sign_in_form_comes_back_as_text() {
+    let p = portal().await;
+    let r = sign_in(&p.app, "<script>alert(1)</script>@x.kg", "whatever", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(!r.body.contains("<script>alert(1)"));
+    assert!(
+        r.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;@x.kg")
+    );
+}
+
+#[tokio::test]
+async fn public_pages_still_refuse_bodies_and_posts() {
+    let p = portal().await;
+    let r = post(&p.app, "/search", None, &[("q", "x")]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
