@@ -42,6 +42,23 @@ pub fn router(state: Shared) -> Router {
             get(staff::password::show).post(staff::password::submit),
         )
         .route("/staff/audit", get(staff::audit::show))
+        .route("/staff/people", get(staff::people::list))
+        .route(
+            "/staff/people/{id}",
+            get(staff::people::show).post(staff::people::save),
+        )
+        .route(
+            "/staff/people/{id}/password",
+            post(staff::people::reset_password),
+        )
+        .route(
+            "/staff/invite",
+            get(staff::invite::show).post(staff::invite::submit),
+        )
+        .route(
+            "/staff/join/{token}",
+            get(staff::join::show).post(staff::join::submit),
+        )
         .merge(crate::feeds::opds::routes())
         .merge(crate::api::routes())
         .fallback(pages::site::not_found_page)

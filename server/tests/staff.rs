@@ -401,7 +401,14 @@ async fn role_matrix(p: &Portal) {
         let s = s.as_deref();
         let signed_in = role.is_some();
         let expect = |ok: StatusCode| if signed_in { ok } else { StatusCode::SEE_OTHER };
-        let cases: [(&str, StatusCode); 3] = [
+        let admin_only = expect(if *role == Some(Role::Admin) {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        });
+        let cases: [(&str, StatusCode); 5] = [
+            ("/staff/people", admin_only),
+            ("/staff/invite", admin_only),
             ("/staff", expect(StatusCode::OK)),
             ("/staff/password", expect(StatusCode::OK)),
             (
@@ -463,4 +470,200 @@ async fn public_pages_still_refuse_bodies_and_posts() {
     let p = portal().await;
     let r = post(&p.app, "/search", None, &[("q", "x")]).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn an_admin_invites_and_the_link_works_once() {
+    let p = portal().await;
+    let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
+    let page = get(&p.app, "/staff/invite", Some(&admin)).await;
+    let csrf = hidden(&page.body, "csrf");
+    // No role chosen: said, nothing made.
+    let r = post(
+        &p.app,
+        "/staff/invite",
+        Some(&admin),
+        &[("csrf", &csrf), ("email", "new@publisher.kg")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Choose at least one role"));
+    let r = post(
+        &p.app,
+        "/staff/invite",
+        Some(&admin),
+        &[
+            ("csrf", &csrf),
+            ("email", "New@Publisher.kg"),
+            ("role", "author"),
+            ("role", "reviewer"),
+            ("organisation", "Publisher <b>A</b>"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let at = r
+        .body
+        .find("http://portal.test/staff/join/")
+        .expect("the link is shown");
+    let link = &r.body[at..];
+    let link = &link[..link.find('<').unwrap()];
+    let path = link.trim_start_matches("http://portal.test");
+    // The person opens the link, without any cookie, and chooses a password.
+    let join = get(&p.app, path, None).await;
+    assert_eq!(join.status, StatusCode::OK);
+    assert!(join.body.contains("new@publisher.kg"));
+    let token = hidden(&join.body, "form");
+    let weak = post(
+        &p.app,
+        path,
+        None,
+        &[
+            ("form", &token),
+            ("new", "qwerty12345"),
+            ("repeat", "qwerty12345"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    let ok = post(
+        &p.app,
+        path,
+        None,
+        &[
+            ("form", &token),
+            ("new", "тоо көлү жашыл"),
+            ("repeat", "тоо көлү жашыл"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let s = ok.session();
+    assert_eq!(get(&p.app, "/staff", Some(&s)).await.status, StatusCode::OK);
+    let person = p
+        .state
+        .db
+        .staff_by_email("new@publisher.kg")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(person.roles, vec![Role::Author, Role::Reviewer]);
+    assert_eq!(person.organisations, vec!["Publisher <b>A</b>".to_string()]);
+    // Once only: the same link again (a double submit, or someone who found it later).
+    let again = post(
+        &p.app,
+        path,
+        None,
+        &[
+            ("form", &token),
+            ("new", "тоо көлү жашыл"),
+            ("repeat", "тоо көлү жашыл"),
+        ],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert_eq!(get(&p.app, path, None).await.status, StatusCode::GONE);
+    assert_eq!(
+        get(&p.app, "/staff/join/nosuchinvitation", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // The organisation's markup is text on the people page.
+    let people = get(&p.app, "/staff/people", Some(&admin)).await;
+    assert!(
+        people.body.contains("Publisher &lt;b&gt;A&lt;/b&gt;"),
+        "{}",
+        people.body
+    );
+}
+
+#[tokio::test]
+async fn an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out() {
+    let p = portal().await;
+    let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let admin_id = p
+        .state
+        .db
+        .staff_by_email("admin@school.kg")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let author_id = p
+        .state
+        .db
+        .staff_by_email("author@publisher.kg")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let page = get(&p.app, &format!("/staff/people/{author_id}"), Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = hidden(&page.body, "csrf");
+    let r = post(
+        &p.app,
+        &format!("/staff/people/{author_id}"),
+        Some(&admin),
+        &[
+            ("csrf", &csrf),
+            ("role", "author"),
+            ("role", "librarian"),
+            ("organisations", "Publisher A, School 5"),
+            ("disabled", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let person = p.state.db.staff_by_id(&author_id).await.unwrap().unwrap();
+    assert_eq!(person.roles, vec![Role::Author, Role::Librarian]);
+    assert_eq!(
+        person.organisations,
+        vec!["Publisher A".to_string(), "School 5".to_string()]
+    );
+    assert!(person.disabled);
+    // Disabled: the open session is gone, and signing in says why.
+    assert_eq!(
+        get(&p.app, "/staff", Some(&author)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = sign_in(&p.app, "author@publisher.kg", "тоо көлү жашыл", None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("disabled"));
+    // A new one-time password, shown once to the admin.
+    let r = post(
+        &p.app,
+        &format!("/staff/people/{author_id}/password"),
+        Some(&admin),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("One-time password for author@publisher.kg"));
+    // The admin's own page: dropping their admin role or disabling themselves does not stick.
+    let r = post(
+        &p.app,
+        &format!("/staff/people/{admin_id}"),
+        Some(&admin),
+        &[("csrf", &csrf), ("role", "author"), ("disabled", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let me = p.state.db.staff_by_id(&admin_id).await.unwrap().unwrap();
+    assert!(me.roles.contains(&Role::Admin) && !me.disabled);
+    assert_eq!(
+        get(&p.app, "/staff/people", Some(&admin)).await.status,
+        StatusCode::OK
+    );
+    // Every change is in the audit log.
+    let log = p.state.db.audit_log(50).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "staff.update" && e.target == "author@publisher.kg")
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.action == "staff.reset_password" && e.target == "author@publisher.kg")
+    );
 }

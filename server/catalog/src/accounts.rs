@@ -63,6 +63,26 @@ pub struct SessionRow {
     pub last_seen: i64,
 }
 
+/// An invitation to join the portal as staff.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub organisation: Option<String>,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+/// Why an invitation cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationProblem {
+    Unknown,
+    Used,
+    Expired,
+    /// An account with the invited address exists already.
+    AccountExists,
+}
+
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub at: i64,
@@ -470,5 +490,227 @@ impl Db {
                 .await?;
         });
         Ok(())
+    }
+
+    /// Every staff member, by address.
+    pub async fn list_staff(&self) -> Result<Vec<StaffRow>> {
+        let ids: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM staff ORDER BY email")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.staff_by_id(&id).await? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Organisations known to the catalog (publishers of books, and staff organisations).
+    pub async fn organisations(&self) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT name FROM organisations ORDER BY name")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Sets a person's roles, organisations and whether the account is disabled, in one
+    /// transaction with its audit entry; disabling ends every session.
+    pub async fn update_staff(
+        &self,
+        staff_id: &str,
+        roles: &[Role],
+        organisations: &[String],
+        disabled: bool,
+        actor_id: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let email: Option<String> = sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
+                .bind(staff_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(email) = email else { bail!("no such staff member") };
+            sqlx::query("DELETE FROM staff_roles WHERE staff_id = $1").bind(staff_id).execute(&mut *tx).await?;
+            for r in roles {
+                sqlx::query("INSERT INTO staff_roles (staff_id, role) VALUES ($1, $2)")
+                    .bind(staff_id).bind(r.as_str()).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM staff_organisations WHERE staff_id = $1").bind(staff_id).execute(&mut *tx).await?;
+            for o in organisations {
+                sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                    .bind(o).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO staff_organisations (staff_id, organisation) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(staff_id).bind(o).execute(&mut *tx).await?;
+            }
+            let was_disabled: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM staff WHERE id = $1")
+                .bind(staff_id).fetch_one(&mut *tx).await?;
+            match (was_disabled.is_some(), disabled) {
+                (false, true) => {
+                    sqlx::query("UPDATE staff SET disabled_at = $1 WHERE id = $2").bind(at).bind(staff_id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM sessions WHERE staff_id = $1").bind(staff_id).execute(&mut *tx).await?;
+                }
+                (true, false) => {
+                    sqlx::query("UPDATE staff SET disabled_at = NULL WHERE id = $1").bind(staff_id).execute(&mut *tx).await?;
+                }
+                _ => {}
+            }
+            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.update', $5, $6)")
+                .bind(new_id()?)
+                .bind(at)
+                .bind(actor_id)
+                .bind(actor)
+                .bind(&email)
+                .bind(format!("roles: {}; organisations: {}; {}", roles.join(" "), organisations.join(", "), if disabled { "disabled" } else { "enabled" }))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Stores an invitation (the link's token only as its hash).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_invitation(
+        &self,
+        token_hash: &str,
+        email: &str,
+        roles: &[Role],
+        organisation: Option<&str>,
+        expires_at: i64,
+        actor_id: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let email = normalise_email(email);
+        let at = now();
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(o) = organisation {
+                sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                    .bind(o).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO invitations (token_hash, email, roles, organisation, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(token_hash)
+                .bind(&email)
+                .bind(roles.join(" "))
+                .bind(organisation)
+                .bind(actor_id)
+                .bind(at)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.invite', $5, $6)")
+                .bind(new_id()?)
+                .bind(at)
+                .bind(actor_id)
+                .bind(actor)
+                .bind(&email)
+                .bind(format!("roles: {}; organisation: {}", roles.join(" "), organisation.unwrap_or("-")))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn invitation(&self, token_hash: &str) -> Result<Option<InvitationRow>> {
+        on_pool!(self, pool => {
+            let r = sqlx::query("SELECT email, roles, organisation, expires_at, used_at FROM invitations WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?;
+            r.map(|r| -> Result<InvitationRow> {
+                let roles: String = r.try_get("roles")?;
+                Ok(InvitationRow {
+                    email: r.try_get("email")?,
+                    roles: roles.split_whitespace().filter_map(Role::parse).collect(),
+                    organisation: r.try_get("organisation")?,
+                    expires_at: r.try_get("expires_at")?,
+                    used: r.try_get::<Option<i64>, _>("used_at")?.is_some(),
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// Uses an invitation once: creates the account with the invited roles and organisation and
+    /// the chosen password, and marks the invitation used, in one transaction (two submissions
+    /// of the same link make one account).
+    pub async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        at: i64,
+    ) -> Result<std::result::Result<StaffRow, InvitationProblem>> {
+        let outcome: std::result::Result<String, InvitationProblem> = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // Claims the invitation first: of two submissions, one updates the row.
+            let claimed = sqlx::query("UPDATE invitations SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1")
+                .bind(at)
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if claimed == 0 {
+                let r = sqlx::query("SELECT used_at, expires_at FROM invitations WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+                Err(match r {
+                    None => InvitationProblem::Unknown,
+                    Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => InvitationProblem::Used,
+                    Some(_) => InvitationProblem::Expired,
+                })
+            } else {
+                let r = sqlx::query("SELECT email, roles, organisation FROM invitations WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let email: String = r.try_get("email")?;
+                let roles: String = r.try_get("roles")?;
+                let organisation: Option<String> = r.try_get("organisation")?;
+                let exists: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+                    .bind(&email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_some() {
+                    tx.rollback().await?;
+                    Err(InvitationProblem::AccountExists)
+                } else {
+                    let id = new_id()?;
+                    sqlx::query("INSERT INTO staff (id, email, password_hash, password_temporary, created_at) VALUES ($1, $2, $3, 0, $4)")
+                        .bind(&id).bind(&email).bind(password_hash).bind(at)
+                        .execute(&mut *tx).await?;
+                    for role in roles.split_whitespace().filter_map(Role::parse) {
+                        sqlx::query("INSERT INTO staff_roles (staff_id, role) VALUES ($1, $2)")
+                            .bind(&id).bind(role.as_str()).execute(&mut *tx).await?;
+                    }
+                    if let Some(o) = &organisation {
+                        sqlx::query("INSERT INTO staff_organisations (staff_id, organisation) VALUES ($1, $2)")
+                            .bind(&id).bind(o).execute(&mut *tx).await?;
+                    }
+                    sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.join', $4, $5)")
+                        .bind(new_id()?).bind(at).bind(&id).bind(&email).bind(&roles)
+                        .execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok(id)
+                }
+            }
+        });
+        match outcome {
+            Ok(id) => Ok(Ok(self
+                .staff_by_id(&id)
+                .await?
+                .context("the account just created is missing")?)),
+            Err(p) => Ok(Err(p)),
+        }
     }
 }

@@ -32,7 +32,10 @@ macro_rules! on_pool {
 }
 
 mod accounts;
-pub use accounts::{AuditEntry, Role, SessionRow, StaffRow, TokenOwner, new_id, normalise_email};
+pub use accounts::{
+    AuditEntry, InvitationProblem, InvitationRow, Role, SessionRow, StaffRow, TokenOwner, new_id,
+    normalise_email,
+};
 
 /// A new version of an edition, with everything the catalog keeps of it.
 #[derive(Debug, Clone, Default)]

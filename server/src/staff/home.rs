@@ -20,6 +20,10 @@ pub async fn show(who: SignedIn) -> Response {
         }
         ul.staff-tools {
             li { a href="/staff/password" { (t(l, M::ChangePassword)) } }
+            @if may(Action::ManageStaff) {
+                li { a href="/staff/people" { (t(l, M::People)) } }
+                li { a href="/staff/invite" { (t(l, M::Invite)) } }
+            }
             @if may(Action::ReadAuditLog) {
                 li { a href="/staff/audit" { (t(l, M::AuditLog)) } }
             }

@@ -3,5 +3,8 @@
 
 pub mod audit;
 pub mod home;
+pub mod invite;
+pub mod join;
 pub mod password;
+pub mod people;
 pub mod sign_in;
