@@ -413,6 +413,65 @@ async function main() {
     for (const [url, sel] of pages) await runAxe(kyPage, base, '[ky]', url, sel);
     for (const [url, sel] of pages) await runAxe(page, base, '[ru]', url, sel);
 
+    // -- staff: the first admin from the command line (on the running portal's data), signing in
+    //    with the one-time password, choosing a password, and every staff page checked by axe in
+    //    Kyrgyz and Russian
+    const staffPages = [
+      ['/staff', 'main h1'],
+      ['/staff/people', 'main table'],
+      ['/staff/invite', 'form.staff-form'],
+      ['/staff/audit', 'main table'],
+      ['/staff/password', 'form.staff-form'],
+    ];
+    const chosen = 'тоо көлү жашыл, суусу таза';
+    let oneTime = '';
+    await check('kitep admin add-user on the running portal prints a one-time password', async () => {
+      const r = spawnSync(bin, ['admin', 'add-user', '--data', dataDir, '--role', 'admin', '--role', 'librarian', 'admin@school.kg'], { encoding: 'utf8' });
+      assert(r.status === 0, `exit ${r.status}: ${r.stderr}`);
+      oneTime = r.stdout.trim().split('\n').pop().trim();
+      assert(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/.test(oneTime), `output: ${r.stdout}`);
+    });
+    const signIn = async (p, password) => {
+      await p.goto(`${base}/staff/sign-in`);
+      await p.fill('#email', 'admin@school.kg');
+      await p.fill('#password', password);
+      await Promise.all([p.waitForNavigation(), p.click('form.staff-form button[type=submit]')]);
+    };
+    const staffKy = await browser.newContext({ locale: 'ky-KG' });
+    record(staffKy, 'staff ky');
+    const sp = await staffKy.newPage();
+    await runAxe(sp, base, '[ky]', '/staff/sign-in', 'form.staff-form');
+    await check('staff: the one-time password signs in and must be replaced first', async () => {
+      await signIn(sp, oneTime);
+      const u = new URL(sp.url());
+      assert(u.pathname === '/staff/password', `landed on ${u.pathname}`);
+      const cookies = await staffKy.cookies();
+      const session = cookies.find((c) => c.name === 'kitep_session');
+      assert(session && session.httpOnly && session.sameSite === 'Lax', `cookies: ${JSON.stringify(cookies)}`);
+      await sp.fill('#current', oneTime);
+      await sp.fill('#new', chosen);
+      await sp.fill('#repeat', chosen);
+      await Promise.all([sp.waitForNavigation(), sp.click('form.staff-form button[type=submit]')]);
+      const home = new URL(sp.url());
+      assert(home.pathname === '/staff', `after the change: ${home.pathname}`);
+      return 'signed in, password changed';
+    });
+    for (const [url, sel] of staffPages) await runAxe(sp, base, '[ky]', url, sel);
+    const staffRu = await browser.newContext({ locale: 'ru-RU' });
+    record(staffRu, 'staff ru');
+    const rp = await staffRu.newPage();
+    await runAxe(rp, base, '[ru]', '/staff/sign-in', 'form.staff-form');
+    await check('staff: the chosen password signs in (Russian interface)', async () => {
+      await signIn(rp, chosen);
+      const u = new URL(rp.url());
+      assert(u.pathname === '/staff', `landed on ${u.pathname}`);
+      const lang = await rp.locator('html').getAttribute('lang');
+      assert(lang === 'ru', `<html lang="${lang}">`);
+    });
+    for (const [url, sel] of staffPages) await runAxe(rp, base, '[ru]', url, sel);
+    await staffKy.close();
+    await staffRu.close();
+
     // -- what the browser saw along the way
     await check('after every page: kitep_lang=ru is still the only cookie; none in the untouched context', async () => {
       const ru = await context.cookies();

