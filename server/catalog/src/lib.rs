@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_catalog.sql")),
     (2, include_str!("../migrations/0002_publish_requests.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
+    (4, include_str!("../migrations/0004_workflow.sql")),
 ];
 
 pub enum Db {
@@ -32,10 +33,13 @@ macro_rules! on_pool {
 }
 
 mod accounts;
+mod workflow;
 pub use accounts::{
     AuditEntry, InvitationProblem, InvitationRow, Role, SessionRow, StaffRow, TokenOwner, new_id,
     normalise_email,
 };
+
+pub use workflow::{DraftRow, JobRow, RevisionRow, Stage};
 
 /// A new version of an edition, with everything the catalog keeps of it.
 #[derive(Debug, Clone, Default)]

@@ -83,15 +83,7 @@ pub struct Actor<'a> {
     pub organisations: &'a [String],
 }
 
-/// Where a draft stands in its review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Draft,
-    InReview,
-    ChangesRequested,
-    Approved,
-    Published,
-}
+pub use catalog::Stage;
 
 /// The draft an action is about, when it is about one.
 #[derive(Debug, Clone, Copy)]

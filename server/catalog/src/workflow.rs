@@ -1,0 +1,324 @@
+//! Drafts, their revisions, and the jobs that check and build them, as stored.
+
+use super::{Db, new_id, now};
+use anyhow::Result;
+use sqlx::Row;
+
+/// Where a draft stands on its way to readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Draft,
+    InReview,
+    ChangesRequested,
+    Approved,
+    Published,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::InReview => "in_review",
+            Stage::ChangesRequested => "changes_requested",
+            Stage::Approved => "approved",
+            Stage::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        [
+            Stage::Draft,
+            Stage::InReview,
+            Stage::ChangesRequested,
+            Stage::Approved,
+            Stage::Published,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DraftRow {
+    pub id: String,
+    pub slug: String,
+    pub organisation: String,
+    pub title: String,
+    pub stage: Stage,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Everyone who wrote one of its revisions.
+    pub authors: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevisionRow {
+    pub id: String,
+    pub draft_id: String,
+    pub number: i64,
+    pub author_id: Option<String>,
+    pub author_email: Option<String>,
+    pub created_at: i64,
+    pub source_hash: String,
+    pub origin: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub id: String,
+    pub revision_id: String,
+    pub state: String,
+    pub queued_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub attempts: i64,
+    pub progress: String,
+    pub errors: i64,
+    pub warnings: i64,
+    pub diagnostics: String,
+    pub message: String,
+}
+
+/// A job left `running` by a process that stopped saying it is alive this long ago (seconds) is
+/// taken up again.
+pub const STALE_AFTER: i64 = 60;
+/// A job is tried this many times; then it fails with its last message.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+impl Db {
+    /// Stores a new revision of the organisation's draft of `slug` (creating the draft the first
+    /// time) and queues its build, in one transaction. Returns (draft id, revision id, job id).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_revision(
+        &self,
+        organisation: &str,
+        slug: &str,
+        title: &str,
+        author_id: &str,
+        author_email: &str,
+        source_hash: &str,
+        origin: &str,
+    ) -> Result<(String, String, String)> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(organisation).execute(&mut *tx).await?;
+            let existing: Option<(String, String)> = sqlx::query("SELECT id, stage FROM drafts WHERE organisation = $1 AND slug = $2")
+                .bind(organisation).bind(slug)
+                .fetch_optional(&mut *tx).await?
+                .map(|r| -> Result<(String, String)> { Ok((r.try_get("id")?, r.try_get("stage")?)) })
+                .transpose()?;
+            let draft_id = match existing {
+                Some((id, stage)) => {
+                    // A new revision of a draft in review, approved or published starts it over.
+                    let stage = match Stage::parse(&stage) {
+                        Some(Stage::ChangesRequested) | Some(Stage::Draft) => stage,
+                        _ => Stage::Draft.as_str().to_string(),
+                    };
+                    sqlx::query("UPDATE drafts SET title = $1, stage = $2, updated_at = $3 WHERE id = $4")
+                        .bind(title).bind(&stage).bind(at).bind(&id)
+                        .execute(&mut *tx).await?;
+                    id
+                }
+                None => {
+                    let id = new_id()?;
+                    sqlx::query("INSERT INTO drafts (id, slug, organisation, title, stage, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $6)")
+                        .bind(&id).bind(slug).bind(organisation).bind(title).bind(author_id).bind(at)
+                        .execute(&mut *tx).await?;
+                    id
+                }
+            };
+            let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE draft_id = $1")
+                .bind(&draft_id).fetch_one(&mut *tx).await?;
+            let revision_id = new_id()?;
+            sqlx::query("INSERT INTO revisions (id, draft_id, number, author_id, created_at, source_hash, origin) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&revision_id).bind(&draft_id).bind(number).bind(author_id).bind(at).bind(source_hash).bind(origin)
+                .execute(&mut *tx).await?;
+            let job_id = new_id()?;
+            sqlx::query("INSERT INTO jobs (id, kind, revision_id, state, queued_at) VALUES ($1, 'build', $2, 'queued', $3)")
+                .bind(&job_id).bind(&revision_id).bind(at)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'draft.revision', $5, $6)")
+                .bind(new_id()?).bind(at).bind(author_id).bind(author_email)
+                .bind(format!("{organisation}/{slug}")).bind(format!("revision {number} ({origin})"))
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok((draft_id, revision_id, job_id))
+        })
+    }
+
+    pub async fn draft(&self, id: &str) -> Result<Option<DraftRow>> {
+        let rows = self.drafts_where("d.id = $1", Some(id)).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Every draft, newest change first (the caller filters by what the person may see).
+    pub async fn drafts(&self) -> Result<Vec<DraftRow>> {
+        self.drafts_where("1 = 1", None).await
+    }
+
+    async fn drafts_where(&self, cond: &str, arg: Option<&str>) -> Result<Vec<DraftRow>> {
+        let sql = format!(
+            "SELECT d.id, d.slug, d.organisation, d.title, d.stage, d.created_at, d.updated_at FROM drafts d WHERE {cond} ORDER BY d.updated_at DESC, d.id"
+        );
+        let mut out = Vec::new();
+        on_pool!(self, pool => {
+            let mut q = sqlx::query(&sql);
+            if let Some(a) = arg {
+                q = q.bind(a);
+            }
+            for r in q.fetch_all(pool).await? {
+                let id: String = r.try_get("id")?;
+                let authors: Vec<String> = sqlx::query_scalar("SELECT DISTINCT author_id FROM revisions WHERE draft_id = $1 AND author_id IS NOT NULL")
+                    .bind(&id).fetch_all(pool).await?;
+                let stage: String = r.try_get("stage")?;
+                out.push(DraftRow {
+                    id,
+                    slug: r.try_get("slug")?,
+                    organisation: r.try_get("organisation")?,
+                    title: r.try_get("title")?,
+                    stage: Stage::parse(&stage).unwrap_or(Stage::Draft),
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                    authors,
+                });
+            }
+        });
+        Ok(out)
+    }
+
+    /// A draft's revisions, newest first, with their authors' addresses.
+    pub async fn revisions(&self, draft_id: &str) -> Result<Vec<RevisionRow>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT r.id, r.draft_id, r.number, r.author_id, s.email, r.created_at, r.source_hash, r.origin FROM revisions r LEFT JOIN staff s ON s.id = r.author_id WHERE r.draft_id = $1 ORDER BY r.number DESC")
+                .bind(draft_id).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(RevisionRow {
+                id: r.try_get("id")?,
+                draft_id: r.try_get("draft_id")?,
+                number: r.try_get("number")?,
+                author_id: r.try_get("author_id")?,
+                author_email: r.try_get("email")?,
+                created_at: r.try_get("created_at")?,
+                source_hash: r.try_get("source_hash")?,
+                origin: r.try_get("origin")?,
+            })).collect()
+        })
+    }
+
+    /// The newest job of a revision.
+    pub async fn job_of(&self, revision_id: &str) -> Result<Option<JobRow>> {
+        self.jobs_where(
+            "revision_id = $1 ORDER BY queued_at DESC, id LIMIT 1",
+            revision_id,
+        )
+        .await
+        .map(|v| v.into_iter().next())
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<JobRow>> {
+        self.jobs_where("id = $1", id)
+            .await
+            .map(|v| v.into_iter().next())
+    }
+
+    async fn jobs_where(&self, cond: &str, arg: &str) -> Result<Vec<JobRow>> {
+        let sql = format!(
+            "SELECT id, revision_id, state, queued_at, started_at, finished_at, attempts, progress, errors, warnings, diagnostics, message FROM jobs WHERE {cond}"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(arg).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(JobRow {
+                id: r.try_get("id")?,
+                revision_id: r.try_get("revision_id")?,
+                state: r.try_get("state")?,
+                queued_at: r.try_get("queued_at")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                attempts: r.try_get("attempts")?,
+                progress: r.try_get("progress")?,
+                errors: r.try_get("errors")?,
+                warnings: r.try_get("warnings")?,
+                diagnostics: r.try_get("diagnostics")?,
+                message: r.try_get("message")?,
+            })).collect()
+        })
+    }
+
+    /// Takes the oldest queued job (or one whose worker went silent) for `worker`; `None` when
+    /// there is none. Of two workers asking at once, one gets it.
+    pub async fn claim_job(&self, worker: &str) -> Result<Option<JobRow>> {
+        let at = now();
+        let candidate: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < $1) ORDER BY queued_at, id LIMIT 1")
+                .bind(at - STALE_AFTER)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some(id) = candidate else { return Ok(None) };
+        let claimed = on_pool!(self, pool => {
+            sqlx::query("UPDATE jobs SET state = 'running', worker = $1, started_at = $2, heartbeat_at = $2, attempts = attempts + 1, progress = '' WHERE id = $3 AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $4))")
+                .bind(worker).bind(at).bind(&id).bind(at - STALE_AFTER)
+                .execute(pool).await?.rows_affected()
+        });
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let job = self.job(&id).await?;
+        if let Some(j) = &job
+            && j.attempts > MAX_ATTEMPTS
+        {
+            self.finish_job(
+                &j.id,
+                worker,
+                false,
+                0,
+                0,
+                "[]",
+                &format!("stopped after {MAX_ATTEMPTS} attempts: each ended without finishing (the portal stopped or ran out of memory while building)"),
+            )
+            .await?;
+            return Ok(None);
+        }
+        Ok(job)
+    }
+
+    /// Says the job is alive and how far it is; false when it is no longer this worker's.
+    pub async fn job_progress(&self, id: &str, worker: &str, progress: &str) -> Result<bool> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("UPDATE jobs SET heartbeat_at = $1, progress = $2 WHERE id = $3 AND worker = $4 AND state = 'running'")
+                .bind(now()).bind(progress).bind(id).bind(worker)
+                .execute(pool).await?.rows_affected()
+        }) > 0)
+    }
+
+    /// Records how a job ended (only by the worker that holds it).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_job(
+        &self,
+        id: &str,
+        worker: &str,
+        done: bool,
+        errors: i64,
+        warnings: i64,
+        diagnostics: &str,
+        message: &str,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE jobs SET state = $1, finished_at = $2, errors = $3, warnings = $4, diagnostics = $5, message = $6, progress = '' WHERE id = $7 AND worker = $8")
+                .bind(if done { "done" } else { "failed" })
+                .bind(now()).bind(errors).bind(warnings).bind(diagnostics).bind(message).bind(id).bind(worker)
+                .execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Jobs left `running` by a worker of this name (this process before a restart): queued
+    /// again at start, so they are resumed.
+    pub async fn requeue_jobs_of(&self, worker: &str) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("UPDATE jobs SET state = 'queued', worker = NULL, progress = '' WHERE state = 'running' AND worker = $1")
+                .bind(worker).execute(pool).await?.rows_affected()
+        }))
+    }
+}
