@@ -42,6 +42,19 @@ pub fn router(state: Shared) -> Router {
             get(staff::password::show).post(staff::password::submit),
         )
         .route("/staff/audit", get(staff::audit::show))
+        .route(
+            "/staff/drafts",
+            get(staff::drafts::list).post(staff::drafts::upload).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    crate::library::upload::Limits::from_env().body_limit(),
+                ),
+            ),
+        )
+        .route("/staff/drafts/{id}", get(staff::drafts::show))
+        .route(
+            "/staff/drafts/{id}/files/{rev}/{*rel}",
+            get(staff::drafts::file),
+        )
         .route("/staff/people", get(staff::people::list))
         .route(
             "/staff/people/{id}",

@@ -105,6 +105,10 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
     if !rebuilding {
         crate::library::reindex::check(&state);
     }
+    // Draft builds need to write; a read-only portal leaves its queue for later (or a replica).
+    if state.condition().read_only.is_none() {
+        crate::library::jobs::start(&state);
+    }
     Ok(state)
 }
 

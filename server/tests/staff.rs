@@ -667,3 +667,160 @@ async fn an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out(
             .any(|e| e.action == "staff.reset_password" && e.target == "author@publisher.kg")
     );
 }
+
+/// A multipart form body written here: the CSRF token, the organisation, and a file.
+async fn upload(p: &Portal, session: &str, organisation: &str, zip: &[u8]) -> Resp {
+    let page = get(&p.app, "/staff/drafts", Some(session)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let boundary = "kitepBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf", csrf.as_str()), ("organisation", organisation)] {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"book.zip\"\r\nContent-Type: application/zip\r\n\r\n").as_bytes());
+    body.extend(zip);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri("/staff/drafts")
+        .header("accept-language", "en")
+        .header(header::COOKIE, format!("kitep_session={session}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    send(&p.app, req).await
+}
+
+/// A book project as a .zip: one chapter with a unique word and a missing image.
+fn draft_zip(word: &str) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("draft-book/book.toml", opts).unwrap();
+    std::io::Write::write_all(
+        &mut w,
+        b"[book]\ntitle = \"Draft physics\"\nlanguage = \"ky\"\nchapters = [\"light.md\"]\n",
+    )
+    .unwrap();
+    w.start_file("draft-book/src/light.md", opts).unwrap();
+    std::io::Write::write_all(
+        &mut w,
+        format!("# Жарык\n\nЖарык {word} тез тарайт.\n\n![Призма](img/prism.png)\n").as_bytes(),
+    )
+    .unwrap();
+    w.finish().unwrap().into_inner()
+}
+
+/// Waits for the draft's latest build to end; returns its page.
+async fn built_draft_page(p: &Portal, session: &str, path: &str) -> Resp {
+    for _ in 0..300 {
+        let page = get(&p.app, path, Some(session)).await;
+        if !page.headers.contains_key("refresh") {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the build did not end within 30 s");
+}
+
+#[tokio::test]
+async fn an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line() {
+    let p = portal().await;
+    let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
+    let _ = admin;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let other = staff(&p, "rival@other.kg", &[Role::Author]).await;
+    for (email, org) in [
+        ("author@publisher.kg", "Publisher A"),
+        ("rival@other.kg", "Publisher B"),
+    ] {
+        let s = p.state.db.staff_by_email(email).await.unwrap().unwrap();
+        p.state
+            .db
+            .update_staff(
+                &s.id,
+                &[Role::Author],
+                &[org.to_string()],
+                false,
+                &s.id,
+                "test",
+            )
+            .await
+            .unwrap();
+    }
+    // Not a zip: said, nothing stored.
+    let r = upload(&p, &author, "Publisher A", b"%PDF-1.7").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("not a .zip archive"), "{}", r.body);
+    assert!(p.state.db.drafts().await.unwrap().is_empty());
+    // Another organisation's name in the form: refused.
+    let r = upload(&p, &author, "Publisher B", &draft_zip("x")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let word = "кызылкөкжашылдык";
+    let r = upload(&p, &author, "Publisher A", &draft_zip(word)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let path = r.location().to_string();
+    assert!(path.starts_with("/staff/drafts/"), "{path}");
+    let page = built_draft_page(&p, &author, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Built: 1 errors"), "{}", page.body);
+    // The error names file:line:col and shows the line.
+    assert!(page.body.contains("src/light.md:5:1"), "{}", page.body);
+    assert!(
+        page.body.contains("![Призма](img/prism.png)"),
+        "{}",
+        page.body
+    );
+    // The draft reads in its reader (with the placeholder for the missing image), and its EPUB downloads.
+    let at = page.body.find("/files/").unwrap();
+    let start = page.body[..at].rfind('"').unwrap() + 1;
+    let read = &page.body[start..start + page.body[start..].find('"').unwrap()];
+    let chapter = get(
+        &p.app,
+        &read.replace("index.html", "light.html"),
+        Some(&author),
+    )
+    .await;
+    assert_eq!(chapter.status, StatusCode::OK, "{read}");
+    assert!(chapter.body.contains(word));
+    // Another organisation's author, and anyone not signed in, do not learn it exists.
+    assert_eq!(
+        get(&p.app, &path, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&p.app, read, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(get(&p.app, read, None).await.status, StatusCode::SEE_OTHER);
+    let list = get(&p.app, "/staff/drafts", Some(&other)).await;
+    assert!(!list.body.contains("Draft physics"));
+    // Readers find nothing of it anywhere.
+    for public in [
+        format!("/search?q={}", enc(word)),
+        format!("/api/search?q={}", enc(word)),
+        format!("/api/suggest?q={}", enc(&word[..8])),
+        "/books".to_string(),
+        "/sitemap.xml".to_string(),
+        "/opds/v2/publications".to_string(),
+        "/api/books".to_string(),
+    ] {
+        let r = get(&p.app, &public, None).await;
+        // A search page repeats the query; it must not show the draft's text or title.
+        let echoed = public.contains("q=") && !public.contains("suggest");
+        assert!(
+            (echoed || !r.body.contains(word))
+                && !r.body.contains("тез тарайт")
+                && !r.body.contains("Draft physics"),
+            "{public} shows the draft: {}",
+            r.body
+        );
+    }
+}

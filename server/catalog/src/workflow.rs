@@ -96,6 +96,7 @@ impl Db {
         title: &str,
         author_id: &str,
         author_email: &str,
+        revision_id: &str,
         source_hash: &str,
         origin: &str,
     ) -> Result<(String, String, String)> {
@@ -131,20 +132,19 @@ impl Db {
             };
             let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE draft_id = $1")
                 .bind(&draft_id).fetch_one(&mut *tx).await?;
-            let revision_id = new_id()?;
             sqlx::query("INSERT INTO revisions (id, draft_id, number, author_id, created_at, source_hash, origin) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&revision_id).bind(&draft_id).bind(number).bind(author_id).bind(at).bind(source_hash).bind(origin)
+                .bind(revision_id).bind(&draft_id).bind(number).bind(author_id).bind(at).bind(source_hash).bind(origin)
                 .execute(&mut *tx).await?;
             let job_id = new_id()?;
             sqlx::query("INSERT INTO jobs (id, kind, revision_id, state, queued_at) VALUES ($1, 'build', $2, 'queued', $3)")
-                .bind(&job_id).bind(&revision_id).bind(at)
+                .bind(&job_id).bind(revision_id).bind(at)
                 .execute(&mut *tx).await?;
             sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'draft.revision', $5, $6)")
                 .bind(new_id()?).bind(at).bind(author_id).bind(author_email)
                 .bind(format!("{organisation}/{slug}")).bind(format!("revision {number} ({origin})"))
                 .execute(&mut *tx).await?;
             tx.commit().await?;
-            Ok((draft_id, revision_id, job_id))
+            Ok((draft_id, revision_id.to_string(), job_id))
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod covers;
+pub mod jobs;
 pub mod publish;
 pub mod reindex;
 pub mod state;

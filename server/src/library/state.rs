@@ -321,6 +321,9 @@ pub struct AppState {
     /// Searches run on blocking threads, at most four per core at once (`KITEP_SEARCH_THREADS`);
     /// the rest wait in turn (first come, first served) instead of crowding the cores.
     search_slots: tokio::sync::Semaphore,
+    /// Woken when a build job is queued (the worker also looks every few seconds, for jobs queued
+    /// by another replica).
+    pub jobs_queued: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -344,6 +347,7 @@ impl AppState {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(4 * std::thread::available_parallelism().map_or(2, |n| n.get())),
             ),
+            jobs_queued: tokio::sync::Notify::new(),
         }
     }
 

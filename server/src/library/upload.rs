@@ -43,6 +43,11 @@ impl Limits {
         }
         l
     }
+
+    /// The largest request body an upload route takes: the upload and room for the form.
+    pub fn body_limit(&self) -> usize {
+        self.max_upload as usize + 64 * 1024
+    }
 }
 
 /// Why an upload was refused; each names the problem and, where there is one, the entry.
@@ -317,7 +322,7 @@ fn unpack_into(zip: &[u8], dir: &Path, limits: &Limits) -> Result<Unpacked, Refu
 }
 
 /// `book.toml` at the top, or in the one folder at the top (how most tools pack a folder).
-fn find_book(dir: &Path) -> Option<PathBuf> {
+pub fn find_book(dir: &Path) -> Option<PathBuf> {
     if dir.join("book.toml").is_file() {
         return Some(dir.to_path_buf());
     }

@@ -19,6 +19,9 @@ pub async fn show(who: SignedIn) -> Response {
             @for r in &s.staff.roles { li { (role_name(l, *r)) } }
         }
         ul.staff-tools {
+            @if may(Action::UploadDraft) || may(Action::ViewDraft) {
+                li { a href="/staff/drafts" { (t(l, M::Drafts)) } }
+            }
             li { a href="/staff/password" { (t(l, M::ChangePassword)) } }
             @if may(Action::ManageStaff) {
                 li { a href="/staff/people" { (t(l, M::People)) } }

@@ -12,6 +12,9 @@ use std::time::Instant;
 /// Request bodies are small forms at most (staff pages): anything larger is refused.
 pub const MAX_BODY: usize = 16 * 1024;
 
+/// Routes that take a book project (a `.zip`): their bodies may be as large as the upload limit.
+pub const UPLOAD_PATHS: [&str; 2] = ["/staff/drafts", "/api/drafts"];
+
 /// Compress text, never ranges, EPUBs or images that are compressed already.
 #[derive(Clone, Copy)]
 pub struct Compressible;
@@ -48,7 +51,13 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+    let upload = *req.method() == Method::POST && UPLOAD_PATHS.contains(&req.uri().path());
+    let limit = if upload {
+        crate::library::upload::Limits::from_env().body_limit() as u64
+    } else {
+        MAX_BODY as u64
+    };
+    if declared.is_some_and(|n| n > limit) {
         let lang = lang_of(req.headers());
         return crate::web::respond::error_page(
             lang,

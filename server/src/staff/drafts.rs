@@ -1,0 +1,456 @@
+//! Drafts: the list of those the person may see, uploading a book project (`.zip`), and a draft's
+//! page: its revisions, the build's progress and every diagnostic with the offending line, the
+//! draft's reader and EPUB. Drafts stay invisible to readers: nothing here is public.
+
+use crate::accounts::policy::{self, Action, Decision, Subject};
+use crate::library::jobs::{Finding, revision_dir};
+use crate::library::state::Shared;
+use crate::library::upload::{self, Limits, Refused};
+use crate::web::extract::Segs;
+use crate::web::files::{self, Caching};
+use crate::web::i18n::{Lang, M, t, tf};
+use crate::web::respond::{internal_error, not_found, redirect_to};
+use crate::web::staff::{SignedIn, csrf_field, forbidden, form_expired, staff_page};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use catalog::{DraftRow, Stage};
+use maud::{Markup, html};
+
+pub fn stage_name(l: Lang, s: Stage) -> &'static str {
+    t(
+        l,
+        match s {
+            Stage::Draft => M::StageDraft,
+            Stage::InReview => M::StageInReview,
+            Stage::ChangesRequested => M::StageChangesRequested,
+            Stage::Approved => M::StageApproved,
+            Stage::Published => M::StagePublished,
+        },
+    )
+}
+
+fn subject(d: &DraftRow) -> Subject<'_> {
+    Subject {
+        organisation: &d.organisation,
+        authors: &d.authors,
+        stage: d.stage,
+    }
+}
+
+fn date(at: i64) -> String {
+    let s = authoring::pipeline::format_utc(at.max(0) as u64);
+    s.replace('T', " ").trim_end_matches('Z').to_string()
+}
+
+fn upload_form(who: &SignedIn, message: Option<&str>) -> Markup {
+    let l = who.ui.lang;
+    let mb = Limits::from_env().max_upload / (1024 * 1024);
+    let orgs = &who.session.staff.organisations;
+    html! {
+        h2 #upload { (t(l, M::UploadTitle)) }
+        @if let Some(m) = message { p.notice role="alert" { (m) } }
+        @if orgs.is_empty() {
+            p.notice { (t(l, M::NoOrganisation)) }
+        } @else {
+            form.staff-form method="post" action="/staff/drafts" enctype="multipart/form-data" {
+                (csrf_field(&who.session))
+                @if orgs.len() > 1 {
+                    label for="organisation" { (t(l, M::Organisation)) }
+                    select #organisation name="organisation" {
+                        @for o in orgs { option value=(o) { (o) } }
+                    }
+                } @else {
+                    input type="hidden" name="organisation" value=(orgs[0]);
+                }
+                label for="file" { (t(l, M::File)) }
+                input #file type="file" name="file" accept=".zip,application/zip" required aria-describedby="upload-hint";
+                p #upload-hint .hint { (tf(l, M::UploadHint, &[("mb", &mb.to_string())])) }
+                button type="submit" { (t(l, M::UploadButton)) }
+            }
+        }
+    }
+}
+
+fn list_page(
+    who: &SignedIn,
+    drafts: &[DraftRow],
+    status: StatusCode,
+    message: Option<&str>,
+) -> Response {
+    let l = who.ui.lang;
+    let may_upload = policy::decide(&who.actor(), Action::UploadDraft, None) == Decision::Allow;
+    let body = html! {
+        h1 { (t(l, M::Drafts)) }
+        @if drafts.is_empty() {
+            p { (t(l, M::NoDrafts)) }
+        } @else {
+            ul.drafts {
+                @for d in drafts {
+                    li {
+                        a href={ "/staff/drafts/" (d.id) } { (d.title) }
+                        " — " (d.organisation) " · " (stage_name(l, d.stage)) " · " (date(d.updated_at))
+                    }
+                }
+            }
+        }
+        @if may_upload { (upload_form(who, message)) }
+    };
+    staff_page(&who.ui, status, t(l, M::Drafts), Some(&who.session), body)
+}
+
+/// The drafts this person may see.
+async fn visible(state: &Shared, who: &SignedIn) -> anyhow::Result<Vec<DraftRow>> {
+    Ok(state
+        .db
+        .drafts()
+        .await?
+        .into_iter()
+        .filter(|d| {
+            policy::decide(&who.actor(), Action::ViewDraft, Some(&subject(d))) == Decision::Allow
+        })
+        .collect())
+}
+
+pub async fn list(State(state): State<Shared>, who: SignedIn) -> Response {
+    match visible(&state, &who).await {
+        Ok(d) => list_page(&who, &d, StatusCode::OK, None),
+        Err(e) => internal_error(who.ui.lang, &e),
+    }
+}
+
+/// A form's fields and its one file, read within the upload limit.
+async fn read_upload(
+    mut form: Multipart,
+    limit: u64,
+) -> Result<(Vec<(String, String)>, Option<Vec<u8>>), Refused> {
+    let mut fields = Vec::new();
+    let mut file = None;
+    loop {
+        let next = form.next_field().await;
+        let Ok(Some(mut f)) = next else {
+            if let Err(e) = next {
+                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Refused::TooLarge { limit }
+                } else {
+                    Refused::Damaged(e.body_text())
+                });
+            }
+            break;
+        };
+        let name = f.name().unwrap_or("").to_string();
+        if name == "file" {
+            let mut bytes = Vec::new();
+            loop {
+                match f.chunk().await {
+                    Ok(Some(c)) => {
+                        bytes.extend_from_slice(&c);
+                        if bytes.len() as u64 > limit {
+                            return Err(Refused::TooLarge { limit });
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(Refused::TooLarge { limit });
+                    }
+                    Err(e) => return Err(Refused::Damaged(e.body_text())),
+                }
+            }
+            file = Some(bytes);
+        } else if fields.len() < 16 {
+            let text = f.text().await.unwrap_or_default();
+            fields.push((name, text.chars().take(1000).collect()));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// What went wrong with an upload, for the person who sent it.
+pub enum UploadProblem {
+    Refused(Refused),
+    /// book.toml cannot be read: its diagnostic (file:line: message).
+    Book(String),
+    NoOrganisation,
+    NotYourOrganisation,
+}
+
+/// Stores an uploaded project as a new revision of its draft and queues its build. Shared by the
+/// upload form and the API (`kitep publish`).
+pub async fn accept_upload(
+    state: &Shared,
+    who: &catalog::StaffRow,
+    organisation: Option<&str>,
+    zip: &[u8],
+    origin: &str,
+) -> anyhow::Result<Result<String, UploadProblem>> {
+    let organisation = match (organisation, who.organisations.as_slice()) {
+        (_, []) => return Ok(Err(UploadProblem::NoOrganisation)),
+        (Some(o), orgs) if orgs.iter().any(|x| x == o) => o.to_string(),
+        (Some(_), _) => return Ok(Err(UploadProblem::NotYourOrganisation)),
+        (None, [one]) => one.clone(),
+        (None, [first, ..]) => first.clone(),
+    };
+    let revision_id = catalog::new_id()?;
+    let Some(dir) = revision_dir(state, &revision_id) else {
+        anyhow::bail!("bad revision id");
+    };
+    let limits = Limits::from_env();
+    let src = dir.join("src");
+    let zip = zip.to_vec();
+    let unpacked = tokio::task::spawn_blocking(move || upload::unpack(&zip, &src, &limits)).await?;
+    let unpacked = match unpacked {
+        Ok(u) => u,
+        Err(r) => return Ok(Err(UploadProblem::Refused(r))),
+    };
+    let project = match corpus::BookProject::load(&unpacked.root) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            let text = match e {
+                corpus::Error::Invalid(d) => d.to_string(),
+                other => other.to_string(),
+            };
+            return Ok(Err(UploadProblem::Book(text)));
+        }
+    };
+    let stored = state
+        .db
+        .add_revision(
+            &organisation,
+            &project.slug,
+            project.config.title.as_deref().unwrap_or(&project.slug),
+            &who.id,
+            &who.email,
+            &revision_id,
+            &unpacked.source_hash,
+            origin,
+        )
+        .await;
+    match stored {
+        Ok((draft_id, _, _)) => {
+            state.jobs_queued.notify_one();
+            Ok(Ok(draft_id))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+pub fn problem_text(l: Lang, p: &UploadProblem) -> String {
+    match p {
+        UploadProblem::Refused(r) => tf(l, M::UploadRefused, &[("why", &r.to_string())]),
+        UploadProblem::Book(d) => tf(l, M::UploadRefused, &[("why", d)]),
+        UploadProblem::NoOrganisation | UploadProblem::NotYourOrganisation => {
+            t(l, M::NoOrganisation).to_string()
+        }
+    }
+}
+
+pub async fn upload(State(state): State<Shared>, who: SignedIn, form: Multipart) -> Response {
+    let l = who.ui.lang;
+    if let Some(r) = who.refusal(Action::UploadDraft) {
+        return r;
+    }
+    let limits = Limits::from_env();
+    let refused = |state: Shared, who: SignedIn, status: StatusCode, text: String| async move {
+        match visible(&state, &who).await {
+            Ok(d) => list_page(&who, &d, status, Some(&text)),
+            Err(e) => internal_error(who.ui.lang, &e),
+        }
+    };
+    let (fields, file) = match read_upload(form, limits.max_upload).await {
+        Ok(x) => x,
+        Err(r) => {
+            let status = if matches!(r, Refused::TooLarge { .. }) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return refused(
+                state,
+                who,
+                status,
+                tf(l, M::UploadRefused, &[("why", &r.to_string())]),
+            )
+            .await;
+        }
+    };
+    if !who.csrf_ok(&fields) {
+        return form_expired(&who.ui);
+    }
+    let Some(file) = file else {
+        return refused(
+            state,
+            who,
+            StatusCode::BAD_REQUEST,
+            tf(
+                l,
+                M::UploadRefused,
+                &[("why", &Refused::NotZip.to_string())],
+            ),
+        )
+        .await;
+    };
+    let org = fields
+        .iter()
+        .find(|(k, _)| k == "organisation")
+        .map(|(_, v)| v.as_str());
+    match accept_upload(&state, &who.session.staff, org, &file, "upload").await {
+        Ok(Ok(draft_id)) => redirect_to(&format!("/staff/drafts/{draft_id}")),
+        Ok(Err(p)) => {
+            let status = match &p {
+                UploadProblem::Refused(Refused::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+                UploadProblem::NotYourOrganisation | UploadProblem::NoOrganisation => {
+                    StatusCode::FORBIDDEN
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let text = problem_text(l, &p);
+            refused(state, who, status, text).await
+        }
+        Err(e) => internal_error(l, &e),
+    }
+}
+
+/// The draft by id, if this person may see it (others get 404: they do not learn it exists).
+async fn draft_for(state: &Shared, who: &SignedIn, id: &str) -> Result<DraftRow, Response> {
+    match state.db.draft(id).await {
+        Ok(Some(d)) => match policy::decide(&who.actor(), Action::ViewDraft, Some(&subject(&d))) {
+            Decision::Allow => Ok(d),
+            Decision::Hidden => Err(not_found(&who.ui)),
+            Decision::Forbidden => Err(forbidden(&who.ui)),
+        },
+        Ok(None) => Err(not_found(&who.ui)),
+        Err(e) => Err(internal_error(who.ui.lang, &e)),
+    }
+}
+
+pub async fn show(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Response {
+    let l = who.ui.lang;
+    let id = segs.0.first().cloned().unwrap_or_default();
+    let d = match draft_for(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let revisions = match state.db.revisions(&d.id).await {
+        Ok(r) => r,
+        Err(e) => return internal_error(l, &e),
+    };
+    let latest = revisions.first();
+    let job = match latest {
+        Some(r) => match state.db.job_of(&r.id).await {
+            Ok(j) => j,
+            Err(e) => return internal_error(l, &e),
+        },
+        None => None,
+    };
+    let building = job
+        .as_ref()
+        .is_some_and(|j| j.state == "queued" || j.state == "running");
+    let findings: Vec<Finding> = job
+        .as_ref()
+        .and_then(|j| serde_json::from_str(&j.diagnostics).ok())
+        .unwrap_or_default();
+    let built = job.as_ref().is_some_and(|j| j.state == "done")
+        && latest
+            .and_then(|r| revision_dir(&state, &r.id))
+            .is_some_and(|dir| dir.join("out/html/index.html").is_file());
+    let body = html! {
+        h1 { (d.title) }
+        p { (d.organisation) " · " (stage_name(l, d.stage)) " · " code { (d.slug) } }
+        @if let (Some(r), Some(j)) = (latest, &job) {
+            h2 { (tf(l, M::RevisionN, &[("n", &r.number.to_string())])) }
+            @match j.state.as_str() {
+                "queued" => { p.notice role="status" { (t(l, M::BuildQueued)) } }
+                "running" => { p.notice role="status" { (tf(l, M::BuildRunning, &[("step", &j.progress)])) } }
+                "failed" => { p.notice role="alert" { (tf(l, M::BuildFailed, &[("why", &j.message)])) } }
+                _ => {
+                    p role="status" { (tf(l, M::BuildDone, &[("errors", &j.errors.to_string()), ("warnings", &j.warnings.to_string())])) }
+                    @if !j.message.is_empty() { p.notice { (j.message) } }
+                }
+            }
+            @if built {
+                p {
+                    a.button href={ "/staff/drafts/" (d.id) "/files/" (r.id) "/html/index.html" } { (t(l, M::ReadDraft)) }
+                    " "
+                    a href={ "/staff/drafts/" (d.id) "/files/" (r.id) "/" (d.slug) ".epub" } { (t(l, M::DownloadEpub)) }
+                }
+            }
+            @if !findings.is_empty() {
+                h2 { (t(l, M::Problems)) }
+                ol.findings {
+                    @for f in &findings {
+                        li class=(f.severity) {
+                            code { (f.file) ":" (f.line) ":" (f.column) } ": "
+                            strong { (f.severity) } ": " (f.message)
+                            @if let Some(src) = &f.source { pre { code { (src) } } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (t(l, M::Revisions)) }
+        ul {
+            @for r in &revisions {
+                li { (tf(l, M::RevisionN, &[("n", &r.number.to_string())])) " · " (r.author_email.as_deref().unwrap_or("-")) " · " (date(r.created_at)) " · " (r.origin) }
+            }
+        }
+        p { a href="/staff/drafts" { (t(l, M::Drafts)) } }
+    };
+    let mut r = staff_page(&who.ui, StatusCode::OK, &d.title, Some(&who.session), body);
+    if building {
+        // No script: the page reloads itself while the build runs.
+        r.headers_mut()
+            .insert("refresh", axum::http::HeaderValue::from_static("2"));
+    }
+    r
+}
+
+/// A file of a revision's build (its reader, images, EPUB), for those who may see the draft.
+pub async fn file(
+    State(state): State<Shared>,
+    who: SignedIn,
+    segs: Segs,
+    headers: HeaderMap,
+) -> Response {
+    let (id, rev, rel) = match segs.0.as_slice() {
+        [id, rev, rel] => (id.clone(), rev.clone(), rel.clone()),
+        _ => return not_found(&who.ui),
+    };
+    let d = match draft_for(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let belongs = match state.db.revisions(&d.id).await {
+        Ok(revs) => revs.iter().any(|r| r.id == rev),
+        Err(e) => return internal_error(who.ui.lang, &e),
+    };
+    let Some(dir) = revision_dir(&state, &rev).filter(|_| belongs) else {
+        return not_found(&who.ui);
+    };
+    let Ok(path) = corpus::source::checked_join(&dir.join("out"), &rel) else {
+        return not_found(&who.ui);
+    };
+    let Ok(bytes) = std::fs::read(&path) else {
+        return not_found(&who.ui);
+    };
+    let download = rel
+        .ends_with(".epub")
+        .then(|| rel.rsplit('/').next().unwrap_or("book.epub").to_string());
+    let etag = files::etag_of(&bytes);
+    let mut r = files::serve_bytes(
+        &headers,
+        bytes,
+        files::content_type(&rel),
+        etag,
+        Caching::Revalidate,
+        download.as_deref(),
+    );
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    r
+}
