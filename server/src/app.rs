@@ -46,7 +46,7 @@ pub fn router(state: Shared) -> Router {
             "/staff/drafts",
             get(staff::drafts::list).post(staff::drafts::upload).layer(
                 axum::extract::DefaultBodyLimit::max(
-                    crate::library::upload::Limits::from_env().body_limit(),
+                    crate::workflow::upload::Limits::from_env().body_limit(),
                 ),
             ),
         )

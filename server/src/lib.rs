@@ -11,6 +11,7 @@ pub mod pages;
 pub mod serve;
 pub mod staff;
 pub mod web;
+pub mod workflow;
 
 pub use library::state::{AppState, Config};
 pub use serve::{open, run};

@@ -101,6 +101,23 @@ enum Command {
     /// Evaluate search quality on test collections.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Send a book to a portal as a new draft revision (for review and publishing there).
+    Publish {
+        /// The book folder (with book.toml).
+        book: PathBuf,
+        /// The portal's address: http://HOST[:PORT].
+        #[arg(long)]
+        to: String,
+        /// A staff member's API token (or KITEP_TOKEN).
+        #[arg(long, env = "KITEP_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The organisation the draft belongs to, when the token's owner has several.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Wait for the portal's build and print its diagnostics; exit 1 if the book has errors.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Staff accounts, from the command line (works on a stopped or a running portal's data).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -159,6 +176,10 @@ enum AdminCommand {
         /// author, reviewer, librarian or admin; repeatable.
         #[arg(long, required = true, value_parser = parse_role)]
         role: Vec<catalog::Role>,
+        /// An organisation the person works for (a publisher, a project team, a school);
+        /// repeatable. Authors upload drafts for their organisations.
+        #[arg(long)]
+        organisation: Vec<String>,
         /// The person's e-mail address (their sign-in name).
         email: String,
     },
@@ -281,6 +302,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze { lang } => cli::search::analyze(&lang),
         Command::DetectLang { script } => cli::search::detect_lang(script),
         Command::Admin(cmd) => admin(cmd),
+        Command::Publish {
+            book,
+            to,
+            token,
+            organisation,
+            wait,
+        } => cli::publish::publish(&book, &to, &token, organisation.as_deref(), wait),
         Command::Eval(EvalCommand::Retrieval {
             lang,
             docs,
@@ -532,14 +560,23 @@ fn admin(cmd: AdminCommand) -> Result<ExitCode> {
     );
     runtime.block_on(async move {
         match cmd {
-            AdminCommand::AddUser { data, role, email } => {
+            AdminCommand::AddUser {
+                data,
+                role,
+                organisation,
+                email,
+            } => {
                 let db = open_catalog(&data).await?;
-                let added = server::accounts::add_user(&db, &email, &role, &actor).await;
+                let added =
+                    server::accounts::add_user_in(&db, &email, &role, &organisation, &actor).await;
                 db.close().await;
                 let added = added?;
                 let roles: Vec<&str> = added.staff.roles.iter().map(|r| r.as_str()).collect();
                 if added.created {
                     println!("Created the staff account {} ({}).", added.staff.email, roles.join(", "));
+                    if !added.staff.organisations.is_empty() {
+                        println!("Organisations: {}.", added.staff.organisations.join(", "));
+                    }
                 } else {
                     println!(
                         "{} already had an account: its roles are now {}, and its password and sessions were replaced.",

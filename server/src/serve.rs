@@ -107,7 +107,7 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
     }
     // Draft builds need to write; a read-only portal leaves its queue for later (or a replica).
     if state.condition().read_only.is_none() {
-        crate::library::jobs::start(&state);
+        crate::workflow::jobs::start(&state);
     }
     Ok(state)
 }

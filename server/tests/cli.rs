@@ -670,3 +670,145 @@ fn admin_add_user_works_while_the_portal_runs_on_the_same_data() {
     assert!(run.status.success(), "{}", stderr(&run));
     assert_eq!(one_time_password(&run).len(), 23);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A portal serving `data` on a free port, until dropped.
+struct Running(std::process::Child, u16);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run_portal(data: &Path, books: &Path) -> Running {
+    use std::io::{BufRead, BufReader};
+    let port = free_port();
+    let mut child = kitep()
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .arg("--books")
+        .arg(books)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .take(500)
+        .any(|l| l.is_ok_and(|l| l.contains("Kitepkana serves")));
+    std::thread::spawn(move || for _ in lines {});
+    let running = Running(child, port);
+    assert!(ready, "the portal did not start");
+    running
+}
+
+#[test]
+fn publish_sends_a_draft_with_a_token_and_gates_on_its_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let library = tmp.path().join("library");
+    std::fs::create_dir_all(&library).unwrap();
+    let portal = run_portal(&data, &library);
+    let url = format!("http://127.0.0.1:{}", portal.1);
+    let token_for = |email: &str, roles: &[&str], org: Option<&str>| {
+        let mut cmd = kitep();
+        cmd.args(["admin", "add-user", "--data"]).arg(&data);
+        for r in roles {
+            cmd.args(["--role", r]);
+        }
+        if let Some(o) = org {
+            cmd.args(["--organisation", o]);
+        }
+        succeeds(cmd.arg(email));
+        let run = succeeds(
+            kitep()
+                .args(["admin", "token", "--data"])
+                .arg(&data)
+                .arg(email),
+        );
+        stdout(&run).trim().to_string()
+    };
+    let author = token_for("author@publisher.kg", &["author"], Some("Publisher A"));
+    let librarian = token_for("librarian@school.kg", &["librarian"], None);
+    // A clean book: sent, built, exit 0.
+    let clean = tmp.path().join("clean");
+    succeeds(kitep().arg("new").arg(&clean));
+    let run = kitep()
+        .args(["publish"])
+        .arg(&clean)
+        .args(["--to", &url, "--wait"])
+        .env("KITEP_TOKEN", &author)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}\n{}", stdout(&run), stderr(&run));
+    assert!(
+        stdout(&run).contains("Built: 0 error(s)"),
+        "{}",
+        stdout(&run)
+    );
+    // A book with a missing image: sent, built, its error printed as file:line:col, exit 1.
+    let broken = tmp.path().join("broken");
+    succeeds(kitep().arg("new").arg(&broken));
+    let chapter = std::fs::read_dir(broken.join("src"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "md") && !p.ends_with("SUMMARY.md"))
+        .unwrap();
+    let mut text = std::fs::read_to_string(&chapter).unwrap();
+    text.push_str("\n![gone](img/no-such-image.png)\n");
+    std::fs::write(&chapter, text).unwrap();
+    let run = kitep()
+        .args(["publish"])
+        .arg(&broken)
+        .args(["--to", &url, "--wait", "--token", &author])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}\n{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    assert!(
+        stdout(&run).contains("no-such-image.png"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(stdout(&run).contains(": error: "), "{}", stdout(&run));
+    // A librarian's token cannot upload (their role cannot): 403, said.
+    let run = kitep()
+        .args(["publish"])
+        .arg(&clean)
+        .args(["--to", &url, "--token", &librarian])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("(403)"), "{}", stderr(&run));
+    // A revoked token: 401.
+    let db = catalog_of(&data);
+    let owner = block_on(server::accounts::token_owner(&db, &author))
+        .unwrap()
+        .unwrap();
+    assert!(block_on(db.revoke_token(&owner.token_id, "test")).unwrap());
+    let run = kitep()
+        .args(["publish"])
+        .arg(&clean)
+        .args(["--to", &url, "--token", &author])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("(401)"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("revoked"), "{}", stderr(&run));
+}

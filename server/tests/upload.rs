@@ -1,7 +1,7 @@
 //! Uploaded book projects: every unsafe archive is refused with a message that names the problem,
 //! and leaves nothing on disk; a sound one unpacks to the folder with book.toml.
 
-use server::library::upload::{Limits, Refused, unpack};
+use server::workflow::upload::{Limits, Refused, unpack};
 use std::io::Write;
 use std::path::Path;
 

@@ -112,6 +112,7 @@ impl Db {
         &self,
         email: &str,
         roles: &[Role],
+        organisations: &[String],
         password_hash: &str,
         temporary: bool,
         actor: &str,
@@ -151,6 +152,17 @@ impl Db {
                 sqlx::query("INSERT INTO staff_roles (staff_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(&id)
                     .bind(r.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for o in organisations {
+                sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                    .bind(o)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO staff_organisations (staff_id, organisation) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(&id)
+                    .bind(o)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -20,6 +20,17 @@ pub struct AddedUser {
 /// Creates a staff account with `roles` and a one-time password, which must be replaced at the
 /// first sign-in; for a known address, adds the roles and issues a new one-time password.
 pub async fn add_user(db: &Db, email: &str, roles: &[Role], actor: &str) -> Result<AddedUser> {
+    add_user_in(db, email, roles, &[], actor).await
+}
+
+/// [`add_user`], also making the person a member of `organisations` (created if new).
+pub async fn add_user_in(
+    db: &Db,
+    email: &str,
+    roles: &[Role],
+    organisations: &[String],
+    actor: &str,
+) -> Result<AddedUser> {
     let email = catalog::normalise_email(email);
     check_email(&email)?;
     if roles.is_empty() {
@@ -27,7 +38,9 @@ pub async fn add_user(db: &Db, email: &str, roles: &[Role], actor: &str) -> Resu
     }
     let one_time_password = secrets::one_time_password()?;
     let hash = passwords::hash(&one_time_password)?;
-    let (staff, created) = db.add_staff(&email, roles, &hash, true, actor).await?;
+    let (staff, created) = db
+        .add_staff(&email, roles, organisations, &hash, true, actor)
+        .await?;
     Ok(AddedUser {
         staff,
         one_time_password,

@@ -1,4 +1,7 @@
-//! The JSON API for other software, described by an OpenAPI document at `/api/openapi.json`.
+//! The JSON API for other software, described by an OpenAPI document at `/api/openapi.json`;
+//! and, with an API token, drafts for staff programs (`drafts`).
+
+pub mod drafts;
 
 use crate::library::state::Shared;
 use crate::library::state::{Book, Snapshot};
@@ -30,6 +33,13 @@ pub fn routes() -> Router<Shared> {
         .route("/api/books/{slug}", get(book))
         .route("/api/collections", get(collections))
         .route("/api/collections/{slug}", get(collection))
+        .route(
+            "/api/drafts",
+            axum::routing::post(drafts::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::workflow::upload::Limits::from_env().body_limit(),
+            )),
+        )
+        .route("/api/drafts/{id}", get(drafts::status))
 }
 
 fn ok(v: Value) -> Response {

@@ -1,3 +1,4 @@
 //! The `kitep` subcommands that are more than a call into a library crate.
 
+pub mod publish;
 pub mod search;

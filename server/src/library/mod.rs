@@ -3,11 +3,9 @@
 
 pub mod artifacts;
 pub mod covers;
-pub mod jobs;
 pub mod publish;
 pub mod reindex;
 pub mod state;
-pub mod upload;
 
 /// FNV-1a, 64 bits: a fast, stable fingerprint for ETags and change detection (not for security).
 #[derive(Debug, Clone, Copy)]

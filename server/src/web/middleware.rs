@@ -53,7 +53,7 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
         .and_then(|v| v.parse::<u64>().ok());
     let upload = *req.method() == Method::POST && UPLOAD_PATHS.contains(&req.uri().path());
     let limit = if upload {
-        crate::library::upload::Limits::from_env().body_limit() as u64
+        crate::workflow::upload::Limits::from_env().body_limit() as u64
     } else {
         MAX_BODY as u64
     };
@@ -66,7 +66,8 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
             t(lang, M::PayloadTooLarge),
         );
     }
-    let staff_form = *req.method() == Method::POST && req.uri().path().starts_with("/staff/");
+    let staff_form = *req.method() == Method::POST
+        && (req.uri().path().starts_with("/staff/") || UPLOAD_PATHS.contains(&req.uri().path()));
     if !matches!(*req.method(), Method::GET | Method::HEAD) && !staff_form {
         let lang = lang_of(req.headers());
         let mut r = crate::web::respond::error_page(

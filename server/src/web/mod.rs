@@ -2,6 +2,7 @@
 //! the page layout, the search service, file serving, the interface's languages and the middleware.
 //! Pages, the API and the feeds import from here, never from one another.
 
+pub mod bearer;
 pub mod extract;
 pub mod files;
 pub mod i18n;

@@ -239,6 +239,20 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// What went wrong with an upload, in the interface's language (the form and the API).
+pub fn problem_text(l: Lang, p: &crate::workflow::drafts::UploadProblem) -> String {
+    match p {
+        crate::workflow::drafts::UploadProblem::Refused(r) => {
+            tf(l, M::UploadRefused, &[("why", &r.to_string())])
+        }
+        crate::workflow::drafts::UploadProblem::Book(d) => tf(l, M::UploadRefused, &[("why", d)]),
+        crate::workflow::drafts::UploadProblem::NoOrganisation
+        | crate::workflow::drafts::UploadProblem::NotYourOrganisation => {
+            t(l, M::NoOrganisation).to_string()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

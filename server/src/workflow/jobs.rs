@@ -120,7 +120,7 @@ async fn run(state: &Shared, job: JobRow, worker: &str) {
             .await;
         return;
     };
-    let Some(root) = crate::library::upload::find_book(&dir.join("src")) else {
+    let Some(root) = crate::workflow::upload::find_book(&dir.join("src")) else {
         let _ = state
             .db
             .finish_job(

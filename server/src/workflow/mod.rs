@@ -1,0 +1,6 @@
+//! The way from a draft to the readers, with no HTTP: uploads unpacked safely, revisions, and the
+//! build jobs queued in the catalog.
+
+pub mod drafts;
+pub mod jobs;
+pub mod upload;
