@@ -51,10 +51,20 @@ pub fn router(state: Shared) -> Router {
             ),
         )
         .route("/staff/drafts/{id}", get(staff::drafts::show))
+        .route("/staff/drafts/{id}/submit", post(staff::drafts::submit))
+        .route(
+            "/staff/drafts/{id}/review",
+            post(staff::drafts::review_step),
+        )
+        .route("/staff/drafts/{id}/publish", post(staff::drafts::publish))
+        .route("/staff/drafts/{id}/changes", get(staff::drafts::changes))
         .route(
             "/staff/drafts/{id}/files/{rev}/{*rel}",
             get(staff::drafts::file),
         )
+        .route("/staff/books", get(staff::books::list))
+        .route("/staff/books/{slug}/withdraw", post(staff::books::withdraw))
+        .route("/staff/books/{slug}/restore", post(staff::books::restore))
         .route("/staff/people", get(staff::people::list))
         .route(
             "/staff/people/{id}",

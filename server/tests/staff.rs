@@ -824,3 +824,219 @@ async fn an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line()
         );
     }
 }
+
+/// A clean one-chapter book project as a .zip, whose chapter's third line is `sentence`.
+fn book_zip(sentence: &str) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("optics/book.toml", opts).unwrap();
+    std::io::Write::write_all(
+        &mut w,
+        b"[book]\ntitle = \"Optics for grade 8\"\nlanguage = \"ky\"\nchapters = [\"light.md\"]\n",
+    )
+    .unwrap();
+    w.start_file("optics/src/light.md", opts).unwrap();
+    std::io::Write::write_all(&mut w, format!("# Жарык\n\n{sentence}\n").as_bytes()).unwrap();
+    w.finish().unwrap().into_inner()
+}
+
+async fn form_post(
+    p: &Portal,
+    session: &str,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Resp {
+    let page = get(&p.app, page, Some(session)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    post(&p.app, action, Some(session), &all).await
+}
+
+async fn set_orgs(p: &Portal, email: &str, roles: &[Role], orgs: &[&str]) {
+    let s = p.state.db.staff_by_email(email).await.unwrap().unwrap();
+    let orgs: Vec<String> = orgs.iter().map(|o| o.to_string()).collect();
+    p.state
+        .db
+        .update_staff(&s.id, roles, &orgs, false, &s.id, "test")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_draft_goes_through_review_to_readers_and_is_withdrawn() {
+    let p = portal().await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let reviewer = staff(&p, "reviewer@ministry.kg", &[Role::Reviewer]).await;
+    let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
+    set_orgs(&p, "author@publisher.kg", &[Role::Author], &["Publisher A"]).await;
+    set_orgs(&p, "reviewer@ministry.kg", &[Role::Reviewer], &["Ministry"]).await;
+    let first = "Жарык бир секундада үч жүз миң чакырым жол басат.";
+    let r = upload(&p, &author, "Publisher A", &book_zip(first)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let draft = r.location().to_string();
+    let page = built_draft_page(&p, &author, &draft).await;
+    assert!(page.body.contains("Built: 0 errors"), "{}", page.body);
+    // Reviewers do not see work in progress.
+    assert_eq!(
+        get(&p.app, &draft, Some(&reviewer)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = form_post(&p, &author, &draft, &format!("{draft}/submit"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The author cannot approve their own draft.
+    let r = form_post(
+        &p,
+        &author,
+        &draft,
+        &format!("{draft}/review"),
+        &[("decision", "approve"), ("body", "ok")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The reviewer asks for changes, on a line.
+    let r = form_post(
+        &p,
+        &reviewer,
+        &draft,
+        &format!("{draft}/review"),
+        &[
+            ("decision", "request_changes"),
+            ("file", "src/light.md"),
+            ("line", "3"),
+            ("body", "Ылдамдыкты так жазыңыз: 299 792 км/с."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = get(&p.app, &draft, Some(&author)).await;
+    assert!(page.body.contains("src/light.md:3"), "{}", page.body);
+    assert!(page.body.contains("299 792 км/с"));
+    // The author revises (a second upload) and the reviewer sees what changed.
+    let second = "Жарык бир секундада 299 792 чакырым жол басат.";
+    let r = upload(&p, &author, "Publisher A", &book_zip(second)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    built_draft_page(&p, &author, &draft).await;
+    let r = form_post(&p, &author, &draft, &format!("{draft}/submit"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let changes = get(&p.app, &format!("{draft}/changes"), Some(&reviewer)).await;
+    assert_eq!(changes.status, StatusCode::OK);
+    assert!(changes.body.contains("src/light.md"));
+    assert!(
+        changes.body.contains(second) && changes.body.contains(first),
+        "{}",
+        changes.body
+    );
+    let r = form_post(
+        &p,
+        &reviewer,
+        &draft,
+        &format!("{draft}/review"),
+        &[("decision", "approve"), ("body", "Туура.")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A second approval (a double submit) changes nothing, and keeps the text typed.
+    let r = form_post(
+        &p,
+        &reviewer,
+        &draft,
+        &format!("{draft}/review"),
+        &[("decision", "approve"), ("body", "Кайра.")],
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "approving is over once approved"
+    );
+    // Authors cannot publish; the librarian can, with a changelog.
+    let r = form_post(
+        &p,
+        &author,
+        &draft,
+        &format!("{draft}/publish"),
+        &[("changelog", "x")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = form_post(
+        &p,
+        &librarian,
+        &draft,
+        &format!("{draft}/publish"),
+        &[("changelog", "Жарыктын ылдамдыгы тактаган")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let book = r.location().to_string();
+    // A reader without any cookie finds the new sentence and reads the book.
+    let found = get(
+        &p.app,
+        &format!("/search?q={}", enc("299 792 чакырым")),
+        None,
+    )
+    .await;
+    assert!(found.body.contains("Optics for grade 8"), "{}", found.body);
+    let page = get(&p.app, &book, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Жарыктын ылдамдыгы тактаган"),
+        "the changelog is on the book page"
+    );
+    // Withdrawn: gone from search, the page says why (410), the API too; restored: back.
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/books",
+        &format!(
+            "/staff/books/{}/withdraw",
+            book.trim_start_matches("/books/")
+        ),
+        &[("reason", "Авторлук укук талашы")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let found = get(
+        &p.app,
+        &format!("/search?q={}", enc("299 792 чакырым")),
+        None,
+    )
+    .await;
+    assert!(!found.body.contains("Optics for grade 8"));
+    let gone = get(&p.app, &book, None).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.body.contains("Авторлук укук талашы"));
+    let api = get(&p.app, &book.replace("/books/", "/api/books/"), None).await;
+    assert_eq!(api.status, StatusCode::GONE);
+    for feed in ["/sitemap.xml", "/opds/v2/publications", "/api/books"] {
+        assert!(
+            !get(&p.app, feed, None)
+                .await
+                .body
+                .contains("Optics for grade 8"),
+            "{feed}"
+        );
+    }
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/books",
+        &format!(
+            "/staff/books/{}/restore",
+            book.trim_start_matches("/books/")
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(get(&p.app, &book, None).await.status, StatusCode::OK);
+    let found = get(
+        &p.app,
+        &format!("/search?q={}", enc("299 792 чакырым")),
+        None,
+    )
+    .await;
+    assert!(found.body.contains("Optics for grade 8"));
+}

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_publish_requests.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_workflow.sql")),
+    (5, include_str!("../migrations/0005_review.sql")),
 ];
 
 pub enum Db {
@@ -39,7 +40,7 @@ pub use accounts::{
     normalise_email,
 };
 
-pub use workflow::{DraftRow, JobRow, RevisionRow, Stage};
+pub use workflow::{DraftEvent, DraftRow, EditionRow, JobRow, RevisionRow, Stage};
 
 /// A new version of an edition, with everything the catalog keeps of it.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +70,10 @@ pub struct NewVersion {
     /// The indexer's book record (JSON) and the build's `book.json`.
     pub record: String,
     pub manifest: String,
+    /// What is new in this version (one line, from the librarian who published it).
+    pub changelog: String,
+    /// Who published it through the portal (a staff id); `None` for a folder at start-up.
+    pub published_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -240,8 +245,9 @@ impl Db {
             .await?;
             sqlx::query(
                 "INSERT INTO versions (id, edition_slug, published_at, source_hash, title, subtitle, subject,
-                   material, licence, organisation, year, words, epub_file, epub_bytes, record, manifest)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                   material, licence, organisation, year, words, epub_file, epub_bytes, record, manifest,
+                   changelog, published_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(&v.id)
             .bind(&v.slug)
@@ -259,6 +265,8 @@ impl Db {
             .bind(v.epub_bytes)
             .bind(&v.record)
             .bind(&v.manifest)
+            .bind(&v.changelog)
+            .bind(&v.published_by)
             .execute(&mut *tx)
             .await?;
             for g in &v.grades {
@@ -300,7 +308,8 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("UPDATE editions SET current_version = $1, updated_at = $2 WHERE slug = $3")
+            // A new version of a withdrawn edition makes it available again.
+            sqlx::query("UPDATE editions SET current_version = $1, updated_at = $2, withdrawn_at = NULL, withdrawn_reason = NULL WHERE slug = $3")
                 .bind(&v.id)
                 .bind(v.published_at)
                 .bind(&v.slug)
@@ -317,6 +326,7 @@ impl Db {
             sqlx::query(
                 "SELECT v.id, v.edition_slug, v.published_at, v.source_hash, v.epub_file, v.epub_bytes, v.record, v.manifest
                  FROM editions e JOIN versions v ON v.id = e.current_version
+                 WHERE e.withdrawn_at IS NULL
                  ORDER BY v.published_at DESC, e.slug",
             )
             .fetch_all(pool)

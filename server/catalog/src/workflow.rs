@@ -322,3 +322,203 @@ impl Db {
         }))
     }
 }
+
+/// One thing that happened to a draft.
+#[derive(Debug, Clone)]
+pub struct DraftEvent {
+    pub kind: String,
+    pub staff_email: Option<String>,
+    pub revision_number: Option<i64>,
+    pub file: Option<String>,
+    pub line: Option<i64>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// A published edition as librarians see it: current version, its changelog, and whether it is
+/// withdrawn (and why).
+#[derive(Debug, Clone)]
+pub struct EditionRow {
+    pub slug: String,
+    pub title: String,
+    pub version: String,
+    pub published_at: i64,
+    pub withdrawn: Option<(i64, String)>,
+}
+
+impl Db {
+    /// Records an event and, when `to` is given, moves the draft from one of `from` to `to` in the
+    /// same transaction; false (and nothing written) when the draft was no longer in `from`
+    /// (someone else acted first, or a double submit).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn draft_event(
+        &self,
+        draft_id: &str,
+        revision_id: Option<&str>,
+        staff_id: &str,
+        staff_email: &str,
+        kind: &str,
+        file: Option<&str>,
+        line: Option<i64>,
+        body: &str,
+        from: &[Stage],
+        to: Option<Stage>,
+    ) -> Result<bool> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(to) = to {
+                let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
+                let set_approved = if to == Stage::Approved { ", approved_revision = $4" } else { "" };
+                let sql = format!(
+                    "UPDATE drafts SET stage = $1, updated_at = $2{set_approved} WHERE id = $3 AND stage IN ({})",
+                    from.join(", ")
+                );
+                let mut q = sqlx::query(&sql).bind(to.as_str()).bind(at).bind(draft_id);
+                if to == Stage::Approved {
+                    q = q.bind(revision_id);
+                }
+                if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
+            sqlx::query("INSERT INTO draft_events (id, draft_id, revision_id, staff_id, kind, file, line, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(new_id()?).bind(draft_id).bind(revision_id).bind(staff_id).bind(kind).bind(file).bind(line).bind(body).bind(at)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(format!("draft.{kind}")).bind(draft_id)
+                .bind(body.chars().take(200).collect::<String>())
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The draft's events, oldest first.
+    pub async fn draft_events(&self, draft_id: &str) -> Result<Vec<DraftEvent>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT e.kind, s.email, r.number, e.file, e.line, e.body, e.created_at FROM draft_events e LEFT JOIN staff s ON s.id = e.staff_id LEFT JOIN revisions r ON r.id = e.revision_id WHERE e.draft_id = $1 ORDER BY e.created_at, e.id")
+                .bind(draft_id).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok(DraftEvent {
+                kind: r.try_get("kind")?,
+                staff_email: r.try_get("email")?,
+                revision_number: r.try_get("number")?,
+                file: r.try_get("file")?,
+                line: r.try_get("line")?,
+                body: r.try_get("body")?,
+                created_at: r.try_get("created_at")?,
+            })).collect()
+        })
+    }
+
+    /// Which revision was approved, and which was last published.
+    pub async fn draft_revisions_of_note(
+        &self,
+        draft_id: &str,
+    ) -> Result<(Option<String>, Option<String>)> {
+        on_pool!(self, pool => {
+            let r = sqlx::query("SELECT approved_revision, published_revision FROM drafts WHERE id = $1")
+                .bind(draft_id).fetch_one(pool).await?;
+            Ok((r.try_get("approved_revision")?, r.try_get("published_revision")?))
+        })
+    }
+
+    /// After a publish through the portal: the draft is published with that revision; the
+    /// version gets its changelog and publisher.
+    pub async fn mark_published(
+        &self,
+        draft_id: &str,
+        revision_id: &str,
+        version_id: Option<&str>,
+        staff_id: &str,
+        staff_email: &str,
+        changelog: &str,
+    ) -> Result<()> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE drafts SET stage = 'published', published_revision = $1, updated_at = $2 WHERE id = $3")
+                .bind(revision_id).bind(at).bind(draft_id).execute(&mut *tx).await?;
+            if let Some(v) = version_id {
+                sqlx::query("UPDATE versions SET changelog = $1, published_by = $2 WHERE id = $3")
+                    .bind(changelog).bind(staff_id).bind(v).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO draft_events (id, draft_id, revision_id, staff_id, kind, body, created_at) VALUES ($1, $2, $3, $4, 'publish', $5, $6)")
+                .bind(new_id()?).bind(draft_id).bind(revision_id).bind(staff_id).bind(changelog).bind(at)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'book.publish', $5, $6)")
+                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(draft_id).bind(changelog)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// An edition's versions, newest first: (id, published_at, changelog).
+    pub async fn version_history(&self, slug: &str) -> Result<Vec<(String, i64, String)>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, published_at, changelog FROM versions WHERE edition_slug = $1 ORDER BY published_at DESC, id DESC")
+                .bind(slug).fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("published_at")?, r.try_get("changelog")?))).collect()
+        })
+    }
+
+    /// Every edition with a current version, withdrawn ones too.
+    pub async fn editions(&self) -> Result<Vec<EditionRow>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT e.slug, v.title, v.id, v.published_at, e.withdrawn_at, e.withdrawn_reason FROM editions e JOIN versions v ON v.id = e.current_version ORDER BY v.title, e.slug")
+                .fetch_all(pool).await?;
+            rows.iter().map(|r| {
+                let at: Option<i64> = r.try_get("withdrawn_at")?;
+                let reason: Option<String> = r.try_get("withdrawn_reason")?;
+                Ok(EditionRow {
+                    slug: r.try_get("slug")?,
+                    title: r.try_get("title")?,
+                    version: r.try_get("id")?,
+                    published_at: r.try_get("published_at")?,
+                    withdrawn: at.map(|a| (a, reason.unwrap_or_default())),
+                })
+            }).collect()
+        })
+    }
+
+    /// Withdrawn editions: slug → reason.
+    pub async fn withdrawn(&self) -> Result<Vec<(String, String)>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT slug, withdrawn_reason FROM editions WHERE withdrawn_at IS NOT NULL ORDER BY slug")
+                .fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((r.try_get("slug")?, r.try_get::<Option<String>, _>("withdrawn_reason")?.unwrap_or_default()))).collect()
+        })
+    }
+
+    /// Withdraws an edition (with a reason) or restores it (`reason` None); false when it was
+    /// already so. Its files and versions stay.
+    pub async fn set_withdrawn(
+        &self,
+        slug: &str,
+        reason: Option<&str>,
+        staff_id: &str,
+        staff_email: &str,
+    ) -> Result<bool> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = match reason {
+                Some(r) => sqlx::query("UPDATE editions SET withdrawn_at = $1, withdrawn_reason = $2 WHERE slug = $3 AND withdrawn_at IS NULL")
+                    .bind(at).bind(r).bind(slug).execute(&mut *tx).await?.rows_affected(),
+                None => sqlx::query("UPDATE editions SET withdrawn_at = NULL, withdrawn_reason = NULL WHERE slug = $1 AND withdrawn_at IS NOT NULL")
+                    .bind(slug).execute(&mut *tx).await?.rows_affected(),
+            };
+            if n > 0 {
+                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email)
+                    .bind(if reason.is_some() { "book.withdraw" } else { "book.restore" })
+                    .bind(slug).bind(reason.unwrap_or(""))
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(n > 0)
+        })
+    }
+}

@@ -196,7 +196,13 @@ async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
     let snap = state.snapshot();
     match segs.0.first().and_then(|s| snap.book(s)) {
         Some(b) => ok(detail(&snap, b)),
-        None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+        None => match segs.0.first().and_then(|s| snap.withdrawn.get(s)) {
+            Some(reason) => json_error(
+                StatusCode::GONE,
+                &tf(ui.lang, M::WithdrawnReason, &[("reason", reason)]),
+            ),
+            None => json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle)),
+        },
     }
 }
 
@@ -391,7 +397,7 @@ pub fn openapi_doc(base: &str) -> Value {
             "/api/books/{slug}": {"get": {
                 "summary": "One book with chapters and other language editions",
                 "parameters": [slug],
-                "responses": {"200": {"description": "book", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}}}, "404": err},
+                "responses": {"200": {"description": "book", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}}}, "404": err, "410": err},
             }},
             "/api/collections": {"get": {
                 "summary": "Collections",

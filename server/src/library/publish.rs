@@ -442,6 +442,8 @@ fn new_version(
         assets,
         record: serde_json::to_string(r).unwrap_or_default(),
         manifest: manifest.to_string(),
+        changelog: String::new(),
+        published_by: None,
     }
 }
 

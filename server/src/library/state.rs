@@ -178,6 +178,8 @@ pub struct Snapshot {
     pub collections: Vec<Collection>,
     /// Changes whenever anything published changes (ETags of pages that list books).
     pub generation: u64,
+    /// Withdrawn editions and why: their pages answer 410 with the reason.
+    pub withdrawn: HashMap<String, String>,
 }
 
 impl Snapshot {
@@ -206,6 +208,7 @@ impl Snapshot {
             by_slug,
             collections,
             generation: h.finish(),
+            withdrawn: HashMap::new(),
         }
     }
 
@@ -409,7 +412,9 @@ impl AppState {
                 books: c.books,
             })
             .collect();
-        let snap = Arc::new(Snapshot::build(&versions, collections));
+        let mut snap = Snapshot::build(&versions, collections);
+        snap.withdrawn = self.db.withdrawn().await?.into_iter().collect();
+        let snap = Arc::new(snap);
         let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
         self.library().reload()?;
         *slot = snap;

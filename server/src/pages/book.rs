@@ -6,7 +6,7 @@ use crate::web::files::{self, Caching};
 use crate::web::i18n::{M, language_name, t, term_name, tf};
 use crate::web::lang::Ui;
 use crate::web::layout::{Page, chapter_items, grade_label, layout, search_form, url_encode};
-use crate::web::respond::{html_response, internal_error, not_found};
+use crate::web::respond::{html_response, internal_error, not_found, not_found_or_withdrawn};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -45,7 +45,7 @@ pub async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
     let l = ui.lang;
     let snap = state.snapshot();
     let Some(b) = segs.0.first().and_then(|s| snap.book(s)).cloned() else {
-        return not_found(&ui);
+        return not_found_or_withdrawn(&ui, &snap, segs.0.first());
     };
     let r = &b.record;
     let bl = esc(&r.language);
@@ -235,6 +235,27 @@ pub async fn book(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
         "<section aria-labelledby=\"h-cite\"><h2 id=\"h-cite\">{}</h2><p class=\"cite\" lang=\"{bl}\">{cite}</p></section>",
         esc(t(l, M::HowToCite))
     );
+    // The versions published through the portal say what was new in each.
+    let history = state.db.version_history(&b.slug).await.unwrap_or_default();
+    if history.iter().any(|(_, _, c)| !c.is_empty()) {
+        let _ = write!(
+            m,
+            "<section aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">{}</h2><ul class=\"versions\">",
+            esc(t(l, M::VersionHistory))
+        );
+        for (_, at, changelog) in &history {
+            let day = authoring::pipeline::format_utc((*at).max(0) as u64);
+            let _ = write!(
+                m,
+                "<li><time datetime=\"{}\">{}</time>{}{}</li>",
+                esc(&day),
+                esc(&day[..10]),
+                if changelog.is_empty() { "" } else { ": " },
+                esc(changelog)
+            );
+        }
+        m.push_str("</ul></section>");
+    }
     let mut page = Page::new(r.title.clone(), m);
     for e in &editions {
         let _ = writeln!(
@@ -256,7 +277,7 @@ pub async fn download(
 ) -> Response {
     let snap = state.snapshot();
     let Some(b) = segs.0.first().and_then(|s| snap.book(s)).cloned() else {
-        return not_found(&ui);
+        return not_found_or_withdrawn(&ui, &snap, segs.0.first());
     };
     let Some(file) = &b.epub_file else {
         return not_found(&ui);

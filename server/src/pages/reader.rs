@@ -6,7 +6,7 @@ use crate::web::extract::{Params, Segs};
 use crate::web::i18n::{Lang, M, language_name, t};
 use crate::web::lang::Ui;
 use crate::web::layout::{Page, chapter_items, layout, search_form, url_encode};
-use crate::web::respond::{html_response, not_found, redirect_to};
+use crate::web::respond::{html_response, not_found, not_found_or_withdrawn, redirect_to};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,7 +16,7 @@ use std::fmt::Write;
 pub async fn read_start(State(state): State<Shared>, ui: Ui, segs: Segs) -> Response {
     let snap = state.snapshot();
     let Some(b) = segs.0.first().and_then(|s| snap.book(s)) else {
-        return not_found(&ui);
+        return not_found_or_withdrawn(&ui, &snap, segs.0.first());
     };
     match b.manifest.chapters.first() {
         Some(c) => redirect_to(&format!("/read/{}/{}", b.slug, url_encode(&c.name))),
@@ -90,7 +90,7 @@ pub async fn read(State(state): State<Shared>, ui: Ui, segs: Segs, params: Param
         return not_found(&ui);
     };
     let Some(b) = snap.book(slug).cloned() else {
-        return not_found(&ui);
+        return not_found_or_withdrawn(&ui, &snap, Some(slug));
     };
     let Some((idx, ch)) = b.chapter(name) else {
         return not_found(&ui);

@@ -6,7 +6,7 @@ use crate::web::files::{self, Caching};
 use crate::web::i18n::Lang;
 use crate::web::lang::{LANG_COOKIE, Ui};
 use crate::web::layout::{CSS, ICON_SVG, url_encode};
-use crate::web::respond::{not_found, redirect_to, stored_file};
+use crate::web::respond::{not_found, not_found_or_withdrawn, redirect_to, stored_file};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -44,6 +44,11 @@ pub async fn file(State(state): State<Shared>, ui: Ui, segs: Segs, headers: Head
     let allowed = rel.starts_with("html/images/") || rel.ends_with(".epub");
     if !allowed || !crate::library::artifacts::is_safe_rel(rel) {
         return not_found(&ui);
+    }
+    // A withdrawn book's files stay for the record, but are no longer served.
+    let snap = state.snapshot();
+    if snap.withdrawn.contains_key(slug) {
+        return not_found_or_withdrawn(&ui, &snap, Some(slug));
     }
     let download = rel.ends_with(".epub").then_some(rel.as_str());
     stored_file(&state, &headers, slug, version, rel, download).unwrap_or_else(|| not_found(&ui))

@@ -9,10 +9,14 @@ use crate::web::files::{self, Caching};
 use crate::web::i18n::{Lang, M, t, tf};
 use crate::web::respond::{internal_error, not_found, redirect_to};
 use crate::web::staff::problem_text;
-use crate::web::staff::{SignedIn, csrf_field, forbidden, form_expired, staff_page};
+use crate::web::staff::{
+    SignedIn, csrf_field, field, forbidden, form_expired, form_fields, staff_page,
+};
 use crate::workflow::drafts::{UploadProblem, accept_upload};
 use crate::workflow::jobs::{Finding, revision_dir};
-use crate::workflow::upload::{Limits, Refused};
+use crate::workflow::review::{self, Step};
+use crate::workflow::upload::{Limits, Refused, find_book};
+use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -247,11 +251,42 @@ async fn draft_for(state: &Shared, who: &SignedIn, id: &str) -> Result<DraftRow,
 }
 
 pub async fn show(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Response {
-    let l = who.ui.lang;
     let id = segs.0.first().cloned().unwrap_or_default();
     let d = match draft_for(&state, &who, &id).await {
         Ok(d) => d,
         Err(r) => return r,
+    };
+    render(&state, &who, &d, StatusCode::OK, None, "").await
+}
+
+fn event_text(l: Lang, kind: &str) -> &'static str {
+    t(
+        l,
+        match kind {
+            "submit" => M::EventSubmit,
+            "approve" => M::EventApprove,
+            "request_changes" => M::EventRequestChanges,
+            "publish" => M::EventPublish,
+            _ => M::EventComment,
+        },
+    )
+}
+
+/// The draft's page; `notice` on top of the actions, `typed` kept in the comment box (after a
+/// refused step, nothing the person wrote is lost).
+async fn render(
+    state: &Shared,
+    who: &SignedIn,
+    d: &DraftRow,
+    status: StatusCode,
+    notice: Option<&str>,
+    typed: &str,
+) -> Response {
+    let l = who.ui.lang;
+    let may = |a| policy::decide(&who.actor(), a, Some(&subject(d))) == Decision::Allow;
+    let events = match state.db.draft_events(&d.id).await {
+        Ok(e) => e,
+        Err(e) => return internal_error(l, &e),
     };
     let revisions = match state.db.revisions(&d.id).await {
         Ok(r) => r,
@@ -274,7 +309,7 @@ pub async fn show(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Res
         .unwrap_or_default();
     let built = job.as_ref().is_some_and(|j| j.state == "done")
         && latest
-            .and_then(|r| revision_dir(&state, &r.id))
+            .and_then(|r| revision_dir(state, &r.id))
             .is_some_and(|dir| dir.join("out/html/index.html").is_file());
     let body = html! {
         h1 { (d.title) }
@@ -316,9 +351,58 @@ pub async fn show(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Res
                 li { (tf(l, M::RevisionN, &[("n", &r.number.to_string())])) " · " (r.author_email.as_deref().unwrap_or("-")) " · " (date(r.created_at)) " · " (r.origin) }
             }
         }
+        @if latest.is_some() {
+            p { a href={ "/staff/drafts/" (d.id) "/changes" } { (t(l, M::ChangesTitle)) } }
+        }
+        @if !events.is_empty() {
+            h2 { (t(l, M::History)) }
+            ol.history {
+                @for e in &events {
+                    li {
+                        (date(e.created_at)) " · " (e.staff_email.as_deref().unwrap_or("-")) " " (event_text(l, &e.kind))
+                        @if let Some(n) = e.revision_number { " (" (tf(l, M::RevisionN, &[("n", &n.to_string())])) ")" }
+                        @if let (Some(f), Some(line)) = (&e.file, e.line) { " · " code { (f) ":" (line) } }
+                        @if !e.body.is_empty() { blockquote { (e.body) } }
+                    }
+                }
+            }
+        }
+        @if let Some(n) = notice { p.notice role="alert" { (n) } }
+        @if may(Action::SubmitDraft) && latest.is_some() {
+            form method="post" action={ "/staff/drafts/" (d.id) "/submit" } {
+                (csrf_field(&who.session))
+                button type="submit" { (t(l, M::SubmitForReview)) }
+            }
+        }
+        @if may(Action::ViewDraft) {
+            form.staff-form method="post" action={ "/staff/drafts/" (d.id) "/review" } {
+                (csrf_field(&who.session))
+                label for="body" { (t(l, M::Comment)) }
+                textarea #body name="body" rows="4" { (typed) }
+                label for="file" { (t(l, M::ChapterOptional)) }
+                input #file type="text" name="file" placeholder="src/chapter.md";
+                label for="line" { (t(l, M::LineOptional)) }
+                input #line type="number" name="line" min="1" inputmode="numeric";
+                div.buttons {
+                    button type="submit" name="decision" value="comment" { (t(l, M::CommentButton)) }
+                    @if may(Action::ReviewDraft) {
+                        " " button type="submit" name="decision" value="request_changes" { (t(l, M::RequestChanges)) }
+                        " " button type="submit" name="decision" value="approve" { (t(l, M::Approve)) }
+                    }
+                }
+            }
+        }
+        @if may(Action::Publish) {
+            form.staff-form method="post" action={ "/staff/drafts/" (d.id) "/publish" } {
+                (csrf_field(&who.session))
+                label for="changelog" { (t(l, M::Changelog)) }
+                input #changelog type="text" name="changelog" maxlength="300" required;
+                button type="submit" { (t(l, M::PublishButton)) }
+            }
+        }
         p { a href="/staff/drafts" { (t(l, M::Drafts)) } }
     };
-    let mut r = staff_page(&who.ui, StatusCode::OK, &d.title, Some(&who.session), body);
+    let mut r = staff_page(&who.ui, status, &d.title, Some(&who.session), body);
     if building {
         // No script: the page reloads itself while the build runs.
         r.headers_mut()
@@ -372,4 +456,257 @@ pub async fn file(
         axum::http::HeaderValue::from_static("private, no-store"),
     );
     r
+}
+
+/// A form of the draft page: the draft (if the person may see it) and the form's fields, or the
+/// answer to give instead.
+async fn draft_form(
+    state: &Shared,
+    who: &SignedIn,
+    segs: &Segs,
+    body: &[u8],
+) -> Result<(DraftRow, Vec<(String, String)>), Response> {
+    let id = segs.0.first().cloned().unwrap_or_default();
+    let d = draft_for(state, who, &id).await?;
+    let f = form_fields(body);
+    if !who.csrf_ok(&f) {
+        return Err(form_expired(&who.ui));
+    }
+    Ok((d, f))
+}
+
+fn decided(who: &SignedIn, d: &DraftRow, action: Action) -> Option<Response> {
+    match policy::decide(&who.actor(), action, Some(&subject(d))) {
+        Decision::Allow => None,
+        Decision::Forbidden => Some(forbidden(&who.ui)),
+        Decision::Hidden => Some(not_found(&who.ui)),
+    }
+}
+
+pub async fn submit(
+    State(state): State<Shared>,
+    who: SignedIn,
+    segs: Segs,
+    body: Bytes,
+) -> Response {
+    let (d, _) = match draft_form(&state, &who, &segs, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Some(r) = decided(&who, &d, Action::SubmitDraft) {
+        return r;
+    }
+    match review::submit(&state, &d, &who.session.staff).await {
+        Ok(Step::Done) => redirect_to(&format!("/staff/drafts/{}", d.id)),
+        Ok(_) => {
+            render(
+                &state,
+                &who,
+                &d,
+                StatusCode::CONFLICT,
+                Some(t(who.ui.lang, M::StaleAction)),
+                "",
+            )
+            .await
+        }
+        Err(e) => internal_error(who.ui.lang, &e),
+    }
+}
+
+pub async fn review_step(
+    State(state): State<Shared>,
+    who: SignedIn,
+    segs: Segs,
+    body: Bytes,
+) -> Response {
+    let l = who.ui.lang;
+    let (d, f) = match draft_form(&state, &who, &segs, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let kind = field(&f, "decision").unwrap_or("comment");
+    let action = if kind == "comment" {
+        Action::ViewDraft
+    } else {
+        Action::ReviewDraft
+    };
+    if let Some(r) = decided(&who, &d, action) {
+        return r;
+    }
+    let text: String = field(&f, "body")
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(10_000)
+        .collect();
+    if text.is_empty() && kind != "approve" {
+        return render(
+            &state,
+            &who,
+            &d,
+            StatusCode::BAD_REQUEST,
+            Some(t(l, M::CommentRequired)),
+            "",
+        )
+        .await;
+    }
+    let file: Option<String> = field(&f, "file")
+        .map(|s| s.trim().chars().take(300).collect::<String>())
+        .filter(|s| !s.is_empty());
+    let line = field(&f, "line")
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0);
+    match review::review(
+        &state,
+        &d,
+        &who.session.staff,
+        kind,
+        file.as_deref(),
+        line,
+        &text,
+    )
+    .await
+    {
+        Ok(Step::Done) => redirect_to(&format!("/staff/drafts/{}", d.id)),
+        Ok(_) => {
+            render(
+                &state,
+                &who,
+                &d,
+                StatusCode::CONFLICT,
+                Some(t(l, M::StaleAction)),
+                &text,
+            )
+            .await
+        }
+        Err(e) => internal_error(l, &e),
+    }
+}
+
+pub async fn publish(
+    State(state): State<Shared>,
+    who: SignedIn,
+    segs: Segs,
+    body: Bytes,
+) -> Response {
+    let l = who.ui.lang;
+    let (d, f) = match draft_form(&state, &who, &segs, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Some(r) = decided(&who, &d, Action::Publish) {
+        return r;
+    }
+    let changelog: String = field(&f, "changelog")
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(300)
+        .collect();
+    if changelog.is_empty() {
+        return render(
+            &state,
+            &who,
+            &d,
+            StatusCode::BAD_REQUEST,
+            Some(t(l, M::ChangelogRequired)),
+            "",
+        )
+        .await;
+    }
+    match review::publish_draft(&state, &d, &who.session.staff, &changelog).await {
+        Ok(Step::Done) => redirect_to(&format!("/books/{}", d.slug)),
+        Ok(Step::HasErrors) => {
+            render(
+                &state,
+                &who,
+                &d,
+                StatusCode::CONFLICT,
+                Some(t(l, M::HasErrors)),
+                "",
+            )
+            .await
+        }
+        Ok(Step::Stale) => {
+            render(
+                &state,
+                &who,
+                &d,
+                StatusCode::CONFLICT,
+                Some(t(l, M::StaleAction)),
+                "",
+            )
+            .await
+        }
+        Err(e) => internal_error(l, &e),
+    }
+}
+
+/// What changed in the latest revision: since the published revision, else since the previous
+/// one, chapter by chapter, with line numbers (the ones line comments refer to).
+pub async fn changes(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Response {
+    let l = who.ui.lang;
+    let id = segs.0.first().cloned().unwrap_or_default();
+    let d = match draft_for(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let revisions = match state.db.revisions(&d.id).await {
+        Ok(r) => r,
+        Err(e) => return internal_error(l, &e),
+    };
+    let (_, published) = state
+        .db
+        .draft_revisions_of_note(&d.id)
+        .await
+        .unwrap_or_default();
+    let root_of = |rev: &str| revision_dir(&state, rev).and_then(|dir| find_book(&dir.join("src")));
+    let Some(new) = revisions.first().and_then(|r| root_of(&r.id)) else {
+        return not_found(&who.ui);
+    };
+    let (base, intro) = match published
+        .as_deref()
+        .filter(|p| Some(*p) != revisions.first().map(|r| r.id.as_str()))
+    {
+        Some(p) => (root_of(p), M::ChangesSincePublished),
+        None => match revisions.get(1) {
+            Some(prev) => (root_of(&prev.id), M::ChangesSincePrevious),
+            None => (None, M::ChangesAllNew),
+        },
+    };
+    let diff = tokio::task::spawn_blocking(move || review::changes(base.as_deref(), &new, 3))
+        .await
+        .unwrap_or_default();
+    let body = html! {
+        h1 { (t(l, M::ChangesTitle)) ": " (d.title) }
+        p { (t(l, intro)) }
+        @if diff.is_empty() { p { (t(l, M::NoChanges)) } }
+        @for c in &diff {
+            h2 { code { (c.file) } }
+            div.table-wrap tabindex="0" role="region" aria-label=(c.file) {
+                table.diff {
+                    tbody {
+                        @for (tag, old, new, text) in &c.lines {
+                            tr class={ @match tag { '+' => "added", '-' => "removed", '…' => "gap", _ => "same" } } {
+                                td.num { (old.map(|n| n.to_string()).unwrap_or_default()) }
+                                td.num { (new.map(|n| n.to_string()).unwrap_or_default()) }
+                                td.tag { (tag) }
+                                td { code { (text) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href={ "/staff/drafts/" (d.id) } { (d.title) } }
+    };
+    staff_page(
+        &who.ui,
+        StatusCode::OK,
+        t(l, M::ChangesTitle),
+        Some(&who.session),
+        body,
+    )
 }

@@ -22,6 +22,9 @@ pub async fn show(who: SignedIn) -> Response {
             @if may(Action::UploadDraft) || may(Action::ViewDraft) {
                 li { a href="/staff/drafts" { (t(l, M::Drafts)) } }
             }
+            @if may(Action::Withdraw) {
+                li { a href="/staff/books" { (t(l, M::PublishedBooks)) } }
+            }
             li { a href="/staff/password" { (t(l, M::ChangePassword)) } }
             @if may(Action::ManageStaff) {
                 li { a href="/staff/people" { (t(l, M::People)) } }

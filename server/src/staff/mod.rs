@@ -2,6 +2,7 @@
 //! one another; who may open each is decided by `accounts::policy`.
 
 pub mod audit;
+pub mod books;
 pub mod drafts;
 pub mod home;
 pub mod invite;

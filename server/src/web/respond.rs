@@ -81,6 +81,23 @@ pub fn redirect_to(to: &str) -> Response {
         .unwrap_or_default()
 }
 
+/// 410 with the reason for a withdrawn book; 404 for anything else.
+pub fn not_found_or_withdrawn(
+    ui: &Ui,
+    snap: &crate::library::state::Snapshot,
+    slug: Option<&String>,
+) -> Response {
+    match slug.and_then(|s| snap.withdrawn.get(s)) {
+        Some(reason) => error_page(
+            ui.lang,
+            StatusCode::GONE,
+            M::WithdrawnTitle,
+            &crate::web::i18n::tf(ui.lang, M::WithdrawnReason, &[("reason", reason)]),
+        ),
+        None => not_found(ui),
+    }
+}
+
 pub fn not_found(ui: &Ui) -> Response {
     if ui.here.starts_with("/api/") || ui.here.starts_with("/opds/v2") {
         return json_error(StatusCode::NOT_FOUND, t(ui.lang, M::NotFoundTitle));

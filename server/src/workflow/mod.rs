@@ -3,4 +3,5 @@
 
 pub mod drafts;
 pub mod jobs;
+pub mod review;
 pub mod upload;
