@@ -58,6 +58,23 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/staff/drafts/{id}/publish", post(staff::drafts::publish))
         .route("/staff/drafts/{id}/changes", get(staff::drafts::changes))
+        .route("/staff/drafts/{id}/edit", get(staff::editor::files))
+        .route(
+            "/staff/drafts/{id}/edit/{*path}",
+            get(staff::editor::open).post(staff::editor::save).layer(
+                axum::extract::DefaultBodyLimit::max(crate::web::middleware::editor_body_limit()),
+            ),
+        )
+        .route(
+            "/staff/drafts/{id}/chapter",
+            post(staff::editor::add_chapter),
+        )
+        .route(
+            "/staff/drafts/{id}/image",
+            post(staff::editor::add_image).layer(axum::extract::DefaultBodyLimit::max(
+                crate::web::middleware::editor_body_limit(),
+            )),
+        )
         .route(
             "/staff/drafts/{id}/files/{rev}/{*rel}",
             get(staff::drafts::file),

@@ -1040,3 +1040,154 @@ async fn a_draft_goes_through_review_to_readers_and_is_withdrawn() {
     .await;
     assert!(found.body.contains("Optics for grade 8"));
 }
+
+/// A tiny PNG (1 × 1, grey), written here.
+fn tiny_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 1, 1);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&[128]).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first() {
+    let p = portal().await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let colleague = staff(&p, "colleague@publisher.kg", &[Role::Author]).await;
+    let reviewer = staff(&p, "reviewer@ministry.kg", &[Role::Reviewer]).await;
+    set_orgs(&p, "author@publisher.kg", &[Role::Author], &["Publisher A"]).await;
+    set_orgs(
+        &p,
+        "colleague@publisher.kg",
+        &[Role::Author],
+        &["Publisher A"],
+    )
+    .await;
+    let r = upload(&p, &author, "Publisher A", &draft_zip("оптика")).await;
+    let draft = r.location().to_string();
+    let page = built_draft_page(&p, &author, &draft).await;
+    assert!(page.body.contains("Built: 1 errors"), "{}", page.body);
+    // Only the organisation's authors edit; a reviewer does not see the draft at all yet.
+    assert_eq!(
+        get(&p.app, &format!("{draft}/edit"), Some(&reviewer))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let files = get(&p.app, &format!("{draft}/edit"), Some(&author)).await;
+    assert_eq!(files.status, StatusCode::OK);
+    assert!(
+        files.body.contains("src/light.md") && files.body.contains("book.toml"),
+        "{}",
+        files.body
+    );
+    let edit_url = format!("{draft}/edit/src/light.md");
+    let mine = get(&p.app, &edit_url, Some(&author)).await;
+    let theirs = get(&p.app, &edit_url, Some(&colleague)).await;
+    assert!(mine.body.contains("![Призма](img/prism.png)"));
+    // The author replaces the missing image by text; a long paragraph (over the small-form
+    // limit, as Cyrillic is six bytes per letter once URL-encoded) goes through.
+    let long = "Жарык сынат. ".repeat(3000);
+    let fixed = format!("# Жарык\n\nЖарык оптика тез тарайт.\n\n{long}\n");
+    let r = post(
+        &p.app,
+        &edit_url,
+        Some(&author),
+        &[
+            ("csrf", &hidden(&mine.body, "csrf")),
+            ("base", &hidden(&mine.body, "base")),
+            ("content", &fixed),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = built_draft_page(&p, &author, &draft).await;
+    assert!(page.body.contains("Built: 0 errors"), "{}", page.body);
+    assert!(page.body.contains("Revision 2"));
+    // The colleague saves from the revision they opened: told, and shown both texts.
+    let their_text = "# Жарык\n\nБашка текст.\n";
+    let r = post(
+        &p.app,
+        &edit_url,
+        Some(&colleague),
+        &[
+            ("csrf", &hidden(&theirs.body, "csrf")),
+            ("base", &hidden(&theirs.body, "base")),
+            ("content", their_text),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("Someone else changed this draft"));
+    assert!(
+        r.body.contains("Башка текст.") && r.body.contains("Жарык оптика тез тарайт."),
+        "both texts are on the page"
+    );
+    // A new chapter, listed in book.toml, and an image.
+    let files = get(&p.app, &format!("{draft}/edit"), Some(&author)).await;
+    let r = post(
+        &p.app,
+        &format!("{draft}/chapter"),
+        Some(&author),
+        &[
+            ("csrf", &hidden(&files.body, "csrf")),
+            ("title", "Линзалар"),
+            ("name", "lenses.md"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = built_draft_page(&p, &author, &draft).await;
+    assert!(page.body.contains("Built: 0 errors"), "{}", page.body);
+    let toml = get(&p.app, &format!("{draft}/edit/book.toml"), Some(&author)).await;
+    assert!(
+        toml.body.contains("&quot;lenses.md&quot;") || toml.body.contains("\"lenses.md\""),
+        "{}",
+        toml.body
+    );
+    let files = get(&p.app, &format!("{draft}/edit"), Some(&author)).await;
+    let boundary = "kitepImageBoundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("csrf", hidden(&files.body, "csrf")),
+        ("path", "src/img/prism.png".to_string()),
+    ] {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"prism.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    body.extend(tiny_png());
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("{draft}/image"))
+        .header("accept-language", "en")
+        .header(header::COOKIE, format!("kitep_session={author}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let r = send(&p.app, req).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let files = get(&p.app, &format!("{draft}/edit"), Some(&author)).await;
+    assert!(files.body.contains("src/img/prism.png"));
+    // Paths out of the project are refused.
+    let bad = get(
+        &p.app,
+        &format!("{draft}/edit/..%2F..%2Fetc%2Fpasswd"),
+        Some(&author),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+}

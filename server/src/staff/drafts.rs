@@ -368,6 +368,9 @@ async fn render(
             }
         }
         @if let Some(n) = notice { p.notice role="alert" { (n) } }
+        @if may(Action::EditDraft) && latest.is_some() {
+            p { a.button href={ "/staff/drafts/" (d.id) "/edit" } { (t(l, M::EditTitle)) } }
+        }
         @if may(Action::SubmitDraft) && latest.is_some() {
             form method="post" action={ "/staff/drafts/" (d.id) "/submit" } {
                 (csrf_field(&who.session))

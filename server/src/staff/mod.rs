@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod books;
 pub mod drafts;
+pub mod editor;
 pub mod home;
 pub mod invite;
 pub mod join;

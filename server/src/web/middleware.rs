@@ -15,6 +15,26 @@ pub const MAX_BODY: usize = 16 * 1024;
 /// Routes that take a book project (a `.zip`): their bodies may be as large as the upload limit.
 pub const UPLOAD_PATHS: [&str; 2] = ["/staff/drafts", "/api/drafts"];
 
+/// The largest body a request may declare: a book project for the upload routes, a chapter or
+/// an image for the editor's forms (URL-encoded text takes up to three times its size), a small
+/// form elsewhere.
+pub fn body_limit(method: &Method, path: &str) -> usize {
+    if *method != Method::POST {
+        MAX_BODY
+    } else if UPLOAD_PATHS.contains(&path) {
+        crate::workflow::upload::Limits::from_env().body_limit()
+    } else if path.starts_with("/staff/drafts/") {
+        editor_body_limit()
+    } else {
+        MAX_BODY
+    }
+}
+
+/// A chapter saved from the editor, URL-encoded, or an image.
+pub fn editor_body_limit() -> usize {
+    3 * crate::workflow::edit::MAX_FILE + 64 * 1024
+}
+
 /// Compress text, never ranges, EPUBs or images that are compressed already.
 #[derive(Clone, Copy)]
 pub struct Compressible;
@@ -51,12 +71,7 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let upload = *req.method() == Method::POST && UPLOAD_PATHS.contains(&req.uri().path());
-    let limit = if upload {
-        crate::workflow::upload::Limits::from_env().body_limit() as u64
-    } else {
-        MAX_BODY as u64
-    };
+    let limit = body_limit(req.method(), req.uri().path()) as u64;
     if declared.is_some_and(|n| n > limit) {
         let lang = lang_of(req.headers());
         return crate::web::respond::error_page(

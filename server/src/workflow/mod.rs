@@ -2,6 +2,7 @@
 //! build jobs queued in the catalog.
 
 pub mod drafts;
+pub mod edit;
 pub mod jobs;
 pub mod review;
 pub mod upload;

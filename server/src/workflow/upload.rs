@@ -304,21 +304,52 @@ fn unpack_into(zip: &[u8], dir: &Path, limits: &Limits) -> Result<Unpacked, Refu
         files.push((parts.join("/"), path));
     }
     let root = find_book(dir).ok_or(Refused::NoBook)?;
-    files.sort();
-    let mut h = Sha256::new();
-    for (rel, path) in &files {
-        h.update(rel.as_bytes());
-        h.update([0]);
-        let bytes = std::fs::read(path).map_err(|e| Refused::Damaged(e.to_string()))?;
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(&bytes);
-    }
+    let source_hash = hash_files(&mut files).map_err(|e| Refused::Damaged(e.to_string()))?;
     Ok(Unpacked {
         root,
         files: files.len(),
         bytes: written,
-        source_hash: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        source_hash,
     })
+}
+
+/// SHA-256 over files' relative paths and bytes, in path order: a revision's fingerprint.
+pub fn hash_files(files: &mut [(String, PathBuf)]) -> std::io::Result<String> {
+    files.sort();
+    let mut h = Sha256::new();
+    for (rel, path) in files.iter() {
+        h.update(rel.as_bytes());
+        h.update([0]);
+        let bytes = std::fs::read(path)?;
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Every regular file under `dir`, as (path relative to `dir` with `/`, path).
+pub fn tree(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let t = e.file_type()?;
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if t.is_file() {
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap_or(&e.path())
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, e.path()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// `book.toml` at the top, or in the one folder at the top (how most tools pack a folder).
