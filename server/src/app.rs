@@ -82,6 +82,23 @@ pub fn router(state: Shared) -> Router {
         .route("/staff/books", get(staff::books::list))
         .route("/staff/books/{slug}/withdraw", post(staff::books::withdraw))
         .route("/staff/books/{slug}/restore", post(staff::books::restore))
+        .route(
+            "/staff/collections",
+            get(staff::collections::list).post(staff::collections::create),
+        )
+        .route(
+            "/staff/collections/{slug}",
+            get(staff::collections::show).post(staff::collections::change),
+        )
+        .route(
+            "/staff/collections/{slug}/{what}",
+            post(staff::collections::change),
+        )
+        .route(
+            "/staff/tokens",
+            get(staff::tokens::list).post(staff::tokens::create),
+        )
+        .route("/staff/tokens/{id}/revoke", post(staff::tokens::revoke))
         .route("/staff/people", get(staff::people::list))
         .route(
             "/staff/people/{id}",

@@ -1191,3 +1191,210 @@ async fn the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first() {
     .await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
 }
+
+/// A portal with one sample book published at start.
+async fn portal_with_a_book() -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let from = corpus::sample_books_dir().join("water-cycle-en");
+    copy_dir(&from, &library.join("water-cycle-en"));
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        addr: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}", dir.path().join("catalog.db").display()),
+        books: vec![library],
+        public_url: "http://portal.test".into(),
+        header_timeout: Duration::from_millis(800),
+    };
+    let state = server::open(config).await.expect("portal opens");
+    let app = server::app::router(state.clone());
+    Portal {
+        _dir: dir,
+        state,
+        app,
+        _pg: None,
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn librarians_curate_collections_that_readers_see_at_once() {
+    let p = portal_with_a_book().await;
+    let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    assert_eq!(
+        get(&p.app, "/staff/collections", Some(&author))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections",
+        "/staff/collections",
+        &[("slug", "Bad Slug"), ("title-en", "x")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections",
+        "/staff/collections",
+        &[
+            ("slug", "nature"),
+            ("title-ky", "Табият <b>китептери</b>"),
+            ("title-en", "Nature"),
+            ("description-en", "Water, weather, seasons."),
+            ("featured", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections/nature",
+        "/staff/collections/nature/add",
+        &[("book", "water-cycle-en")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections",
+        "/staff/collections",
+        &[("slug", "unfeatured"), ("title-en", "Hidden from home")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The home page features the featured one; the collection filters search and the API.
+    let home = get(&p.app, "/", None).await;
+    assert!(home.body.contains("/collections/nature"), "{}", home.body);
+    assert!(!home.body.contains("Hidden from home"));
+    let ky = send(
+        &p.app,
+        Request::builder()
+            .uri("/")
+            .header("accept-language", "ky")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        ky.body.contains("Табият &lt;b&gt;китептери&lt;/b&gt;"),
+        "markup in a title is text"
+    );
+    let api = get(&p.app, "/api/books?collection=nature", None).await;
+    assert!(api.body.contains("water-cycle-en"), "{}", api.body);
+    // Removed from it: the filter follows.
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections/nature",
+        "/staff/collections/nature/remove",
+        &[("book", "water-cycle-en")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        !get(&p.app, "/api/books?collection=nature", None)
+            .await
+            .body
+            .contains("water-cycle-en")
+    );
+    // Ordered and deleted.
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections",
+        "/staff/collections/unfeatured/move-up",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cols = p.state.db.collections().await.unwrap();
+    assert_eq!(cols.first().map(|c| c.slug.as_str()), Some("unfeatured"));
+    let r = form_post(
+        &p,
+        &librarian,
+        "/staff/collections",
+        "/staff/collections/unfeatured/delete",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&p.app, "/collections/unfeatured", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn staff_create_and_revoke_their_own_api_tokens_in_the_portal() {
+    let p = portal().await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let other = staff(&p, "other@publisher.kg", &[Role::Author]).await;
+    let r = form_post(
+        &p,
+        &author,
+        "/staff/tokens",
+        "/staff/tokens",
+        &[("name", "CI <script>")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CI &lt;script&gt;"));
+    let at = r.body.find("kitep_").expect("the token is shown once");
+    let token: String = r.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let owner = server::accounts::token_owner(&p.state.db, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.staff.email, "author@publisher.kg");
+    // Another person cannot revoke it; its owner can.
+    let revoke = format!("/staff/tokens/{}/revoke", owner.token_id);
+    assert_eq!(
+        form_post(&p, &other, "/staff/tokens", &revoke, &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        server::accounts::token_owner(&p.state.db, &token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        form_post(&p, &author, "/staff/tokens", &revoke, &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        server::accounts::token_owner(&p.state.db, &token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let page = get(&p.app, "/staff/tokens", Some(&author)).await;
+    assert!(page.body.contains("Revoked"));
+    assert!(!page.body.contains(&token), "a token is never shown again");
+}

@@ -725,4 +725,31 @@ impl Db {
             Err(p) => Ok(Err(p)),
         }
     }
+
+    /// A person's tokens, newest first: (id, name, created_at, last_used_at, revoked_at).
+    #[allow(clippy::type_complexity)]
+    pub async fn tokens_of(
+        &self,
+        staff_id: &str,
+    ) -> Result<Vec<(String, String, i64, Option<i64>, Option<i64>)>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE staff_id = $1 ORDER BY created_at DESC, id")
+                .bind(staff_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("created_at")?, r.try_get("last_used_at")?, r.try_get("revoked_at")?)))
+                .collect()
+        })
+    }
+
+    /// The owner of a token (to let only them revoke it).
+    pub async fn token_staff(&self, token_id: &str) -> Result<Option<String>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT staff_id FROM api_tokens WHERE id = $1")
+                .bind(token_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_workflow.sql")),
     (5, include_str!("../migrations/0005_review.sql")),
+    (6, include_str!("../migrations/0006_curation.sql")),
 ];
 
 pub enum Db {
@@ -105,6 +106,8 @@ pub struct CollectionRow {
     pub titles: String,
     pub descriptions: String,
     pub books: Vec<String>,
+    /// Shown on the home page.
+    pub featured: bool,
 }
 
 impl Db {
@@ -471,11 +474,12 @@ impl Db {
             sqlx::query("DELETE FROM collection_items").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM collections").execute(&mut *tx).await?;
             for (i, c) in collections.iter().enumerate() {
-                sqlx::query("INSERT INTO collections (slug, position, titles, descriptions) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO collections (slug, position, titles, descriptions, featured) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&c.slug)
                     .bind(i as i64)
                     .bind(&c.titles)
                     .bind(&c.descriptions)
+                    .bind(i64::from(c.featured))
                     .execute(&mut *tx)
                     .await?;
                 for (j, b) in c.books.iter().enumerate() {
@@ -497,7 +501,7 @@ impl Db {
 
     pub async fn collections(&self) -> Result<Vec<CollectionRow>> {
         let out = on_pool!(self, pool => {
-            let mut out: Vec<CollectionRow> = sqlx::query("SELECT slug, titles, descriptions FROM collections ORDER BY position")
+            let mut out: Vec<CollectionRow> = sqlx::query("SELECT slug, titles, descriptions, featured FROM collections ORDER BY position, slug")
                 .fetch_all(pool)
                 .await?
                 .into_iter()
@@ -507,6 +511,7 @@ impl Db {
                         titles: r.try_get(1)?,
                         descriptions: r.try_get(2)?,
                         books: Vec::new(),
+                        featured: r.try_get::<i64, _>(3)? != 0,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;

@@ -522,3 +522,107 @@ impl Db {
         })
     }
 }
+
+/// Collections, as librarians shape them.
+impl Db {
+    /// Creates or updates a collection's titles, descriptions (JSON: language → text) and whether
+    /// the home page features it; a new one goes last.
+    pub async fn save_collection(
+        &self,
+        slug: &str,
+        titles: &str,
+        descriptions: &str,
+        featured: bool,
+        staff_id: &str,
+        staff_email: &str,
+    ) -> Result<()> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM collections")
+                .fetch_one(&mut *tx).await?;
+            sqlx::query("INSERT INTO collections (slug, position, titles, descriptions, featured) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (slug) DO UPDATE SET titles = excluded.titles, descriptions = excluded.descriptions, featured = excluded.featured")
+                .bind(slug).bind(next).bind(titles).bind(descriptions).bind(i64::from(featured))
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'collection.save', $5, $6)")
+                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(slug).bind(titles)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_collection(
+        &self,
+        slug: &str,
+        staff_id: &str,
+        staff_email: &str,
+    ) -> Result<bool> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM collection_items WHERE collection_slug = $1").bind(slug).execute(&mut *tx).await?;
+            let n = sqlx::query("DELETE FROM collections WHERE slug = $1").bind(slug).execute(&mut *tx).await?.rows_affected();
+            if n > 0 {
+                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'collection.delete', $5, '')")
+                    .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(slug)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Moves a collection one place up or down the order.
+    pub async fn move_collection(&self, slug: &str, up: bool) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let order: Vec<String> = sqlx::query_scalar("SELECT slug FROM collections ORDER BY position, slug")
+                .fetch_all(&mut *tx).await?;
+            let mut order = order;
+            if let Some(i) = order.iter().position(|s| s == slug) {
+                let j = if up { i.checked_sub(1) } else { Some(i + 1).filter(|j| *j < order.len()) };
+                if let Some(j) = j {
+                    order.swap(i, j);
+                }
+            }
+            for (i, s) in order.iter().enumerate() {
+                sqlx::query("UPDATE collections SET position = $1 WHERE slug = $2").bind(i as i64).bind(s).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Adds a book to a collection (last) or removes it.
+    pub async fn set_in_collection(
+        &self,
+        collection: &str,
+        book: &str,
+        member: bool,
+        staff_id: &str,
+        staff_email: &str,
+    ) -> Result<()> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if member {
+                let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM collection_items WHERE collection_slug = $1")
+                    .bind(collection).fetch_one(&mut *tx).await?;
+                sqlx::query("INSERT INTO collection_items (collection_slug, edition_slug, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(collection).bind(book).bind(next).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("DELETE FROM collection_items WHERE collection_slug = $1 AND edition_slug = $2")
+                    .bind(collection).bind(book).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email)
+                .bind(if member { "collection.add" } else { "collection.remove" })
+                .bind(collection).bind(book)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -100,6 +100,7 @@ pub fn collection_rows(defs: &[CollectionDef]) -> Vec<CollectionRow> {
             titles: serde_json::to_string(&c.title).unwrap_or_default(),
             descriptions: serde_json::to_string(&c.description).unwrap_or_default(),
             books: c.books.clone(),
+            featured: false,
         })
         .collect()
 }
@@ -160,7 +161,15 @@ pub async fn publish_all(state: &Arc<AppState>, dirs: &[PathBuf]) -> PublishRepo
         }
         seen.push(d.clone());
     }
+    // library.toml seeds a fresh library's collections; after that they are the librarians'.
+    let fresh = state
+        .db
+        .collections()
+        .await
+        .map(|c| c.is_empty())
+        .unwrap_or(false);
     if !collections.is_empty()
+        && fresh
         && let Err(e) = state
             .db
             .set_collections(&collection_rows(&collections))

@@ -148,6 +148,8 @@ pub struct Collection {
     pub titles: BTreeMap<String, String>,
     pub descriptions: BTreeMap<String, String>,
     pub books: Vec<String>,
+    /// Shown on the home page (when none is, all are).
+    pub featured: bool,
 }
 
 /// Text in the reader's language, else English, Kyrgyz, Russian, else any.
@@ -410,6 +412,7 @@ impl AppState {
                 titles: serde_json::from_str(&c.titles).unwrap_or_default(),
                 descriptions: serde_json::from_str(&c.descriptions).unwrap_or_default(),
                 books: c.books,
+                featured: c.featured,
             })
             .collect();
         let mut snap = Snapshot::build(&versions, collections);

@@ -25,13 +25,20 @@ pub async fn home(State(state): State<Shared>, ui: Ui) -> Response {
         search_form(l, "", None, "home-search")
     );
     let _ = write!(m, "<p class=\"hint\">{}</p>", esc(t(l, M::SearchHint)));
-    if !snap.collections.is_empty() {
+    // The collections librarians feature; when they feature none, all of them.
+    let featured: Vec<_> = snap.collections.iter().filter(|c| c.featured).collect();
+    let shown: Vec<_> = if featured.is_empty() {
+        snap.collections.iter().collect()
+    } else {
+        featured
+    };
+    if !shown.is_empty() {
         let _ = write!(
             m,
             "<section aria-labelledby=\"h-collections\"><h2 id=\"h-collections\">{}</h2><ul class=\"collections\">",
             esc(t(l, M::NavCollections))
         );
-        for c in &snap.collections {
+        for c in shown {
             let n = snap.books_in(c).len();
             let _ = write!(
                 m,

@@ -25,6 +25,10 @@ pub async fn show(who: SignedIn) -> Response {
             @if may(Action::Withdraw) {
                 li { a href="/staff/books" { (t(l, M::PublishedBooks)) } }
             }
+            @if may(Action::CurateCollections) {
+                li { a href="/staff/collections" { (t(l, M::NavCollections)) } }
+            }
+            li { a href="/staff/tokens" { (t(l, M::ApiTokens)) } }
             li { a href="/staff/password" { (t(l, M::ChangePassword)) } }
             @if may(Action::ManageStaff) {
                 li { a href="/staff/people" { (t(l, M::People)) } }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod books;
+pub mod collections;
 pub mod drafts;
 pub mod editor;
 pub mod home;
@@ -11,3 +12,4 @@ pub mod join;
 pub mod password;
 pub mod people;
 pub mod sign_in;
+pub mod tokens;
