@@ -34,7 +34,7 @@ fn editor(who: &SignedIn, c: Option<&CollectionRow>) -> Markup {
             (csrf_field(&who.session))
             @if c.is_none() {
                 label for="slug" { (t(l, M::CollectionSlug)) }
-                input #slug type="text" name="slug" pattern="[a-z0-9][a-z0-9-]{0,63}" required;
+                input #slug type="text" name="slug" pattern="[a-z0-9][a-z0-9\\-]{0,63}" required;
             }
             @for lang in Lang::ALL {
                 label for={ "title-" (lang.code()) } { (tf(l, M::TitleIn, &[("lang", lang.native_name())])) }
