@@ -812,3 +812,319 @@ fn publish_sends_a_draft_with_a_token_and_gates_on_its_errors() {
     assert!(stderr(&run).contains("(401)"), "{}", stderr(&run));
     assert!(stderr(&run).contains("revoked"), "{}", stderr(&run));
 }
+
+/// One HTTP/1.1 exchange on loopback: (status, headers in lower case, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAccept-Language: en\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        head,
+        raw.get(split + 4..).unwrap_or_default().to_vec(),
+    )
+}
+
+fn form_value(html: &[u8], name: &str) -> String {
+    let html = String::from_utf8_lossy(html);
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + key.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A zip of the sample book water-cycle-en with `word` added to its first chapter.
+fn water_cycle_zip(word: &str) -> Vec<u8> {
+    let book = sample("water-cycle-en");
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut added = false;
+    let mut stack = vec![book.clone()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let mut bytes = std::fs::read(&p).unwrap();
+            let rel = p
+                .strip_prefix(&book)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if !added && rel.ends_with(".md") && !rel.ends_with("SUMMARY.md") {
+                bytes.extend(format!("\n\nThe {word} cloud rains.\n").as_bytes());
+                added = true;
+            }
+            w.start_file(format!("water-cycle-en/{rel}"), opts).unwrap();
+            std::io::Write::write_all(&mut w, &bytes).unwrap();
+        }
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn wait_for_build(port: u16, token: &str, draft: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let auth = format!("Bearer {token}");
+        let (status, _, body) = http(
+            port,
+            "GET",
+            &format!("/api/drafts/{draft}"),
+            &[("Authorization", &auth)],
+            b"",
+        );
+        if status == 200 {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            if matches!(v["build"]["state"].as_str(), Some("done") | Some("failed")) {
+                return v["build"].clone();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the build of {draft} did not end");
+}
+
+#[test]
+fn sigkill_while_publishing_from_the_web_leaves_the_old_or_the_new_version_and_builds_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let library = tmp.path().join("library");
+    copy_tree(&sample("water-cycle-en"), &library.join("water-cycle-en"));
+    let mut portal = run_portal(&data, &library);
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let db = catalog_of(&data);
+    let password = "тоо көлү жашыл, суусу таза";
+    let hash = server::accounts::passwords::hash(password).unwrap();
+    for (email, role, org) in [
+        ("author@x.kg", "author", Some("Publisher")),
+        ("lib@x.kg", "librarian", None),
+    ] {
+        let mut cmd = kitep();
+        cmd.args(["admin", "add-user", "--data"])
+            .arg(&data)
+            .args(["--role", role]);
+        if let Some(o) = org {
+            cmd.args(["--organisation", o]);
+        }
+        succeeds(cmd.arg(email));
+        let s = block_on(db.staff_by_email(email)).unwrap().unwrap();
+        block_on(db.set_password(&s.id, &hash, false)).unwrap();
+    }
+    let token = stdout(&succeeds(
+        kitep()
+            .args(["admin", "token", "--data"])
+            .arg(&data)
+            .arg("author@x.kg"),
+    ))
+    .trim()
+    .to_string();
+    let auth = format!("Bearer {token}");
+    let lib = block_on(db.staff_by_email("lib@x.kg")).unwrap().unwrap();
+    for round in 0..3 {
+        let port = portal.1;
+        let word = format!("zephyrquartz{round}");
+        let (status, _, body) = http(
+            port,
+            "POST",
+            "/api/drafts",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/zip"),
+            ],
+            &water_cycle_zip(&word),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let draft = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["draft"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(wait_for_build(port, &token, &draft)["errors"], 0);
+        // Submitted and approved (as a reviewer would) straight in the catalog.
+        let rev = block_on(db.revisions(&draft)).unwrap()[0].id.clone();
+        assert!(
+            block_on(db.draft_event(
+                &draft,
+                Some(&rev),
+                &lib.id,
+                "test",
+                "submit",
+                None,
+                None,
+                "",
+                &[catalog::Stage::Draft],
+                Some(catalog::Stage::InReview)
+            ))
+            .unwrap()
+        );
+        assert!(
+            block_on(db.draft_event(
+                &draft,
+                Some(&rev),
+                &lib.id,
+                "test",
+                "approve",
+                None,
+                None,
+                "",
+                &[catalog::Stage::InReview],
+                Some(catalog::Stage::Approved)
+            ))
+            .unwrap()
+        );
+        // The librarian signs in and publishes from the web; the portal is killed part-way.
+        let (_, _, page) = http(port, "GET", "/staff/sign-in", &[], b"");
+        let form = format!(
+            "form={}&email=lib%40x.kg&password={}&next=%2Fstaff",
+            urlencode(&form_value(&page, "form")),
+            urlencode(password)
+        );
+        let (status, head, _) = http(
+            port,
+            "POST",
+            "/staff/sign-in",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        );
+        assert_eq!(status, 303, "{head}");
+        let cookie = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let (_, _, page) = http(
+            port,
+            "GET",
+            &format!("/staff/drafts/{draft}"),
+            &[("Cookie", &cookie)],
+            b"",
+        );
+        let body = format!(
+            "csrf={}&changelog=round+{round}",
+            urlencode(&form_value(&page, "csrf"))
+        );
+        let sender = std::thread::spawn(move || {
+            http(
+                port,
+                "POST",
+                &format!("/staff/drafts/{draft}/publish"),
+                &[
+                    ("Cookie", &cookie),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+                body.as_bytes(),
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis([30, 150, 400][round]));
+        let _ = portal.0.kill();
+        let _ = portal.0.wait();
+        let _ = sender.join();
+        drop(portal);
+        // Restarted without --books (the folder would be published again over the web's version).
+        portal = run_portal(&data, &empty);
+        // Old or new, never a mix: the book page, the API's version and search agree.
+        let port = portal.1;
+        let (status, _, _) = http(port, "GET", "/books/water-cycle-en", &[], b"");
+        assert_eq!(status, 200);
+        let (_, _, api) = http(port, "GET", "/api/books/water-cycle-en", &[], b"");
+        let version = serde_json::from_slice::<serde_json::Value>(&api).unwrap()["version"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let current = block_on(db.current_versions())
+            .unwrap()
+            .into_iter()
+            .find(|v| v.slug == "water-cycle-en")
+            .unwrap();
+        assert_eq!(
+            version, current.id,
+            "the API serves the catalog's current version"
+        );
+        let new = current.record.contains(&word) || current.manifest.contains(&word);
+        let (_, _, found) = http(port, "GET", &format!("/api/search?q={word}"), &[], b"");
+        let found = String::from_utf8_lossy(&found).contains("water-cycle-en");
+        let passages = block_on(db.passages_of(&current.id)).unwrap();
+        let new_text = passages.iter().any(|(_, _, body)| body.contains(&word));
+        assert_eq!(
+            found, new_text,
+            "round {round}: search and the catalog disagree (new in catalog: {new_text}, {new})"
+        );
+    }
+    // A build that was running when the portal died is resumed after the restart.
+    let port = portal.1;
+    let (status, _, body) = http(
+        port,
+        "POST",
+        "/api/drafts",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/zip"),
+        ],
+        &water_cycle_zip("resumedbuild"),
+    );
+    assert_eq!(status, 201);
+    let draft = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["draft"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let _ = portal.0.kill();
+    let _ = portal.0.wait();
+    drop(portal);
+    let portal = run_portal(&data, &empty);
+    let build = wait_for_build(portal.1, &token, &draft);
+    assert_eq!(build["state"], "done", "{build}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

@@ -1398,3 +1398,117 @@ async fn staff_create_and_revoke_their_own_api_tokens_in_the_portal() {
     assert!(page.body.contains("Revoked"));
     assert!(!page.body.contains(&token), "a token is never shown again");
 }
+
+#[tokio::test]
+async fn a_restart_with_the_books_folder_keeps_the_version_published_from_the_portal() {
+    let p = portal_with_a_book().await;
+    let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
+    let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
+    set_orgs(&p, "author@publisher.kg", &[Role::Author], &["Publisher A"]).await;
+    // The folder's book, with one more sentence, as a draft of the same edition.
+    let folder = p._dir.path().join("library/water-cycle-en");
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut added = false;
+    let mut files: Vec<_> = walk(&folder);
+    files.sort();
+    for f in files {
+        let rel = f
+            .strip_prefix(&folder)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut bytes = std::fs::read(&f).unwrap();
+        if !added && rel.ends_with(".md") && !rel.ends_with("SUMMARY.md") {
+            bytes.extend(b"\n\nThe quillwort grows by the lake.\n");
+            added = true;
+        }
+        w.start_file(format!("water-cycle-en/{rel}"), opts).unwrap();
+        std::io::Write::write_all(&mut w, &bytes).unwrap();
+    }
+    let r = upload(
+        &p,
+        &author,
+        "Publisher A",
+        &w.finish().unwrap().into_inner(),
+    )
+    .await;
+    let draft = r.location().to_string();
+    built_draft_page(&p, &author, &draft).await;
+    let id = draft.trim_start_matches("/staff/drafts/");
+    let rev = p.state.db.revisions(id).await.unwrap()[0].id.clone();
+    let lib = p
+        .state
+        .db
+        .staff_by_email("librarian@school.kg")
+        .await
+        .unwrap()
+        .unwrap();
+    for (kind, from, to) in [
+        ("submit", catalog::Stage::Draft, catalog::Stage::InReview),
+        (
+            "approve",
+            catalog::Stage::InReview,
+            catalog::Stage::Approved,
+        ),
+    ] {
+        assert!(
+            p.state
+                .db
+                .draft_event(
+                    id,
+                    Some(&rev),
+                    &lib.id,
+                    "test",
+                    kind,
+                    None,
+                    None,
+                    "",
+                    &[from],
+                    Some(to)
+                )
+                .await
+                .unwrap()
+        );
+    }
+    let r = form_post(
+        &p,
+        &librarian,
+        &draft,
+        &format!("{draft}/publish"),
+        &[("changelog", "A plant by the lake")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let found = |p: &Portal| {
+        let app = p.app.clone();
+        async move {
+            get(&app, "/api/search?q=quillwort", None)
+                .await
+                .body
+                .contains("water-cycle-en")
+        }
+    };
+    assert!(found(&p).await);
+    // What a restart does with --books: the folder's (older) text was published before, so it
+    // is not published again over the portal's version.
+    let report =
+        server::library::publish::publish_all(&p.state, &[p._dir.path().join("library")]).await;
+    assert!(report.failures.is_empty());
+    assert!(
+        found(&p).await,
+        "the folder's old text replaced the version published from the portal"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}

@@ -365,6 +365,18 @@ impl Db {
         Ok(hash)
     }
 
+    /// Whether any version of the edition was published from exactly this source.
+    pub async fn ever_published(&self, slug: &str, source_hash: &str) -> Result<bool> {
+        let n: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE edition_slug = $1 AND source_hash = $2")
+                .bind(slug)
+                .bind(source_hash)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n > 0)
+    }
+
     /// The versions of an edition, newest first: (id, published_at).
     pub async fn versions_of(&self, slug: &str) -> Result<Vec<(String, i64)>> {
         let rows = on_pool!(self, pool => {

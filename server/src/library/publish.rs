@@ -313,10 +313,29 @@ fn write_portal_pages(
 }
 
 /// Publishes one book folder as a new version, unless its sources are unchanged.
+/// How a book comes to be published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A folder given at start-up (`--books`): skipped when this very source was ever published
+    /// (so a restart never puts a folder's old text over a version published from the portal).
+    Folder,
+    /// An approved revision published from the portal: skipped only when it is the current one.
+    Portal,
+}
+
 pub async fn publish_book(
     state: &Arc<AppState>,
     dir: &Path,
     members: &HashMap<String, Vec<String>>,
+) -> Result<Outcome> {
+    publish_book_from(state, dir, members, Source::Folder).await
+}
+
+pub async fn publish_book_from(
+    state: &Arc<AppState>,
+    dir: &Path,
+    members: &HashMap<String, Vec<String>>,
+    source: Source,
 ) -> Result<Outcome> {
     let d = dir.to_path_buf();
     let (slug, hash) = tokio::task::spawn_blocking(move || -> Result<(String, String)> {
@@ -325,7 +344,13 @@ pub async fn publish_book(
     })
     .await??;
     let _one_at_a_time = state.publish_lock.lock().await;
-    if state.db.current_source_hash(&slug).await?.as_deref() == Some(hash.as_str()) {
+    let unchanged = match source {
+        Source::Folder => state.db.ever_published(&slug, &hash).await?,
+        Source::Portal => {
+            state.db.current_source_hash(&slug).await?.as_deref() == Some(hash.as_str())
+        }
+    };
+    if unchanged {
         return Ok(Outcome::Unchanged { slug });
     }
     let version = new_version_id();

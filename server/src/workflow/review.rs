@@ -101,10 +101,11 @@ pub async fn publish_draft(
         bail!("the approved revision's files are missing");
     };
     let members = publish::memberships(state).await?;
-    let version = match publish::publish_book(state, &root, &members).await? {
-        Outcome::Published { version, .. } => Some(version),
-        _ => None,
-    };
+    let version =
+        match publish::publish_book_from(state, &root, &members, publish::Source::Portal).await? {
+            Outcome::Published { version, .. } => Some(version),
+            _ => None,
+        };
     state
         .db
         .mark_published(
