@@ -52,6 +52,19 @@ async fn portal() -> Portal {
     portal_on(None).await
 }
 
+/// A test that runs on SQLite, and on PostgreSQL where `KITEP_TEST_POSTGRES_URL` names one (CI).
+macro_rules! on_sqlite_and_postgres {
+    ($name:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            $body(portal().await).await;
+            if let Some(admin) = postgres_url() {
+                $body(portal_on(Some(PgDatabase::create(&admin).await)).await).await;
+            }
+        }
+    };
+}
+
 struct Resp {
     status: StatusCode,
     headers: axum::http::HeaderMap,
@@ -243,9 +256,12 @@ async fn readers_get_no_cookie_and_staff_get_an_httponly_session_cookie() {
     assert_eq!(new.location(), "/staff");
 }
 
-#[tokio::test]
-async fn session_fixation_a_planted_id_is_never_the_signed_in_one() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    session_fixation_a_planted_id_is_never_the_signed_in_one,
+    session_fixation_a_planted_id_is_never_the_signed_in_one_on
+);
+
+async fn session_fixation_a_planted_id_is_never_the_signed_in_one_on(p: Portal) {
     server::accounts::add_user(&p.state.db, "bolot@publisher.kg", &[Role::Author], "test")
         .await
         .unwrap();
@@ -286,9 +302,12 @@ async fn session_fixation_a_planted_id_is_never_the_signed_in_one() {
     );
 }
 
-#[tokio::test]
-async fn csrf_a_form_without_its_token_does_nothing() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    csrf_a_form_without_its_token_does_nothing,
+    csrf_a_form_without_its_token_does_nothing_on
+);
+
+async fn csrf_a_form_without_its_token_does_nothing_on(p: Portal) {
     let s = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
     for fields in [vec![], vec![("csrf", "forged")]] {
         let r = post(&p.app, "/staff/sign-out", Some(&s), &fields).await;
@@ -324,9 +343,12 @@ async fn csrf_a_form_without_its_token_does_nothing() {
     );
 }
 
-#[tokio::test]
-async fn sign_in_is_throttled_per_account_not_per_address() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    sign_in_is_throttled_per_account_not_per_address,
+    sign_in_is_throttled_per_account_not_per_address_on
+);
+
+async fn sign_in_is_throttled_per_account_not_per_address_on(p: Portal) {
     staff(&p, "target@school.kg", &[Role::Author]).await;
     staff(&p, "colleague@school.kg", &[Role::Author]).await;
     for _ in 0..4 {
@@ -350,9 +372,12 @@ async fn sign_in_is_throttled_per_account_not_per_address() {
     assert!(unknown.body.contains("Wrong address or password"));
 }
 
-#[tokio::test]
-async fn expired_sessions_and_sign_out_everywhere_end_access() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    expired_sessions_and_sign_out_everywhere_end_access,
+    expired_sessions_and_sign_out_everywhere_end_access_on
+);
+
+async fn expired_sessions_and_sign_out_everywhere_end_access_on(p: Portal) {
     let a = staff(&p, "reviewer@school.kg", &[Role::Reviewer]).await;
     let b = sign_in(&p.app, "reviewer@school.kg", "тоо көлү жашыл", None)
         .await
@@ -472,9 +497,12 @@ async fn public_pages_still_refuse_bodies_and_posts() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-#[tokio::test]
-async fn an_admin_invites_and_the_link_works_once() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    an_admin_invites_and_the_link_works_once,
+    an_admin_invites_and_the_link_works_once_on
+);
+
+async fn an_admin_invites_and_the_link_works_once_on(p: Portal) {
     let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
     let page = get(&p.app, "/staff/invite", Some(&admin)).await;
     let csrf = hidden(&page.body, "csrf");
@@ -578,9 +606,12 @@ async fn an_admin_invites_and_the_link_works_once() {
     );
 }
 
-#[tokio::test]
-async fn an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out,
+    an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out_on
+);
+
+async fn an_admin_sets_roles_disables_and_resets_but_cannot_lock_themselves_out_on(p: Portal) {
     let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     let admin_id = p
@@ -730,9 +761,12 @@ async fn built_draft_page(p: &Portal, session: &str, path: &str) -> Resp {
     panic!("the build did not end within 30 s");
 }
 
-#[tokio::test]
-async fn an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line,
+    an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line_on
+);
+
+async fn an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line_on(p: Portal) {
     let admin = staff(&p, "admin@school.kg", &[Role::Admin]).await;
     let _ = admin;
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
@@ -802,7 +836,19 @@ async fn an_author_uploads_a_draft_and_sees_its_errors_with_the_offending_line()
     assert_eq!(get(&p.app, read, None).await.status, StatusCode::SEE_OTHER);
     let list = get(&p.app, "/staff/drafts", Some(&other)).await;
     assert!(!list.body.contains("Draft physics"));
-    // Readers find nothing of it anywhere.
+    // Readers find nothing of it anywhere: no page of its own either.
+    let slug = p.state.db.drafts().await.unwrap()[0].slug.clone();
+    for page in [
+        format!("/books/{slug}"),
+        format!("/read/{slug}"),
+        format!("/api/books/{slug}"),
+    ] {
+        assert_eq!(
+            get(&p.app, &page, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{page}"
+        );
+    }
     for public in [
         format!("/search?q={}", enc(word)),
         format!("/api/search?q={}", enc(word)),
@@ -864,9 +910,12 @@ async fn set_orgs(p: &Portal, email: &str, roles: &[Role], orgs: &[&str]) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn a_draft_goes_through_review_to_readers_and_is_withdrawn() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    a_draft_goes_through_review_to_readers_and_is_withdrawn,
+    a_draft_goes_through_review_to_readers_and_is_withdrawn_on
+);
+
+async fn a_draft_goes_through_review_to_readers_and_is_withdrawn_on(p: Portal) {
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     let reviewer = staff(&p, "reviewer@ministry.kg", &[Role::Reviewer]).await;
     let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
@@ -1054,9 +1103,12 @@ fn tiny_png() -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first,
+    the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first_on
+);
+
+async fn the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first_on(p: Portal) {
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     let colleague = staff(&p, "colleague@publisher.kg", &[Role::Author]).await;
     let reviewer = staff(&p, "reviewer@ministry.kg", &[Role::Reviewer]).await;
@@ -1343,9 +1395,12 @@ async fn librarians_curate_collections_that_readers_see_at_once() {
     );
 }
 
-#[tokio::test]
-async fn staff_create_and_revoke_their_own_api_tokens_in_the_portal() {
-    let p = portal().await;
+on_sqlite_and_postgres!(
+    staff_create_and_revoke_their_own_api_tokens_in_the_portal,
+    staff_create_and_revoke_their_own_api_tokens_in_the_portal_on
+);
+
+async fn staff_create_and_revoke_their_own_api_tokens_in_the_portal_on(p: Portal) {
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     let other = staff(&p, "other@publisher.kg", &[Role::Author]).await;
     let r = form_post(
