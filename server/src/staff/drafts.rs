@@ -8,10 +8,10 @@ use crate::web::extract::Segs;
 use crate::web::files::{self, Caching};
 use crate::web::i18n::{Lang, M, t, tf};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::problem_text;
 use crate::web::staff::{
     SignedIn, csrf_field, field, forbidden, form_expired, form_fields, staff_page,
 };
+use crate::web::staff::{problem_text, refused_text};
 use crate::workflow::drafts::{UploadProblem, accept_upload};
 use crate::workflow::jobs::{Finding, revision_dir};
 use crate::workflow::review::{self, Step};
@@ -195,7 +195,7 @@ pub async fn upload(State(state): State<Shared>, who: SignedIn, form: Multipart)
                 state,
                 who,
                 status,
-                tf(l, M::UploadRefused, &[("why", &r.to_string())]),
+                tf(l, M::UploadRefused, &[("why", &refused_text(l, &r))]),
             )
             .await;
         }
@@ -211,7 +211,7 @@ pub async fn upload(State(state): State<Shared>, who: SignedIn, form: Multipart)
             tf(
                 l,
                 M::UploadRefused,
-                &[("why", &Refused::NotZip.to_string())],
+                &[("why", &refused_text(l, &Refused::NotZip))],
             ),
         )
         .await;

@@ -239,15 +239,36 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// Why an upload was refused, in the interface's language.
+pub fn refused_text(l: Lang, r: &crate::workflow::upload::Refused) -> String {
+    use crate::workflow::upload::Refused;
+    let mb = |n: u64| (n / (1024 * 1024)).to_string();
+    match r {
+        Refused::NotZip => t(l, M::RefusedNotZip).to_string(),
+        Refused::TooLarge { limit } => tf(l, M::RefusedTooLarge, &[("mb", &mb(*limit))]),
+        Refused::Damaged(why) => tf(l, M::RefusedDamaged, &[("why", why)]),
+        Refused::UnsafePath { name } => tf(l, M::RefusedUnsafePath, &[("name", name)]),
+        Refused::Symlink { name } => tf(l, M::RefusedSymlink, &[("name", name)]),
+        Refused::NestedArchive { name } => tf(l, M::RefusedNested, &[("name", name)]),
+        Refused::NotUtf8 { name } => tf(l, M::RefusedNotUtf8, &[("name", name)]),
+        Refused::TooManyFiles { limit } => {
+            tf(l, M::RefusedTooManyFiles, &[("limit", &limit.to_string())])
+        }
+        Refused::TooMuchUnpacked { limit } => {
+            tf(l, M::RefusedTooMuchUnpacked, &[("mb", &mb(*limit))])
+        }
+        Refused::Bomb { name } => tf(l, M::RefusedBomb, &[("name", name)]),
+        Refused::NoBook => t(l, M::RefusedNoBook).to_string(),
+    }
+}
+
 /// What went wrong with an upload, in the interface's language (the form and the API).
 pub fn problem_text(l: Lang, p: &crate::workflow::drafts::UploadProblem) -> String {
+    use crate::workflow::drafts::UploadProblem;
     match p {
-        crate::workflow::drafts::UploadProblem::Refused(r) => {
-            tf(l, M::UploadRefused, &[("why", &r.to_string())])
-        }
-        crate::workflow::drafts::UploadProblem::Book(d) => tf(l, M::UploadRefused, &[("why", d)]),
-        crate::workflow::drafts::UploadProblem::NoOrganisation
-        | crate::workflow::drafts::UploadProblem::NotYourOrganisation => {
+        UploadProblem::Refused(r) => tf(l, M::UploadRefused, &[("why", &refused_text(l, r))]),
+        UploadProblem::Book(d) => tf(l, M::UploadRefused, &[("why", d)]),
+        UploadProblem::NoOrganisation | UploadProblem::NotYourOrganisation => {
             t(l, M::NoOrganisation).to_string()
         }
     }
@@ -256,6 +277,15 @@ pub fn problem_text(l: Lang, p: &crate::workflow::drafts::UploadProblem) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_refusals_speak_the_interface_language() {
+        use crate::workflow::upload::Refused;
+        let name = "../x".to_string();
+        assert!(refused_text(Lang::Ru, &Refused::NotZip).contains("не архив .zip"));
+        assert!(refused_text(Lang::Ky, &Refused::UnsafePath { name: name.clone() }).contains("«../x»"));
+        assert!(refused_text(Lang::En, &Refused::TooLarge { limit: 100 * 1024 * 1024 }).contains("100 MB"));
+    }
 
     #[test]
     fn next_stays_on_staff_pages_of_this_portal() {
