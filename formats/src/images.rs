@@ -466,15 +466,8 @@ fn process_png(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
         // re-encode would gain, at a fraction of its cost; only the rows up to it are decoded.
         let band = (height / 8).max(SAMPLE_ROWS);
         let first = (height - band) / 2;
-        while decoded_rows < first + band {
-            let row = reader
-                .next_row()
-                .map_err(describe_png)?
-                .ok_or("cannot be decoded (truncated or damaged?): rows are missing")?;
-            let at = decoded_rows as usize * stride;
-            pixels[at..at + stride].copy_from_slice(row.data());
-            decoded_rows += 1;
-        }
+        read_rows(&mut reader, &mut pixels, stride, 0..first + band)?;
+        decoded_rows = first + band;
         let rows = &pixels[first as usize * stride..(first + band) as usize * stride];
         let mut best = u64::MAX;
         for f in filters {
@@ -492,15 +485,7 @@ fn process_png(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
     if decoded_rows == 0 {
         reader.next_frame(&mut pixels).map_err(describe_png)?;
     } else {
-        while decoded_rows < height {
-            let row = reader
-                .next_row()
-                .map_err(describe_png)?
-                .ok_or("cannot be decoded (truncated or damaged?): rows are missing")?;
-            let at = decoded_rows as usize * stride;
-            pixels[at..at + stride].copy_from_slice(row.data());
-            decoded_rows += 1;
-        }
+        read_rows(&mut reader, &mut pixels, stride, decoded_rows..height)?;
         reader.finish().map_err(describe_png)?;
     }
     let (media_type, extension) = media_type_of(Kind::Png);
@@ -514,6 +499,24 @@ fn process_png(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
         treatment: Treatment::Reencoded,
     };
     Ok(smaller(encoded, layout.stripped, Kind::Png))
+}
+
+/// Decodes the rows `rows` (the next ones in the file) into their place in `pixels`.
+fn read_rows(
+    reader: &mut png::Reader<Cursor<&[u8]>>,
+    pixels: &mut [u8],
+    stride: usize,
+    rows: std::ops::Range<u32>,
+) -> Result<(), String> {
+    for r in rows {
+        let row = reader
+            .next_row()
+            .map_err(describe_png)?
+            .ok_or("cannot be decoded (truncated or damaged?): rows are missing")?;
+        let at = r as usize * stride;
+        pixels[at..at + stride].copy_from_slice(row.data());
+    }
+    Ok(())
 }
 
 /// Rows encoded to estimate a re-encode's gain (at least; an eighth of a tall image).

@@ -5,7 +5,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{M, t};
 use crate::web::respond::{internal_error, redirect_to};
-use crate::web::staff::{SignedIn, csrf_field, field, form_expired, form_fields, staff_page};
+use crate::web::staff::{SignedIn, csrf_field, field, staff_page};
 use crate::workflow::review;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -60,10 +60,10 @@ async fn change(state: Shared, who: SignedIn, segs: Segs, body: Bytes, withdraw:
         return r;
     }
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let slug = segs.0.first().cloned().unwrap_or_default();
     let reason: String = field(&f, "reason")
         .unwrap_or("")

@@ -6,7 +6,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{Lang, M, t, tf};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::{SignedIn, csrf_field, field, form_expired, form_fields, staff_page};
+use crate::web::staff::{SignedIn, csrf_field, field, staff_page};
 use crate::workflow::curation;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -150,10 +150,10 @@ pub async fn create(State(state): State<Shared>, who: SignedIn, body: Bytes) -> 
     if let Some(r) = who.refusal(Action::CurateCollections) {
         return r;
     }
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let slug = field(&f, "slug").unwrap_or("").trim().to_string();
     match save_from(&state, &who, &slug, &f).await {
         Ok(None) => redirect_to(&format!("/staff/collections/{slug}")),
@@ -227,10 +227,10 @@ pub async fn change(
         return r;
     }
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (slug, what) = match segs.0.as_slice() {
         [slug] => (slug.clone(), "save".to_string()),
         [slug, what] => (slug.clone(), what.clone()),

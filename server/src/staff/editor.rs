@@ -8,9 +8,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{Lang, M, t};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::{
-    SignedIn, csrf_field, field, forbidden, form_expired, form_fields, staff_page,
-};
+use crate::web::staff::{SignedIn, csrf_field, field, forbidden, form_expired, staff_page};
 use crate::workflow::edit::{self, Change, Problem};
 use crate::workflow::upload::tree;
 use axum::body::Bytes;
@@ -186,10 +184,10 @@ pub async fn save(State(state): State<Shared>, who: SignedIn, segs: Segs, body: 
         Ok(d) => d,
         Err(r) => return r,
     };
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let base = field(&f, "base").unwrap_or("").to_string();
     let content = field(&f, "content").unwrap_or("").to_string();
     let change = Change::Text {
@@ -247,10 +245,10 @@ pub async fn add_chapter(
         Ok(d) => d,
         Err(r) => return r,
     };
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let Ok(Some((base, _, _))) = project_files(&state, &d).await else {
         return not_found(&who.ui);
     };

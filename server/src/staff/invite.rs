@@ -7,9 +7,7 @@ use crate::accounts::{check_email, secrets};
 use crate::library::state::Shared;
 use crate::web::i18n::{M, t, tf};
 use crate::web::respond::internal_error;
-use crate::web::staff::{
-    SignedIn, csrf_field, field, form_expired, form_fields, role_name, staff_page,
-};
+use crate::web::staff::{SignedIn, csrf_field, field, role_name, staff_page};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -63,10 +61,10 @@ pub async fn submit(State(state): State<Shared>, who: SignedIn, body: Bytes) -> 
         return r;
     }
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let email = catalog::normalise_email(field(&f, "email").unwrap_or(""));
     let problem = |m: M| Some(html! { p.notice role="alert" { (t(l, m)) } });
     if check_email(&email).is_err() {

@@ -7,7 +7,10 @@ use crate::web::extract::Segs;
 use crate::web::i18n::{Lang, M, t, tf};
 use crate::web::lang::Ui;
 use crate::web::respond::{internal_error, redirect_to};
-use crate::web::staff::{field, form_expired, form_fields, role_name, session_cookie, staff_page};
+use crate::web::staff::{
+    field, form_expired, form_fields, form_key, role_name, session_cookie, staff_page,
+    weakness_text,
+};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -49,13 +52,6 @@ async fn invitation(
         return Ok(Err(InvitationProblem::Expired));
     }
     Ok(Ok(inv))
-}
-
-async fn form_key(state: &Shared) -> anyhow::Result<String> {
-    state
-        .db
-        .portal_key("form", || secrets::random_token().unwrap_or_default())
-        .await
 }
 
 async fn page(
@@ -131,18 +127,7 @@ pub async fn submit(State(state): State<Shared>, ui: Ui, segs: Segs, body: Bytes
         .await;
     }
     if let Some(w) = passwords::weakness(new, &inv.email) {
-        let text = match w {
-            passwords::Weakness::TooShort => {
-                tf(l, M::PasswordTooShort, &[("min", &MIN_LENGTH.to_string())])
-            }
-            passwords::Weakness::TooLong => tf(
-                l,
-                M::PasswordTooLong,
-                &[("max", &passwords::MAX_LENGTH.to_string())],
-            ),
-            passwords::Weakness::Common => t(l, M::PasswordCommon).to_string(),
-            passwords::Weakness::ContainsName => t(l, M::PasswordHasName).to_string(),
-        };
+        let text = weakness_text(l, w);
         return page(
             &state,
             &ui,

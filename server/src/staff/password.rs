@@ -1,11 +1,11 @@
 //! Changing one's password (required after signing in with a one-time password).
 
-use crate::accounts::passwords::{self, MAX_LENGTH, MIN_LENGTH, Weakness};
+use crate::accounts::passwords::{self, MIN_LENGTH};
 use crate::accounts::sessions;
 use crate::library::state::Shared;
-use crate::web::i18n::{Lang, M, t, tf};
+use crate::web::i18n::{M, t, tf};
 use crate::web::respond::{internal_error, redirect_to};
-use crate::web::staff::{SignedIn, csrf_field, field, form_expired, form_fields, staff_page};
+use crate::web::staff::{SignedIn, csrf_field, field, staff_page, weakness_text};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,21 +42,12 @@ pub async fn show(who: SignedIn) -> Response {
     page(&who, StatusCode::OK, None)
 }
 
-fn weakness_text(l: Lang, w: Weakness) -> String {
-    match w {
-        Weakness::TooShort => tf(l, M::PasswordTooShort, &[("min", &MIN_LENGTH.to_string())]),
-        Weakness::TooLong => tf(l, M::PasswordTooLong, &[("max", &MAX_LENGTH.to_string())]),
-        Weakness::Common => t(l, M::PasswordCommon).to_string(),
-        Weakness::ContainsName => t(l, M::PasswordHasName).to_string(),
-    }
-}
-
 pub async fn submit(State(state): State<Shared>, who: SignedIn, body: Bytes) -> Response {
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let current = field(&f, "current").unwrap_or("");
     let new = field(&f, "new").unwrap_or("");
     let repeat = field(&f, "repeat").unwrap_or("");

@@ -7,9 +7,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{M, t, tf};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::{
-    SignedIn, csrf_field, field, form_expired, form_fields, role_name, staff_page,
-};
+use crate::web::staff::{SignedIn, csrf_field, field, role_name, staff_page};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -121,10 +119,10 @@ pub async fn save(State(state): State<Shared>, who: SignedIn, segs: Segs, body: 
         Ok(p) => p,
         Err(r) => return r,
     };
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let mut roles: Vec<Role> = f
         .iter()
         .filter(|(k, _)| k == "role")
@@ -170,10 +168,10 @@ pub async fn reset_password(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let _f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let one_time = match secrets::one_time_password().and_then(|pw| Ok((passwords::hash(&pw)?, pw)))
     {
         Ok(x) => x,

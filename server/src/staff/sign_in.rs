@@ -10,7 +10,7 @@ use crate::web::lang::Ui;
 use crate::web::respond::{internal_error, redirect_to};
 use crate::web::staff::{
     SESSION_COOKIE, SignedIn, clear_session_cookie, cookie, field, form_expired, form_fields,
-    safe_next, session_cookie, staff_page,
+    form_key, safe_next, session_cookie, staff_page,
 };
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,13 +21,6 @@ use maud::html;
 const PURPOSE: &str = "sign-in";
 /// How long a sign-in form stays valid (seconds).
 const FORM_MAX_AGE: i64 = 2 * 60 * 60;
-
-async fn form_key(state: &Shared) -> anyhow::Result<String> {
-    state
-        .db
-        .portal_key("form", || secrets::random_token().unwrap_or_default())
-        .await
-}
 
 /// The form, with an optional message (already in the interface's language).
 async fn form(
@@ -127,10 +120,10 @@ pub async fn submit(State(state): State<Shared>, ui: Ui, body: Bytes) -> Respons
 }
 
 pub async fn sign_out(State(state): State<Shared>, who: SignedIn, body: Bytes) -> Response {
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let _f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     if let Err(e) = sessions::sign_out(&state.db, &who.session).await {
         return internal_error(who.ui.lang, &e);
     }
@@ -145,10 +138,10 @@ pub async fn sign_out_everywhere(
     who: SignedIn,
     body: Bytes,
 ) -> Response {
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let _f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     if let Err(e) = sessions::sign_out_everywhere(&state.db, &who.session.staff).await {
         return internal_error(who.ui.lang, &e);
     }

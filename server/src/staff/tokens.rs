@@ -6,7 +6,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{M, t};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::{SignedIn, csrf_field, field, form_expired, form_fields, staff_page};
+use crate::web::staff::{SignedIn, csrf_field, field, staff_page};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -76,10 +76,10 @@ pub async fn create(State(state): State<Shared>, who: SignedIn, body: Bytes) -> 
         return r;
     }
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let name: String = field(&f, "name")
         .unwrap_or("")
         .trim()
@@ -113,10 +113,10 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     let l = who.ui.lang;
-    let f = form_fields(&body);
-    if !who.csrf_ok(&f) {
-        return form_expired(&who.ui);
-    }
+    let _f = match who.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let id = segs.0.first().cloned().unwrap_or_default();
     // Only one's own tokens; others' do not exist for this person.
     match state.db.token_staff(&id).await {

@@ -86,6 +86,19 @@ impl SignedIn {
         }
     }
 
+    /// A submitted form's fields when it carries this session's CSRF token; otherwise the 403
+    /// answer (and nothing is done).
+    // The error is the answer a handler returns as it is; boxing it would only add a step.
+    #[allow(clippy::result_large_err)]
+    pub fn form(&self, body: &[u8]) -> Result<Vec<(String, String)>, Response> {
+        let f = form_fields(body);
+        if self.csrf_ok(&f) {
+            Ok(f)
+        } else {
+            Err(form_expired(&self.ui))
+        }
+    }
+
     /// Whether a submitted form carries this session's CSRF token.
     pub fn csrf_ok(&self, form: &[(String, String)]) -> bool {
         field(form, "csrf")
@@ -239,6 +252,25 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// The key that signs forms shown before sign-in (made at first use, shared by replicas).
+pub async fn form_key(state: &AppState) -> anyhow::Result<String> {
+    state
+        .db
+        .portal_key("form", || secrets::random_token().unwrap_or_default())
+        .await
+}
+
+/// Why a new password is refused, in the interface's language.
+pub fn weakness_text(l: Lang, w: crate::accounts::passwords::Weakness) -> String {
+    use crate::accounts::passwords::{MAX_LENGTH, MIN_LENGTH, Weakness};
+    match w {
+        Weakness::TooShort => tf(l, M::PasswordTooShort, &[("min", &MIN_LENGTH.to_string())]),
+        Weakness::TooLong => tf(l, M::PasswordTooLong, &[("max", &MAX_LENGTH.to_string())]),
+        Weakness::Common => t(l, M::PasswordCommon).to_string(),
+        Weakness::ContainsName => t(l, M::PasswordHasName).to_string(),
+    }
+}
+
 /// Why an upload was refused, in the interface's language.
 pub fn refused_text(l: Lang, r: &crate::workflow::upload::Refused) -> String {
     use crate::workflow::upload::Refused;
@@ -282,9 +314,18 @@ mod tests {
     fn upload_refusals_speak_the_interface_language() {
         use crate::workflow::upload::Refused;
         let name = "../x".to_string();
+        let unsafe_path = Refused::UnsafePath { name };
         assert!(refused_text(Lang::Ru, &Refused::NotZip).contains("не архив .zip"));
-        assert!(refused_text(Lang::Ky, &Refused::UnsafePath { name: name.clone() }).contains("«../x»"));
-        assert!(refused_text(Lang::En, &Refused::TooLarge { limit: 100 * 1024 * 1024 }).contains("100 MB"));
+        assert!(refused_text(Lang::Ky, &unsafe_path).contains("«../x»"));
+        assert!(
+            refused_text(
+                Lang::En,
+                &Refused::TooLarge {
+                    limit: 100 * 1024 * 1024
+                }
+            )
+            .contains("100 MB")
+        );
     }
 
     #[test]
