@@ -55,11 +55,14 @@ async fn portal() -> Portal {
 /// A test that runs on SQLite, and on PostgreSQL where `KITEP_TEST_POSTGRES_URL` names one (CI).
 macro_rules! on_sqlite_and_postgres {
     ($name:ident, $body:ident) => {
+        on_sqlite_and_postgres!($name, $body, portal_on);
+    };
+    ($name:ident, $body:ident, $make:ident) => {
         #[tokio::test]
         async fn $name() {
-            $body(portal().await).await;
+            $body($make(None).await).await;
             if let Some(admin) = postgres_url() {
-                $body(portal_on(Some(PgDatabase::create(&admin).await)).await).await;
+                $body($make(Some(PgDatabase::create(&admin).await)).await).await;
             }
         }
     };
@@ -1245,7 +1248,7 @@ async fn the_web_editor_fixes_a_draft_and_says_when_someone_else_saved_first_on(
 }
 
 /// A portal with one sample book published at start.
-async fn portal_with_a_book() -> Portal {
+async fn portal_with_a_book(pg: Option<PgDatabase>) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let library = dir.path().join("library");
     let from = corpus::sample_books_dir().join("water-cycle-en");
@@ -1253,7 +1256,10 @@ async fn portal_with_a_book() -> Portal {
     let config = Config {
         data_dir: dir.path().join("data"),
         addr: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}", dir.path().join("catalog.db").display()),
+        database_url: match &pg {
+            Some(p) => p.url.clone(),
+            None => format!("sqlite://{}", dir.path().join("catalog.db").display()),
+        },
         books: vec![library],
         public_url: "http://portal.test".into(),
         header_timeout: Duration::from_millis(800),
@@ -1264,7 +1270,7 @@ async fn portal_with_a_book() -> Portal {
         _dir: dir,
         state,
         app,
-        _pg: None,
+        _pg: pg,
     }
 }
 
@@ -1280,9 +1286,13 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-#[tokio::test]
-async fn librarians_curate_collections_that_readers_see_at_once() {
-    let p = portal_with_a_book().await;
+on_sqlite_and_postgres!(
+    librarians_curate_collections_that_readers_see_at_once,
+    librarians_curate_collections_that_readers_see_at_once_on,
+    portal_with_a_book
+);
+
+async fn librarians_curate_collections_that_readers_see_at_once_on(p: Portal) {
     let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     assert_eq!(
@@ -1454,9 +1464,13 @@ async fn staff_create_and_revoke_their_own_api_tokens_in_the_portal_on(p: Portal
     assert!(!page.body.contains(&token), "a token is never shown again");
 }
 
-#[tokio::test]
-async fn a_restart_with_the_books_folder_keeps_the_version_published_from_the_portal() {
-    let p = portal_with_a_book().await;
+on_sqlite_and_postgres!(
+    a_restart_with_the_books_folder_keeps_the_version_published_from_the_portal,
+    a_restart_with_the_books_folder_keeps_the_version_published_from_the_portal_on,
+    portal_with_a_book
+);
+
+async fn a_restart_with_the_books_folder_keeps_the_version_published_from_the_portal_on(p: Portal) {
     let author = staff(&p, "author@publisher.kg", &[Role::Author]).await;
     let librarian = staff(&p, "librarian@school.kg", &[Role::Librarian]).await;
     set_orgs(&p, "author@publisher.kg", &[Role::Author], &["Publisher A"]).await;

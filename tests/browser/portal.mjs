@@ -523,6 +523,7 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
       }
       for (const [email, name, locale] of [['author@publisher.kg', 'author', 'ky-KG'], ['reviewer@ministry.kg', 'reviewer', 'ru-RU'], ['librarian@school.kg', 'librarian', 'ky-KG']]) {
         const p = await person(name, locale);
+        await runAxe(p, base, locale === 'ru-RU' ? '[ru]' : '[ky]', new URL(links[email]).pathname, 'form.staff-form');
         await p.goto(links[email]);
         // Not the address's name part: a password may not contain it.
         const word = { author: 'бир', reviewer: 'эки', librarian: 'үч' }[name];
@@ -567,6 +568,22 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     });
     await runAxe(author, base, '[ky]', `${new URL(draftUrl).pathname}/edit`, 'form.staff-form');
     await runAxe(author, base, '[ky]', `${new URL(draftUrl).pathname}/edit/src/rainbow.md`, 'textarea#content');
+    // The same pages in Russian: the author switches the interface language (the one cookie a
+    // reader may also get), then back.
+    const switchTo = async (p, code) => {
+      await p.goto(`${base}/lang/${code}?back=${encodeURIComponent('/staff')}`);
+    };
+    await switchTo(author, 'ru');
+    for (const [url, sel] of [
+      [new URL(draftUrl).pathname, 'ol.findings, p[role=status]'],
+      [`${new URL(draftUrl).pathname}/edit`, 'form.staff-form'],
+      [`${new URL(draftUrl).pathname}/edit/src/rainbow.md`, 'textarea#content'],
+      ['/staff/drafts', 'main h1'],
+      ['/staff/tokens', 'form.staff-form'],
+    ]) await runAxe(author, base, '[ru]', url, sel);
+    await switchTo(author, 'ky');
+    await runAxe(author, base, '[ky]', '/staff/drafts', 'main h1');
+    await runAxe(author, base, '[ky]', '/staff/tokens', 'form.staff-form');
     await check('story: the author submits it for review', async () => {
       await author.goto(draftUrl);
       await submit(author, `form[action$="/submit"] button`);
@@ -632,6 +649,16 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     });
     await runAxe(librarian, base, '[ky]', '/staff/collections/nature-ky', 'form.staff-form');
     await runAxe(librarian, base, '[ky]', '/staff/books', 'ul.editions');
+    await runAxe(librarian, base, '[ky]', '/staff/collections', 'form.staff-form');
+    await switchTo(librarian, 'ru');
+    for (const [url, sel] of [
+      ['/staff/collections', 'form.staff-form'],
+      ['/staff/collections/nature-ky', 'form.staff-form'],
+      ['/staff/books', 'ul.editions'],
+      [`${new URL(draftUrl).pathname}/changes`, 'table.diff'],
+    ]) await runAxe(librarian, base, '[ru]', url, sel);
+    await switchTo(librarian, 'ky');
+    await runAxe(librarian, base, '[ky]', `${new URL(draftUrl).pathname}/changes`, 'table.diff');
     await check('story: the librarian withdraws it; search no longer finds it and its page says why', async () => {
       await librarian.goto(`${base}/staff/books`);
       const slug = contexts.bookPath.split('/').pop();

@@ -1,7 +1,7 @@
 //! Staff accounts, roles, API tokens and the audit log, as stored. Secrets arrive here already
 //! hashed; deciding who may do what is the portal's policy, not the catalog's.
 
-use super::{Db, now};
+use super::{BeginWrite, Db, now};
 use anyhow::{Context, Result, bail};
 use sqlx::Row;
 
@@ -120,7 +120,7 @@ impl Db {
         let email = normalise_email(email);
         let at = now();
         let created = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let existing: Option<String> = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
                 .bind(&email)
                 .fetch_optional(&mut *tx)
@@ -253,7 +253,7 @@ impl Db {
         let id = new_id()?;
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO api_tokens (id, staff_id, token_hash, name, scopes, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&id)
                 .bind(staff_id)
@@ -316,7 +316,7 @@ impl Db {
     pub async fn revoke_token(&self, token_id: &str, actor: &str) -> Result<bool> {
         let at = now();
         let n = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(at)
                 .bind(token_id)
@@ -542,7 +542,7 @@ impl Db {
     ) -> Result<()> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let email: Option<String> = sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
                 .bind(staff_id)
                 .fetch_optional(&mut *tx)
@@ -603,7 +603,7 @@ impl Db {
         let at = now();
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if let Some(o) = organisation {
                 sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
                     .bind(o).execute(&mut *tx).await?;
@@ -662,7 +662,7 @@ impl Db {
         at: i64,
     ) -> Result<std::result::Result<StaffRow, InvitationProblem>> {
         let outcome: std::result::Result<String, InvitationProblem> = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Claims the invitation first: of two submissions, one updates the row.
             let claimed = sqlx::query("UPDATE invitations SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1")
                 .bind(at)

@@ -24,6 +24,36 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// A transaction that will write. On SQLite it takes the write lock at its start
+/// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later could not wait for
+/// another writer (SQLite answers "database is locked" at once), only fail.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send
+    {
+        self.begin()
+    }
+}
+
 /// Runs the same expression on the open pool, whichever database it is.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -198,7 +228,7 @@ impl Db {
                 if done.is_some() {
                     continue;
                 }
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("migration {version}"))?;
                 sqlx::query("INSERT INTO kitep_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(version)
@@ -214,7 +244,7 @@ impl Db {
     /// Stores a version and makes it the edition's current one, in one transaction.
     pub async fn publish(&self, v: &NewVersion) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (table, column, value) in [
                 ("languages", "code", Some(&v.language)),
                 ("subjects", "code", v.subject.as_ref()),
@@ -482,7 +512,7 @@ impl Db {
     /// Replaces the collections and their books (the librarian's curation file).
     pub async fn set_collections(&self, collections: &[CollectionRow]) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM collection_items").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM collections").execute(&mut *tx).await?;
             for (i, c) in collections.iter().enumerate() {

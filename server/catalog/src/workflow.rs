@@ -1,6 +1,6 @@
 //! Drafts, their revisions, and the jobs that check and build them, as stored.
 
-use super::{Db, new_id, now};
+use super::{BeginWrite, Db, new_id, now};
 use anyhow::Result;
 use sqlx::Row;
 
@@ -102,7 +102,7 @@ impl Db {
     ) -> Result<(String, String, String)> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO organisations (name) VALUES ($1) ON CONFLICT DO NOTHING")
                 .bind(organisation).execute(&mut *tx).await?;
             let existing: Option<(String, String)> = sqlx::query("SELECT id, stage FROM drafts WHERE organisation = $1 AND slug = $2")
@@ -366,7 +366,7 @@ impl Db {
     ) -> Result<bool> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if let Some(to) = to {
                 let from: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
                 let set_approved = if to == Stage::Approved { ", approved_revision = $4" } else { "" };
@@ -437,7 +437,7 @@ impl Db {
     ) -> Result<()> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE drafts SET stage = 'published', published_revision = $1, updated_at = $2 WHERE id = $3")
                 .bind(revision_id).bind(at).bind(draft_id).execute(&mut *tx).await?;
             if let Some(v) = version_id {
@@ -503,7 +503,7 @@ impl Db {
     ) -> Result<bool> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let n = match reason {
                 Some(r) => sqlx::query("UPDATE editions SET withdrawn_at = $1, withdrawn_reason = $2 WHERE slug = $3 AND withdrawn_at IS NULL")
                     .bind(at).bind(r).bind(slug).execute(&mut *tx).await?.rows_affected(),
@@ -538,7 +538,7 @@ impl Db {
     ) -> Result<()> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM collections")
                 .fetch_one(&mut *tx).await?;
             sqlx::query("INSERT INTO collections (slug, position, titles, descriptions, featured) VALUES ($1, $2, $3, $4, $5)
@@ -561,7 +561,7 @@ impl Db {
     ) -> Result<bool> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM collection_items WHERE collection_slug = $1").bind(slug).execute(&mut *tx).await?;
             let n = sqlx::query("DELETE FROM collections WHERE slug = $1").bind(slug).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
@@ -577,7 +577,7 @@ impl Db {
     /// Moves a collection one place up or down the order.
     pub async fn move_collection(&self, slug: &str, up: bool) -> Result<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let order: Vec<String> = sqlx::query_scalar("SELECT slug FROM collections ORDER BY position, slug")
                 .fetch_all(&mut *tx).await?;
             let mut order = order;
@@ -606,7 +606,7 @@ impl Db {
     ) -> Result<()> {
         let at = now();
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if member {
                 let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM collection_items WHERE collection_slug = $1")
                     .bind(collection).fetch_one(&mut *tx).await?;
