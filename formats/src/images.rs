@@ -410,6 +410,11 @@ fn process_png(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
     if layout.zlib_level >= 2 && !layout.interlaced && layout.bit_depth <= 8 {
         return Ok(as_it_is(layout));
     }
+    // Too small for a re-encode to save `MIN_SAVING` even if it halved the file: not worth
+    // decoding at all.
+    if layout.stripped.len() < 2 * MIN_SAVING && !layout.interlaced && layout.bit_depth <= 8 {
+        return Ok(as_it_is(layout));
+    }
     let mut decoder = png::Decoder::new_with_limits(
         Cursor::new(layout.stripped.as_ref()),
         png::Limits {
@@ -477,7 +482,8 @@ fn process_png(bytes: &[u8], max_width: u32) -> Result<ProcessedImage, String> {
             }
         }
         let estimate = best * height as u64 / band as u64;
-        if estimate * 10 >= layout.stripped.len() as u64 * 9 {
+        let len = layout.stripped.len() as u64;
+        if estimate * 10 >= len * 9 || len.saturating_sub(estimate) < MIN_SAVING as u64 {
             // Not worth it: kept as it is, its checksums its check.
             return Ok(as_it_is(layout));
         }
@@ -518,6 +524,11 @@ fn read_rows(
     }
     Ok(())
 }
+
+/// A re-encode is worth its time when it saves at least a tenth of the file and at least this
+/// many bytes: a few kilobytes less per picture is lost in the noise of a download, while the
+/// work of decoding and encoding every pixel is not.
+const MIN_SAVING: usize = 16 * 1024;
 
 /// Rows encoded to estimate a re-encode's gain (at least; an eighth of a tall image).
 const SAMPLE_ROWS: u32 = 64;
@@ -855,6 +866,23 @@ mod tests {
             let b = image::load_from_memory(&p.bytes).unwrap().to_rgb8();
             assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn a_small_png_is_copied_when_a_re_encode_would_save_only_a_few_kilobytes() {
+        // 64 × 64 RGB stored uncompressed: 12 KB that a re-encode would shrink to a few hundred
+        // bytes, a saving below MIN_SAVING: checked and copied as it is, nothing decoded.
+        let src = png_file(
+            64,
+            64,
+            png::ColorType::Rgb,
+            png::DeflateCompression::NoCompression,
+            None,
+        );
+        assert!(src.len() < MIN_SAVING);
+        let p = process(&src, DEFAULT_MAX_WIDTH).unwrap();
+        assert_eq!(p.treatment, Treatment::Copied);
+        assert_eq!(p.bytes, src);
     }
 
     #[test]
