@@ -3,8 +3,7 @@
 //! diagnostics (exit 1 when the book has errors), so a publisher's CI can gate on it.
 
 use anyhow::{Context, Result, bail};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -66,121 +65,52 @@ pub fn pack(book: &Path) -> Result<Vec<u8>> {
     Ok(w.finish()?.into_inner())
 }
 
-/// An `http://host[:port][/prefix]` address.
-#[derive(Debug)]
-struct Portal {
-    host: String,
-    port: u16,
-    prefix: String,
-}
-
-fn parse_url(url: &str) -> Result<Portal> {
-    if url.starts_with("https://") {
-        bail!(
-            "{url}: this kitep speaks plain HTTP only; send to the portal's http:// address inside your network (or through an SSH tunnel)"
-        );
-    }
-    let rest = url
-        .strip_prefix("http://")
-        .with_context(|| format!("{url}: give the portal's address as http://HOST[:PORT]"))?;
-    let (authority, prefix) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            p.parse::<u16>()
-                .with_context(|| format!("{url}: the port is not a number"))?,
-        ),
-        None => (authority, 80),
-    };
-    if host.is_empty() {
+/// The portal's address, checked: `http://` or `https://`, without a trailing slash.
+fn parse_url(url: &str) -> Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .with_context(|| {
+            format!("{url}: give the portal's address as https://HOST or http://HOST[:PORT]")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') {
         bail!("{url}: no host");
     }
-    Ok(Portal {
-        host: host.to_string(),
-        port,
-        prefix: if prefix.is_empty() {
-            String::new()
-        } else {
-            format!("/{}", prefix.trim_end_matches('/'))
-        },
-    })
+    Ok(u.to_string())
 }
 
-/// One HTTP/1.1 exchange; returns the status and the body.
+/// One exchange with the portal; returns the status and the body (any status: the caller says).
 fn exchange(
-    p: &Portal,
-    method: &str,
-    path: &str,
+    agent: &ureq::Agent,
+    url: &str,
     token: &str,
     body: Option<&[u8]>,
 ) -> Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect((p.host.as_str(), p.port)).with_context(|| {
-        format!(
-            "connecting to {}:{} (is the portal running there?)",
-            p.host, p.port
-        )
-    })?;
-    s.set_read_timeout(Some(Duration::from_secs(300)))?;
-    let mut head = format!(
-        "{method} {}{path} HTTP/1.1\r\nHost: {}:{}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: kitep/{}\r\n",
-        p.prefix,
-        p.host,
-        p.port,
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(b) = body {
-        head.push_str(&format!(
-            "Content-Type: application/zip\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes())?;
-    if let Some(b) = body {
-        s.write_all(b)?;
-    }
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)
+    let auth = format!("Bearer {token}");
+    let ua = format!("kitep/{}", env!("CARGO_PKG_VERSION"));
+    let res = match body {
+        Some(b) => agent
+            .post(url)
+            .header("Authorization", &auth)
+            .header("User-Agent", &ua)
+            .header("Content-Type", "application/zip")
+            .send(b),
+        None => agent
+            .get(url)
+            .header("Authorization", &auth)
+            .header("User-Agent", &ua)
+            .call(),
+    };
+    let mut res = res.with_context(|| format!("reaching {url} (is the portal running there?)"))?;
+    let status = res.status().as_u16();
+    let body = res
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
         .context("reading the portal's answer")?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("the portal's answer is not HTTP")?;
-    let headers = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = headers
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .context("the portal's answer has no status")?;
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
     Ok((status, body))
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = b.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(
-            String::from_utf8_lossy(&b[..end])
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim(),
-            16,
-        )
-        .unwrap_or(0);
-        if size == 0 || end + 2 + size > b.len() {
-            break;
-        }
-        out.extend_from_slice(&b[end + 2..end + 2 + size]);
-        b = &b[(end + 4 + size).min(b.len())..];
-    }
-    out
 }
 
 fn error_message(body: &[u8]) -> String {
@@ -207,13 +137,18 @@ pub fn publish(
         other => anyhow::anyhow!("{}: {other}", book.display()),
     })?;
     let portal = parse_url(to)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into();
     let zip = pack(book)?;
-    let mut path = "/api/drafts".to_string();
+    let mut path = format!("{portal}/api/drafts");
     if let Some(o) = organisation {
         path.push_str("?organisation=");
         path.extend(form_urlencoded::byte_serialize(o.as_bytes()));
     }
-    let (status, body) = exchange(&portal, "POST", &path, token.trim(), Some(&zip))?;
+    let (status, body) = exchange(&agent, &path, token.trim(), Some(&zip))?;
     if status != 201 {
         eprintln!(
             "the portal refused the upload ({status}): {}",
@@ -236,9 +171,8 @@ pub fn publish(
     let started = Instant::now();
     loop {
         let (status, body) = exchange(
-            &portal,
-            "GET",
-            &format!("/api/drafts/{draft}"),
+            &agent,
+            &format!("{portal}/api/drafts/{draft}"),
             token.trim(),
             None,
         )?;
@@ -293,27 +227,15 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let p = parse_url("http://portal.school.kg:8080/kitep/").unwrap();
         assert_eq!(
-            (p.host.as_str(), p.port, p.prefix.as_str()),
-            ("portal.school.kg", 8080, "/kitep")
+            parse_url("https://kitep.edu.kg/").unwrap(),
+            "https://kitep.edu.kg"
         );
-        let p = parse_url("http://127.0.0.1").unwrap();
-        assert_eq!((p.port, p.prefix.as_str()), (80, ""));
+        assert_eq!(
+            parse_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
         assert!(parse_url("ftp://x").is_err());
-        assert!(
-            parse_url("https://x")
-                .unwrap_err()
-                .to_string()
-                .contains("plain HTTP")
-        );
-    }
-
-    #[test]
-    fn chunked_bodies() {
-        assert_eq!(
-            dechunk(b"4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n"),
-            b"Wikipedia"
-        );
+        assert!(parse_url("https://").is_err());
     }
 }
