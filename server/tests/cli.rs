@@ -1,5 +1,8 @@
 //! The `kitep` command as users and outside checks call it: exact command forms, exit codes, output.
 
+mod common;
+
+use common::copy_dir;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -927,7 +930,7 @@ fn sigkill_while_publishing_from_the_web_leaves_the_old_or_the_new_version_and_b
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let library = tmp.path().join("library");
-    copy_tree(&sample("water-cycle-en"), &library.join("water-cycle-en"));
+    copy_dir(&sample("water-cycle-en"), &library.join("water-cycle-en"));
     let mut portal = run_portal(&data, &library);
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
@@ -1115,16 +1118,4 @@ fn sigkill_while_publishing_from_the_web_leaves_the_old_or_the_new_version_and_b
     let portal = run_portal(&data, &empty);
     let build = wait_for_build(portal.1, &token, &draft);
     assert_eq!(build["state"], "done", "{build}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use catalog::Role;
-use common::{PgDatabase, postgres_url};
+use common::{PgDatabase, copy_dir, postgres_url};
 use server::library::publish::{self, Outcome};
 use server::{AppState, Config};
 use std::io::{Read, Write};
@@ -44,19 +44,6 @@ impl Resp {
 
 fn books_dir() -> PathBuf {
     corpus::sample_books_dir()
-}
-
-/// Copies a folder (a book, to change it in a test).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A small library folder: the two editions of the fractions book, the Kyrgyz reader, and a

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use catalog::Role;
-use common::{PgDatabase, postgres_url};
+use common::{PgDatabase, copy_dir, postgres_url};
 use server::Config;
 use server::library::state::Shared;
 use std::time::Duration;
@@ -1271,18 +1271,6 @@ async fn portal_with_a_book(pg: Option<PgDatabase>) -> Portal {
         state,
         app,
         _pg: pg,
-    }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }
 

@@ -173,15 +173,7 @@ impl Db {
                 .await?;
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             let action = if created { "staff.create" } else { "staff.reset_password" };
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, NULL, $3, $4, $5, $6)")
-                .bind(new_id()?)
-                .bind(at)
-                .bind(actor)
-                .bind(action)
-                .bind(&email)
-                .bind(format!("roles: {}", roles.join(" ")))
-                .execute(&mut *tx)
-                .await?;
+            audit!(&mut *tx, at = at, staff = None::<&str>, actor = actor, action = action, target = &email, detail = format!("roles: {}", roles.join(" ")));
             tx.commit().await?;
             created
         });
@@ -263,15 +255,7 @@ impl Db {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'token.create', $5, $6)")
-                .bind(new_id()?)
-                .bind(at)
-                .bind(staff_id)
-                .bind(actor)
-                .bind(&id)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
+            audit!(&mut *tx, at = at, staff = staff_id, actor = actor, action = "token.create", target = &id, detail = name);
             tx.commit().await?;
         });
         Ok(id)
@@ -324,13 +308,7 @@ impl Db {
                 .await?
                 .rows_affected();
             if n > 0 {
-                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, NULL, $3, 'token.revoke', $4, '')")
-                    .bind(new_id()?)
-                    .bind(at)
-                    .bind(actor)
-                    .bind(token_id)
-                    .execute(&mut *tx)
-                    .await?;
+                audit!(&mut *tx, at = at, staff = None::<&str>, actor = actor, action = "token.revoke", target = token_id, detail = "");
             }
             tx.commit().await?;
             n
@@ -372,16 +350,7 @@ impl Db {
         detail: &str,
     ) -> Result<()> {
         on_pool!(self, pool => {
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(new_id()?)
-                .bind(now())
-                .bind(staff_id)
-                .bind(actor)
-                .bind(action)
-                .bind(target)
-                .bind(detail)
-                .execute(pool)
-                .await?;
+            audit!(pool, at = now(), staff = staff_id, actor = actor, action = action, target = target, detail = detail);
         });
         Ok(())
     }
@@ -573,15 +542,7 @@ impl Db {
                 _ => {}
             }
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.update', $5, $6)")
-                .bind(new_id()?)
-                .bind(at)
-                .bind(actor_id)
-                .bind(actor)
-                .bind(&email)
-                .bind(format!("roles: {}; organisations: {}; {}", roles.join(" "), organisations.join(", "), if disabled { "disabled" } else { "enabled" }))
-                .execute(&mut *tx)
-                .await?;
+            audit!(&mut *tx, at = at, staff = actor_id, actor = actor, action = "staff.update", target = &email, detail = format!("roles: {}; organisations: {}; {}", roles.join(" "), organisations.join(", "), if disabled { "disabled" } else { "enabled" }));
             tx.commit().await?;
         });
         Ok(())
@@ -618,15 +579,7 @@ impl Db {
                 .bind(expires_at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.invite', $5, $6)")
-                .bind(new_id()?)
-                .bind(at)
-                .bind(actor_id)
-                .bind(actor)
-                .bind(&email)
-                .bind(format!("roles: {}; organisation: {}", roles.join(" "), organisation.unwrap_or("-")))
-                .execute(&mut *tx)
-                .await?;
+            audit!(&mut *tx, at = at, staff = actor_id, actor = actor, action = "staff.invite", target = &email, detail = format!("roles: {}; organisation: {}", roles.join(" "), organisation.unwrap_or("-")));
             tx.commit().await?;
         });
         Ok(())
@@ -709,9 +662,7 @@ impl Db {
                         sqlx::query("INSERT INTO staff_organisations (staff_id, organisation) VALUES ($1, $2)")
                             .bind(&id).bind(o).execute(&mut *tx).await?;
                     }
-                    sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'staff.join', $4, $5)")
-                        .bind(new_id()?).bind(at).bind(&id).bind(&email).bind(&roles)
-                        .execute(&mut *tx).await?;
+                    audit!(&mut *tx, at = at, staff = &id, actor = &email, action = "staff.join", target = &email, detail = &roles);
                     tx.commit().await?;
                     Ok(id)
                 }

@@ -64,6 +64,23 @@ macro_rules! on_pool {
     };
 }
 
+/// Writes one audit entry through `$ex` (a pool or an open transaction), in the caller's
+/// transaction when it has one.
+macro_rules! audit {
+    ($ex:expr, at = $at:expr, staff = $staff:expr, actor = $actor:expr, action = $action:expr, target = $target:expr, detail = $detail:expr) => {
+        sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind($crate::new_id()?)
+            .bind($at)
+            .bind($staff)
+            .bind($actor)
+            .bind($action)
+            .bind($target)
+            .bind($detail)
+            .execute($ex)
+            .await?
+    };
+}
+
 mod accounts;
 mod workflow;
 pub use accounts::{

@@ -139,10 +139,7 @@ impl Db {
             sqlx::query("INSERT INTO jobs (id, kind, revision_id, state, queued_at) VALUES ($1, 'build', $2, 'queued', $3)")
                 .bind(&job_id).bind(revision_id).bind(at)
                 .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'draft.revision', $5, $6)")
-                .bind(new_id()?).bind(at).bind(author_id).bind(author_email)
-                .bind(format!("{organisation}/{slug}")).bind(format!("revision {number} ({origin})"))
-                .execute(&mut *tx).await?;
+            audit!(&mut *tx, at = at, staff = author_id, actor = author_email, action = "draft.revision", target = format!("{organisation}/{slug}"), detail = format!("revision {number} ({origin})"));
             tx.commit().await?;
             Ok((draft_id, revision_id.to_string(), job_id))
         })
@@ -386,10 +383,7 @@ impl Db {
             sqlx::query("INSERT INTO draft_events (id, draft_id, revision_id, staff_id, kind, file, line, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .bind(new_id()?).bind(draft_id).bind(revision_id).bind(staff_id).bind(kind).bind(file).bind(line).bind(body).bind(at)
                 .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(format!("draft.{kind}")).bind(draft_id)
-                .bind(body.chars().take(200).collect::<String>())
-                .execute(&mut *tx).await?;
+            audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = format!("draft.{kind}"), target = draft_id, detail = body.chars().take(200).collect::<String>());
             tx.commit().await?;
             Ok(true)
         })
@@ -447,9 +441,7 @@ impl Db {
             sqlx::query("INSERT INTO draft_events (id, draft_id, revision_id, staff_id, kind, body, created_at) VALUES ($1, $2, $3, $4, 'publish', $5, $6)")
                 .bind(new_id()?).bind(draft_id).bind(revision_id).bind(staff_id).bind(changelog).bind(at)
                 .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'book.publish', $5, $6)")
-                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(draft_id).bind(changelog)
-                .execute(&mut *tx).await?;
+            audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = "book.publish", target = draft_id, detail = changelog);
             tx.commit().await?;
         });
         Ok(())
@@ -511,11 +503,7 @@ impl Db {
                     .bind(slug).execute(&mut *tx).await?.rows_affected(),
             };
             if n > 0 {
-                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email)
-                    .bind(if reason.is_some() { "book.withdraw" } else { "book.restore" })
-                    .bind(slug).bind(reason.unwrap_or(""))
-                    .execute(&mut *tx).await?;
+                audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = if reason.is_some() { "book.withdraw" } else { "book.restore" }, target = slug, detail = reason.unwrap_or(""));
             }
             tx.commit().await?;
             Ok(n > 0)
@@ -545,9 +533,7 @@ impl Db {
                          ON CONFLICT (slug) DO UPDATE SET titles = excluded.titles, descriptions = excluded.descriptions, featured = excluded.featured")
                 .bind(slug).bind(next).bind(titles).bind(descriptions).bind(i64::from(featured))
                 .execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'collection.save', $5, $6)")
-                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(slug).bind(titles)
-                .execute(&mut *tx).await?;
+            audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = "collection.save", target = slug, detail = titles);
             tx.commit().await?;
         });
         Ok(())
@@ -565,9 +551,7 @@ impl Db {
             sqlx::query("DELETE FROM collection_items WHERE collection_slug = $1").bind(slug).execute(&mut *tx).await?;
             let n = sqlx::query("DELETE FROM collections WHERE slug = $1").bind(slug).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
-                sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, 'collection.delete', $5, '')")
-                    .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email).bind(slug)
-                    .execute(&mut *tx).await?;
+                audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = "collection.delete", target = slug, detail = "");
             }
             tx.commit().await?;
             Ok(n > 0)
@@ -616,11 +600,7 @@ impl Db {
                 sqlx::query("DELETE FROM collection_items WHERE collection_slug = $1 AND edition_slug = $2")
                     .bind(collection).bind(book).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO audit_log (id, at, staff_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(new_id()?).bind(at).bind(staff_id).bind(staff_email)
-                .bind(if member { "collection.add" } else { "collection.remove" })
-                .bind(collection).bind(book)
-                .execute(&mut *tx).await?;
+            audit!(&mut *tx, at = at, staff = staff_id, actor = staff_email, action = if member { "collection.add" } else { "collection.remove" }, target = collection, detail = book);
             tx.commit().await?;
         });
         Ok(())

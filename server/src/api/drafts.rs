@@ -41,7 +41,7 @@ pub async fn upload(
         return r;
     }
     let org = params.get("organisation");
-    match accept_upload(&state, &who.0.staff, org, &body, "api").await {
+    match accept_upload(&state, &who.0.staff, org, body.to_vec(), "api").await {
         Ok(Ok(draft_id)) => answer(
             StatusCode::CREATED,
             json!({

@@ -4,7 +4,7 @@ use crate::accounts::policy::Action;
 use crate::library::state::Shared;
 use crate::web::i18n::{M, t};
 use crate::web::respond::internal_error;
-use crate::web::staff::{SignedIn, staff_page};
+use crate::web::staff::{SignedIn, staff_page, when};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -36,7 +36,7 @@ pub async fn show(State(state): State<Shared>, who: SignedIn) -> Response {
                 tbody {
                     @for e in &entries {
                         tr {
-                            td { (authoring::pipeline::format_utc(e.at.max(0) as u64).replace('T', " ").trim_end_matches('Z')) }
+                            td { (when(e.at)) }
                             td { (e.actor) }
                             td { code { (e.action) } }
                             td { (e.target) }

@@ -11,7 +11,7 @@ use crate::web::respond::{internal_error, not_found, redirect_to};
 use crate::web::staff::{
     SignedIn, csrf_field, field, forbidden, form_expired, form_fields, staff_page,
 };
-use crate::web::staff::{problem_text, refused_text};
+use crate::web::staff::{problem_text, refused_text, when};
 use crate::workflow::drafts::{UploadProblem, accept_upload};
 use crate::workflow::jobs::{Finding, revision_dir};
 use crate::workflow::review::{self, Step};
@@ -42,11 +42,6 @@ fn subject(d: &DraftRow) -> Subject<'_> {
         authors: &d.authors,
         stage: d.stage,
     }
-}
-
-fn date(at: i64) -> String {
-    let s = authoring::pipeline::format_utc(at.max(0) as u64);
-    s.replace('T', " ").trim_end_matches('Z').to_string()
 }
 
 fn upload_form(who: &SignedIn, message: Option<&str>) -> Markup {
@@ -95,7 +90,7 @@ fn list_page(
                 @for d in drafts {
                     li {
                         a href={ "/staff/drafts/" (d.id) } { (d.title) }
-                        " — " (d.organisation) " · " (stage_name(l, d.stage)) " · " (date(d.updated_at))
+                        " — " (d.organisation) " · " (stage_name(l, d.stage)) " · " (when(d.updated_at))
                     }
                 }
             }
@@ -220,7 +215,7 @@ pub async fn upload(State(state): State<Shared>, who: SignedIn, form: Multipart)
         .iter()
         .find(|(k, _)| k == "organisation")
         .map(|(_, v)| v.as_str());
-    match accept_upload(&state, &who.session.staff, org, &file, "upload").await {
+    match accept_upload(&state, &who.session.staff, org, file, "upload").await {
         Ok(Ok(draft_id)) => redirect_to(&format!("/staff/drafts/{draft_id}")),
         Ok(Err(p)) => {
             let status = match &p {
@@ -348,7 +343,7 @@ async fn render(
         h2 { (t(l, M::Revisions)) }
         ul {
             @for r in &revisions {
-                li { (tf(l, M::RevisionN, &[("n", &r.number.to_string())])) " · " (r.author_email.as_deref().unwrap_or("-")) " · " (date(r.created_at)) " · " (r.origin) }
+                li { (tf(l, M::RevisionN, &[("n", &r.number.to_string())])) " · " (r.author_email.as_deref().unwrap_or("-")) " · " (when(r.created_at)) " · " (r.origin) }
             }
         }
         @if latest.is_some() {
@@ -359,7 +354,7 @@ async fn render(
             ol.history {
                 @for e in &events {
                     li {
-                        (date(e.created_at)) " · " (e.staff_email.as_deref().unwrap_or("-")) " " (event_text(l, &e.kind))
+                        (when(e.created_at)) " · " (e.staff_email.as_deref().unwrap_or("-")) " " (event_text(l, &e.kind))
                         @if let Some(n) = e.revision_number { " (" (tf(l, M::RevisionN, &[("n", &n.to_string())])) ")" }
                         @if let (Some(f), Some(line)) = (&e.file, e.line) { " · " code { (f) ":" (line) } }
                         @if !e.body.is_empty() { blockquote { (e.body) } }

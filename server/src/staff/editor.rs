@@ -123,6 +123,23 @@ pub async fn files(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Re
     }
 }
 
+/// The files page again, with what went wrong.
+async fn refused(
+    state: &Shared,
+    who: &SignedIn,
+    d: &DraftRow,
+    status: StatusCode,
+    text: &str,
+) -> Response {
+    let files = project_files(state, d)
+        .await
+        .ok()
+        .flatten()
+        .map(|x| x.2)
+        .unwrap_or_default();
+    files_page(who, d, &files, status, Some(text))
+}
+
 /// The text box; `theirs` is the newer revision's text after a conflict.
 fn text_page(
     who: &SignedIn,
@@ -215,19 +232,14 @@ pub async fn save(State(state): State<Shared>, who: SignedIn, segs: Segs, body: 
             )
         }
         Ok(Err(p)) => {
-            let files = project_files(&state, &d)
-                .await
-                .ok()
-                .flatten()
-                .map(|x| x.2)
-                .unwrap_or_default();
-            files_page(
+            refused(
+                &state,
                 &who,
                 &d,
-                &files,
                 StatusCode::BAD_REQUEST,
-                Some(problem_text(l, &p)),
+                problem_text(l, &p),
             )
+            .await
         }
         Err(e) => internal_error(l, &e),
     }
@@ -259,19 +271,14 @@ pub async fn add_chapter(
     match edit::apply(&state, &d, &who.session.staff, &base, change).await {
         Ok(Ok(_)) => redirect_to(&format!("/staff/drafts/{}", d.id)),
         Ok(Err(p)) => {
-            let files = project_files(&state, &d)
-                .await
-                .ok()
-                .flatten()
-                .map(|x| x.2)
-                .unwrap_or_default();
-            files_page(
+            refused(
+                &state,
                 &who,
                 &d,
-                &files,
                 StatusCode::BAD_REQUEST,
-                Some(problem_text(l, &p)),
+                problem_text(l, &p),
             )
+            .await
         }
         Err(e) => internal_error(l, &e),
     }
@@ -297,19 +304,14 @@ pub async fn add_image(
             match f.bytes().await {
                 Ok(b) if b.len() <= edit::MAX_FILE => bytes = Some(b.to_vec()),
                 _ => {
-                    let files = project_files(&state, &d)
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|x| x.2)
-                        .unwrap_or_default();
-                    return files_page(
+                    return refused(
+                        &state,
                         &who,
                         &d,
-                        &files,
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        Some(t(l, M::FileTooLarge)),
-                    );
+                        t(l, M::FileTooLarge),
+                    )
+                    .await;
                 }
             }
         } else if fields.len() < 8 {

@@ -6,7 +6,7 @@ use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::i18n::{M, t};
 use crate::web::respond::{internal_error, not_found, redirect_to};
-use crate::web::staff::{SignedIn, csrf_field, field, staff_page};
+use crate::web::staff::{SignedIn, csrf_field, field, staff_page, when};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +14,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 fn date(at: i64) -> String {
-    authoring::pipeline::format_utc(at.max(0) as u64)[..10].to_string()
+    when(at)[..10].to_string()
 }
 
 async fn page(

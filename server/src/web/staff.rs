@@ -252,6 +252,14 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// A catalog time (Unix seconds) as staff pages show it: `YYYY-MM-DD hh:mm:ss`, UTC.
+pub fn when(at: i64) -> String {
+    authoring::pipeline::format_utc(at.max(0) as u64)
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_string()
+}
+
 /// The key that signs forms shown before sign-in (made at first use, shared by replicas).
 pub async fn form_key(state: &AppState) -> anyhow::Result<String> {
     state

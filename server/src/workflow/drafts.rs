@@ -20,7 +20,7 @@ pub async fn accept_upload(
     state: &Shared,
     who: &catalog::StaffRow,
     organisation: Option<&str>,
-    zip: &[u8],
+    zip: Vec<u8>,
     origin: &str,
 ) -> anyhow::Result<Result<String, UploadProblem>> {
     let organisation = match (organisation, who.organisations.as_slice()) {
@@ -36,7 +36,6 @@ pub async fn accept_upload(
     };
     let limits = Limits::from_env();
     let src = dir.join("src");
-    let zip = zip.to_vec();
     let unpacked = tokio::task::spawn_blocking(move || upload::unpack(&zip, &src, &limits)).await?;
     let unpacked = match unpacked {
         Ok(u) => u,
