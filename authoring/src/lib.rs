@@ -1,6 +1,7 @@
 //! The author's side of Kitepkana: the build pipeline and the commands `new`, `check` and `build`.
 
 pub mod check;
+pub mod import;
 pub mod new;
 pub mod pipeline;
 

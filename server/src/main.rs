@@ -26,6 +26,23 @@ enum Command {
         /// Folder to create (must not exist, or be empty).
         dir: PathBuf,
     },
+    /// Turn a document into a book project: `kitep import docx FILE.docx -o BOOK_DIR`.
+    Import {
+        /// The document's format: docx (Word 2007 and later, LibreOffice's .docx).
+        #[arg(value_parser = ["docx"])]
+        format: String,
+        /// The document.
+        file: PathBuf,
+        /// The new book folder (must not exist, or be empty).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Headings of this level and above start a chapter (1: one chapter per top-level heading).
+        #[arg(long, default_value_t = 1)]
+        split_level: u8,
+        /// The book's language (ky, ru, uz-Latn …), when the document's own marks are wrong.
+        #[arg(long)]
+        language: Option<String>,
+    },
     /// Report every problem in a book (`file:line:col: error|warning: message`); exit 1 on errors.
     Check {
         /// The book folder (with book.toml).
@@ -318,6 +335,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }) => cli::search::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref()),
         Command::Eval(EvalCommand::Stemmer { conllu, lang }) => {
             cli::search::eval_stemmer(&conllu, lang.as_deref())
+        }
+        Command::Import {
+            format: _,
+            file,
+            out,
+            split_level,
+            language,
+        } => {
+            let opts = authoring::import::ImportOptions {
+                split_level,
+                language,
+            };
+            let report =
+                authoring::import::import_docx(&file, &out, &opts).map_err(anyhow::Error::msg)?;
+            for w in &report.warnings {
+                eprintln!("{}: warning: {w}", file.display());
+            }
+            println!(
+                "Imported «{}» ({}) into {}: {} chapters, {} pictures, {} tables, {} footnotes, {} equations, {} language spans; {} warning(s). Next: kitep check {}",
+                report.title,
+                report.language,
+                out.display(),
+                report.chapters,
+                report.images,
+                report.tables,
+                report.footnotes,
+                report.equations,
+                report.language_spans,
+                report.warnings.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { book } => {
             let diags = authoring::check::check(&book);
