@@ -210,6 +210,8 @@ pub fn read(pkg: &mut Package, warnings: &mut Warnings) -> Result<Document, Stri
         heading: String::new(),
         fields: Vec::new(),
         in_toc: false,
+        toc_seen: false,
+        pending_anchors: Vec::new(),
         media_part: HashMap::new(),
         default_para_style: None,
     };
@@ -379,6 +381,10 @@ struct Reader<'w> {
     heading: String,
     fields: Vec<Field>,
     in_toc: bool,
+    /// A TOC field began or ended in the current paragraph.
+    toc_seen: bool,
+    /// Bookmarks met between paragraphs, for the next paragraph.
+    pending_anchors: Vec<String>,
     media_part: HashMap<String, usize>,
     default_para_style: Option<String>,
 }
@@ -487,6 +493,12 @@ impl Reader<'_> {
                     }
                 }
                 "w:customXml" | "w:ins" | "w:moveTo" | "w:smartTag" => self.blocks_into(e, out),
+                // A bookmark between paragraphs marks the paragraph that follows.
+                "w:bookmarkStart" => {
+                    if let Some(name) = e.attr("w:name") {
+                        self.pending_anchors.push(name.to_string());
+                    }
+                }
                 "w:del" | "w:moveFrom" => self.warnings.once(
                     "tracked",
                     "the document has tracked changes: they were taken as accepted (deleted text left out, inserted text kept)".into(),
@@ -597,14 +609,21 @@ impl Reader<'_> {
             place: self.paragraph,
             extra: Vec::new(),
             heading_context: self.heading.clone(),
+            barrier: 0,
         };
+        para.inlines
+            .extend(self.pending_anchors.drain(..).map(Inline::Anchor));
+        para.barrier = para.inlines.len();
+        let toc_before = self.in_toc;
         let ctx = RunCtx {
             base,
             para_lang,
             style_chain: &chain,
         };
+        self.toc_seen = false;
         self.inlines(p, &mut para, &ctx);
-        if self.in_toc {
+        // Entries of Word's own table of contents (a TOC field's result) are left out.
+        if toc_before || self.in_toc || self.toc_seen {
             return;
         }
         if let ParaKind::Heading(_) = para.kind {
@@ -622,6 +641,7 @@ impl Reader<'_> {
                 "w:r" => self.run(e, para, ctx),
                 "w:hyperlink" => {
                     let start = para.inlines.len();
+                    para.barrier = start;
                     self.inlines(e, para, ctx);
                     let content: Vec<Inline> = para.inlines.drain(start..).collect();
                     let target = if let Some(id) = e.attr("r:id") {
@@ -648,6 +668,7 @@ impl Reader<'_> {
                 "w:fldSimple" => {
                     let instr = e.attr("w:instr").unwrap_or("").to_string();
                     let start = para.inlines.len();
+                    para.barrier = start;
                     self.inlines(e, para, ctx);
                     self.finish_field(&instr, start, para);
                 }
@@ -757,8 +778,10 @@ impl Reader<'_> {
                     Some("separate") => {
                         if let Some(f) = self.fields.last_mut() {
                             f.result_from = Some(para.inlines.len());
+                            para.barrier = para.inlines.len();
                             if f.instr.trim_start().starts_with("TOC") {
                                 self.in_toc = true;
+                                self.toc_seen = true;
                                 self.warnings.once(
                                     "toc",
                                     "the document's own table of contents was left out: the book makes its contents from the headings".into(),
@@ -770,6 +793,7 @@ impl Reader<'_> {
                         if let Some(f) = self.fields.pop() {
                             if f.instr.trim_start().starts_with("TOC") {
                                 self.in_toc = false;
+                                self.toc_seen = true;
                             } else if f.paragraph == self.paragraph {
                                 let from = f.result_from.unwrap_or(para.inlines.len());
                                 self.finish_field(&f.instr, from, para);
@@ -789,10 +813,8 @@ impl Reader<'_> {
                 "w:t" if !hidden => push_text(para, &e.text(), fmt, lang.clone()),
                 "w:tab" | "w:ptab" => push_text(para, " ", fmt, lang.clone()),
                 "w:noBreakHyphen" => push_text(para, "-", fmt, lang.clone()),
-                "w:br" | "w:cr" => {
-                    if !matches!(e.attr("w:type"), Some("page" | "column")) {
-                        para.inlines.push(Inline::Break);
-                    }
+                "w:br" | "w:cr" if !matches!(e.attr("w:type"), Some("page" | "column")) => {
+                    para.inlines.push(Inline::Break);
                 }
                 "w:sym" => {
                     let ch = e
@@ -1078,11 +1100,12 @@ fn push_text(para: &mut Para, text: &str, fmt: Fmt, lang: Option<String>) {
     if text.is_empty() {
         return;
     }
-    if let Some(Inline::Text {
-        text: t,
-        fmt: f,
-        lang: l,
-    }) = para.inlines.last_mut()
+    if para.inlines.len() > para.barrier
+        && let Some(Inline::Text {
+            text: t,
+            fmt: f,
+            lang: l,
+        }) = para.inlines.last_mut()
         && *f == fmt
         && *l == lang
     {

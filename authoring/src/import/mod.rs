@@ -147,6 +147,8 @@ pub struct Para {
     extra: Vec<Block>,
     /// The nearest heading above, for warnings.
     heading_context: String,
+    /// Text is not merged into inlines before this index (a link's or field's content starts).
+    barrier: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

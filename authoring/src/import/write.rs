@@ -119,27 +119,28 @@ pub(super) fn render(
 
     // Bookmarks that links point to, and the chapter each lives in.
     let mut referenced = HashSet::new();
-    for c in &chapters {
-        visit_inlines(&c.blocks, &mut |i| {
-            if let Inline::Link {
-                target: LinkTarget::Anchor(a),
-                ..
-            } = i
-            {
-                referenced.insert(a.clone());
+    let mut note_refs = |i: &Inline| match i {
+        Inline::Link {
+            target: LinkTarget::Anchor(a),
+            ..
+        } => {
+            referenced.insert(a.clone());
+        }
+        Inline::Link {
+            target: LinkTarget::Url(u),
+            ..
+        } => {
+            if let Some((_, fragment)) = relative(u) {
+                referenced.insert(fragment.to_string());
             }
-        });
+        }
+        _ => {}
+    };
+    for c in &chapters {
+        visit_inlines(&c.blocks, &mut note_refs);
     }
     for n in notes.values() {
-        visit_inlines(n, &mut |i| {
-            if let Inline::Link {
-                target: LinkTarget::Anchor(a),
-                ..
-            } = i
-            {
-                referenced.insert(a.clone());
-            }
-        });
+        visit_inlines(n, &mut note_refs);
     }
     let mut anchors = HashMap::new();
     for (ci, c) in chapters.iter().enumerate() {
@@ -1050,13 +1051,30 @@ impl Renderer<'_> {
                 }
                 Inline::Link { target, content } => {
                     let inner = self.inlines(content, flow);
-                    let url = match target {
-                        LinkTarget::Url(u) => u.clone(),
-                        LinkTarget::Anchor(a) => match self.anchors.get(a) {
-                            Some((ch, id)) if *ch == self.chapter => format!("#{id}"),
-                            Some((ch, id)) => format!("{}#{id}", self.chapter_files[*ch]),
-                            None => String::new(),
-                        },
+                    // A link to another file beside the document (as a document made from
+                    // several files has) lands on the bookmark its fragment names, if any.
+                    let anchor = match target {
+                        LinkTarget::Anchor(a) => Some(a.as_str()),
+                        LinkTarget::Url(u) => relative(u).map(|(_, f)| f),
+                    };
+                    let url = match (target, anchor.and_then(|a| self.anchors.get(a))) {
+                        (_, Some((ch, id))) if *ch == self.chapter => format!("#{id}"),
+                        (_, Some((ch, id))) => format!("{}#{id}", self.chapter_files[*ch]),
+                        (LinkTarget::Url(u), None) if relative(u).is_none() && !is_local(u) => {
+                            u.clone()
+                        }
+                        (target, None) => {
+                            let what = match target {
+                                LinkTarget::Url(u) => u.as_str(),
+                                LinkTarget::Anchor(a) => a.as_str(),
+                            };
+                            let file = &self.chapter_files[self.chapter];
+                            self.warnings.push(format!(
+                                "src/{file}: the link «{}» points to {what}, which is not in this document; its text was kept without the link",
+                                plain_text(content)
+                            ));
+                            String::new()
+                        }
                     };
                     if url.is_empty() || inner.trim().is_empty() {
                         out.push_str(&inner);
@@ -1095,6 +1113,29 @@ impl Renderer<'_> {
     }
 }
 
+/// A link to a file beside the document (no scheme, not absolute): its path and fragment.
+fn relative(url: &str) -> Option<(&str, &str)> {
+    if !is_local(url) {
+        return None;
+    }
+    let (path, fragment) = url.split_once('#')?;
+    (!fragment.is_empty()).then_some((path, fragment))
+}
+
+/// Whether a link target is a file path rather than a web address.
+fn is_local(url: &str) -> bool {
+    let scheme = url
+        .split_once(':')
+        .map(|(s, _)| {
+            !s.is_empty()
+                && s.len() > 1
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        })
+        .unwrap_or(false);
+    !url.is_empty() && !scheme && !url.starts_with("//")
+}
+
 fn pick(fmt: &Fmt, level: usize) -> bool {
     match level {
         0 => fmt.bold,
@@ -1109,8 +1150,10 @@ fn pick(fmt: &Fmt, level: usize) -> bool {
 /// Markdown's delimiters where they will be read as such; HTML where Markdown's rules for
 /// delimiters next to punctuation would fail.
 fn wrap(core: &str, level: usize, prev: Option<char>) -> String {
-    let first = core.chars().next().unwrap_or(' ');
-    let last = core.chars().last().unwrap_or(' ');
+    // Delimiters of formatting nested inside do not count as the text's first or last character.
+    let text = core.trim_matches(['*', '~']);
+    let first = text.chars().next().unwrap_or(' ');
+    let last = text.chars().last().unwrap_or(' ');
     let punct = |c: char| !c.is_alphanumeric() && !c.is_whitespace();
     let after_delim = prev.is_some_and(|c| matches!(c, '*' | '~' | '_'));
     let html = punct(first) || punct(last) || after_delim;
@@ -1163,7 +1206,7 @@ fn escape(t: &str) -> String {
     let chars: Vec<char> = t.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '$' | '~' | '|' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '$' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
