@@ -476,7 +476,7 @@ fn body_has_math(nodes: &[Node]) -> bool {
     nodes.iter().any(|n| match n {
         Node::Math(_) => true,
         Node::Element(e) => body_has_math(&e.children),
-        Node::Text(_) => false,
+        Node::Text(_) | Node::Token { .. } => false,
     })
 }
 

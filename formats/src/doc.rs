@@ -10,6 +10,12 @@ pub enum Node {
     /// A formula: MathML the math renderer generated and cleaned, written out verbatim. Only
     /// `math::to_mathml` can make one, so no other markup reaches a book unescaped.
     Math(TrustedMath),
+    /// A token of highlighted code: `<span class="CLASS">text</span>`, the class one of
+    /// `highlight`'s fixed names. One allocation per token instead of an element's four.
+    Token {
+        class: &'static str,
+        text: String,
+    },
 }
 
 /// An element. Names and attribute names are static: they come from our allow-lists.
@@ -97,6 +103,7 @@ pub fn collect_text(nodes: &[Node], out: &mut String) {
             Node::Text(t) => out.push_str(t),
             Node::Element(e) => collect_text(&e.children, out),
             Node::Math(m) => out.push_str(m.text()),
+            Node::Token { text, .. } => out.push_str(text),
         }
     }
 }
@@ -135,6 +142,13 @@ fn write_node(out: &mut String, node: &Node, flavor: Flavor, links: &dyn LinkRes
     match node {
         Node::Text(t) => escape_text(out, t),
         Node::Math(m) => out.push_str(m.markup()),
+        Node::Token { class, text } => {
+            out.push_str("<span class=\"");
+            out.push_str(class);
+            out.push_str("\">");
+            escape_text(out, text);
+            out.push_str("</span>");
+        }
         Node::Element(e) => {
             out.push('<');
             out.push_str(e.name);

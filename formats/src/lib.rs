@@ -8,6 +8,7 @@ pub mod cover;
 pub mod doc;
 pub mod entities;
 pub mod epub;
+pub mod highlight;
 pub mod images;
 pub mod labels;
 pub mod markdown;

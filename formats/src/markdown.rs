@@ -733,7 +733,14 @@ impl<'a> Builder<'a> {
                     text
                 };
                 if let Some(Node::Element(code)) = open.el.children.first_mut() {
-                    code.children.push(Node::Text(text));
+                    let lang = code
+                        .attr("class")
+                        .and_then(|c| c.strip_prefix("language-"))
+                        .unwrap_or("");
+                    match crate::highlight::highlight(lang, &text) {
+                        Some(nodes) => code.children.extend(nodes),
+                        None => code.children.push(Node::Text(text)),
+                    }
                 }
                 self.attach(open);
             }

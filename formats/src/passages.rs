@@ -136,6 +136,9 @@ impl Section {
                 Node::Math(m) => {
                     self.push_text(m.text());
                 }
+                Node::Token { text, .. } => {
+                    self.push_text(text);
+                }
                 Node::Element(e) => {
                     if e.attr("aria-hidden") == Some("true")
                         || matches!(e.attr("class"), Some("task" | "noteref" | "note-number"))
