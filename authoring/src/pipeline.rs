@@ -72,6 +72,9 @@ pub struct BuildOptions {
     /// A folder for processed images kept between builds (`kitep build` uses
     /// `OUT/.kitep-cache/images`); `None` processes every image every time.
     pub image_cache: Option<PathBuf>,
+    /// Chapters compiled by earlier builds in this process (`kitep preview`): unchanged ones are
+    /// not compiled again.
+    pub chapter_memo: Option<std::sync::Arc<formats::ChapterMemo>>,
 }
 
 #[derive(Debug)]
@@ -140,6 +143,15 @@ pub fn compile_book_cached(
     max_image_width: Option<u32>,
     cache: &dyn ImageCache,
 ) -> Result<(CompiledBook, AssetSet), BuildError> {
+    compile_inner(book_dir, max_image_width, cache, None)
+}
+
+fn compile_inner(
+    book_dir: &Path,
+    max_image_width: Option<u32>,
+    cache: &dyn ImageCache,
+    memo: Option<&formats::ChapterMemo>,
+) -> Result<(CompiledBook, AssetSet), BuildError> {
     let project = BookProject::load(book_dir).map_err(|e| match e {
         corpus::Error::Invalid(d) => BuildError::Book(vec![d]),
         other => BuildError::Book(vec![Diagnostic::error("book.toml", 0, other.to_string())]),
@@ -150,7 +162,7 @@ pub fn compile_book_cached(
             .map(|p| p.is_file())
             .unwrap_or(false)
     };
-    let mut book = formats::compile(&project, &exists).map_err(|f| {
+    let mut book = formats::compile_memo(&project, &exists, memo).map_err(|f| {
         let mut d = f.0;
         // Errors first: they are why the build stopped.
         d.sort_by_key(|x| !x.is_error());
@@ -206,9 +218,10 @@ pub fn build_with(
     let started = Instant::now();
     progress(0, 3, "compiling");
     let cache = opts.image_cache.as_deref().map(ImageCacheDir::new);
+    let memo = opts.chapter_memo.as_deref();
     let (book, assets) = match &cache {
-        Some(c) => compile_book_cached(book_dir, opts.max_image_width, c)?,
-        None => compile_book(book_dir, opts.max_image_width)?,
+        Some(c) => compile_inner(book_dir, opts.max_image_width, c, memo)?,
+        None => compile_inner(book_dir, opts.max_image_width, &assets::NoCache, memo)?,
     };
     if opts.strict && !book.diagnostics.is_empty() {
         let as_errors = book

@@ -62,6 +62,100 @@ impl CompiledBook {
     }
 }
 
+/// Chapters compiled earlier, kept by a long-running author's tool (`kitep preview`) so that a
+/// rebuild compiles only the chapters whose text (or whose images' presence) changed. An entry is
+/// used only when its chapter's text, place and language are the same and every file it looked
+/// for is still there (or still missing).
+#[derive(Default)]
+pub struct ChapterMemo {
+    entries: std::sync::Mutex<HashMap<u64, MemoEntry>>,
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+struct MemoEntry {
+    looked_up: Vec<(String, bool)>,
+    result: Result<CompiledChapter, markdown::Refused>,
+    used: bool,
+}
+
+impl std::fmt::Debug for ChapterMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChapterMemo")
+    }
+}
+
+impl ChapterMemo {
+    /// Chapters taken from the memo in the last compile.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn key(input: &ChapterInput<'_>) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            input.index,
+            input.path,
+            input.file,
+            input.text,
+            input.lang,
+            input.dir,
+            input.title_hint,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn compile(&self, input: &ChapterInput<'_>) -> Result<CompiledChapter, markdown::Refused> {
+        let key = Self::key(input);
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(e) = entries.get_mut(&key)
+            && e.looked_up.iter().all(|(p, was)| (input.exists)(p) == *was)
+        {
+            e.used = true;
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return e.result.clone();
+        }
+        let looked_up = std::sync::Mutex::new(Vec::new());
+        let recording = |p: &str| {
+            let found = (input.exists)(p);
+            if let Ok(mut l) = looked_up.lock() {
+                l.push((p.to_string(), found));
+            }
+            found
+        };
+        let result = markdown::compile_chapter(&ChapterInput {
+            exists: &recording,
+            ..*input
+        });
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                key,
+                MemoEntry {
+                    looked_up: looked_up.into_inner().unwrap_or_default(),
+                    result: result.clone(),
+                    used: true,
+                },
+            );
+        }
+        result
+    }
+
+    /// Starts a compile: entries not used by it are dropped at its end.
+    fn begin(&self) {
+        self.hits.store(0, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.values_mut().for_each(|e| e.used = false);
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, e| e.used);
+        }
+    }
+}
+
 /// Compiles a loaded book. `exists` tells whether a book-relative path is a file.
 /// Fails when the book cannot be read (its load errors) or a chapter is refused by a limit;
 /// anything else is mended and reported.
@@ -69,6 +163,18 @@ pub fn compile(
     project: &BookProject,
     exists: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<CompiledBook, BuildFailed> {
+    compile_memo(project, exists, None)
+}
+
+/// [`compile`], taking unchanged chapters from `memo` and adding the others to it.
+pub fn compile_memo(
+    project: &BookProject,
+    exists: &(dyn Fn(&str) -> bool + Sync),
+    memo: Option<&ChapterMemo>,
+) -> Result<CompiledBook, BuildFailed> {
+    if let Some(m) = memo {
+        m.begin();
+    }
     let load_failed = project.diagnostics.iter().any(|d| d.is_error());
     let lang = project.language();
     let mut diagnostics: Vec<Diagnostic> = project.diagnostics.clone();
@@ -91,8 +197,14 @@ pub fn compile(
             exists,
             title_hint: ch.title.as_deref(),
         };
-        markdown::compile_chapter(&input)
+        match memo {
+            Some(m) => m.compile(&input),
+            None => markdown::compile_chapter(&input),
+        }
     });
+    if let Some(m) = memo {
+        m.end();
+    }
     for (result, ch) in results.into_iter().zip(&project.chapters) {
         match result {
             Ok(mut c) => {

@@ -21,7 +21,7 @@ pub mod svg;
 pub mod toc;
 pub mod url;
 
-pub use book::{BuildFailed, CompiledBook, compile};
+pub use book::{BuildFailed, ChapterMemo, CompiledBook, compile, compile_memo};
 
 /// A heading's id from its text: lowercase letters and digits of any script, words joined by `-`.
 pub fn slug_id(text: &str) -> String {

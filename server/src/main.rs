@@ -26,6 +26,17 @@ enum Command {
         /// Folder to create (must not exist, or be empty).
         dir: PathBuf,
     },
+    /// Serve a book's web reader on localhost, rebuilt on every save; the open page reloads.
+    Preview {
+        /// The book folder (with book.toml).
+        book: PathBuf,
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:3030")]
+        addr: String,
+        /// Where the preview is built (a temporary folder, removed at exit, when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Turn a document into a book project: `kitep import docx FILE.docx -o BOOK_DIR`.
     Import {
         /// The document's format: docx (Word 2007 and later, LibreOffice's .docx).
@@ -336,6 +347,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(EvalCommand::Stemmer { conllu, lang }) => {
             cli::search::eval_stemmer(&conllu, lang.as_deref())
         }
+        Command::Preview { book, addr, out } => {
+            cli::preview::run(cli::preview::PreviewOptions { book, addr, out })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import {
             format: _,
             file,
@@ -401,6 +416,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 strict,
                 // Processed images are kept beside the output, so a rebuild redoes none of them.
                 image_cache: Some(out.join(".kitep-cache").join("images")),
+                chapter_memo: None,
             };
             let bar = progress_bar(quiet);
             let progress = |done: usize, total: usize, msg: &str| {

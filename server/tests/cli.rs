@@ -1119,3 +1119,123 @@ fn sigkill_while_publishing_from_the_web_leaves_the_old_or_the_new_version_and_b
     let build = wait_for_build(portal.1, &token, &draft);
     assert_eq!(build["state"], "done", "{build}");
 }
+
+/// `kitep preview BOOK`: a page served, a chapter edited while it runs, the new text served, the
+/// waiting page told to reload, and a problem shown in the page and in the terminal.
+#[test]
+fn preview_serves_the_book_and_picks_up_a_saved_chapter() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("book");
+    copy_dir(&sample("water-cycle-en"), &book);
+    let mut child = kitep()
+        .args(["preview", "--addr", "127.0.0.1:0"])
+        .arg(&book)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut terminal = Vec::new();
+    let url = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("kitep preview printed no address");
+        terminal.push(line.clone());
+        if let Some(at) = line.find("http://") {
+            let rest = &line[at..];
+            break rest[..rest.find(' ').unwrap_or(rest.len())].to_string();
+        }
+    };
+    let get = |path: &str| -> String {
+        ureq::get(&format!("{url}{}", path.trim_start_matches('/')))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap()
+    };
+    let page = get("02-glaciers.html");
+    assert!(page.contains("How glaciers form"));
+    assert!(
+        page.contains("/__kitep/wait"),
+        "the page has no reload script"
+    );
+    assert!(!page.contains("kitep-preview-problems"));
+    let version: u64 = get("__kitep/wait?v=999999").trim().parse().unwrap();
+
+    // A page waiting for the next build, as the open page does.
+    let waiting = {
+        let url = format!("{url}__kitep/wait?v={version}");
+        std::thread::spawn(move || {
+            ureq::get(&url)
+                .call()
+                .unwrap()
+                .into_body()
+                .read_to_string()
+                .unwrap()
+        })
+    };
+    let chapter = book.join("src/02-glaciers.md");
+    let mut text = std::fs::read_to_string(&chapter).unwrap();
+    text.push_str("\nThe snow leopard crossed the moraine at dawn.\n");
+    std::fs::write(&chapter, &text).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !get("02-glaciers.html").contains("snow leopard crossed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never showed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let new_version: u64 = waiting.join().unwrap().trim().parse().unwrap();
+    assert_ne!(
+        new_version, version,
+        "the waiting page was not told to reload"
+    );
+
+    // A problem: in the page and in the terminal.
+    text.push_str("\n![A missing picture](images/not-there.png)\n");
+    std::fs::write(&chapter, &text).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page = get("01-water-cycle.html");
+        if page.contains("kitep-preview-problems") {
+            assert!(page.contains("not-there.png"), "{page}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the problem never showed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !terminal.iter().any(|l| l.contains("not-there.png")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => terminal.push(l),
+            Err(_) => panic!("the terminal never showed the problem: {terminal:?}"),
+        }
+    }
+    // Only the edited chapter was compiled again.
+    assert!(
+        terminal
+            .iter()
+            .any(|l| l.contains("3 chapters, 1 compiled again")),
+        "{terminal:?}"
+    );
+    // Outside the served folder: nothing.
+    let outside = ureq::get(&format!("{url}../book.toml")).call();
+    assert!(!matches!(outside, Ok(r) if r.status() == 200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,4 +1,5 @@
 //! The `kitep` subcommands that are more than a call into a library crate.
 
+pub mod preview;
 pub mod publish;
 pub mod search;
