@@ -1146,3 +1146,78 @@ fn strip_tags(html: &str) -> String {
     }
     out
 }
+
+#[test]
+fn labelled_figures_tables_and_equations_are_numbered_per_chapter_and_referenced() {
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>";
+    let one = "# Биринчи\n\nТекст.\n\n![Тегерек](images/a.svg \"Тегерек нан\"){#fig:nan}\n\n\
+               [-@fig:nan]-сүрөттө жана @tbl:baa караңыз; аянт @eq:area менен табылат.\n\n\
+               Table: Баалар {#tbl:baa}\n\n| А | Б |\n|---|---|\n| 1 | 2 |\n\n\
+               $$S = a b$$ {#eq:area}\n";
+    let two = "# Экинчи\n\n![Шоола](images/a.svg \"Сан шооласы\"){#fig:shoola}\n\n\
+               Биринчи бапта @fig:nan бар, бул жерде @fig:shoola; @fig:jok жок.\n";
+    let dir = book_with(
+        &[("01-a.md", one.as_bytes()), ("02-b.md", two.as_bytes())],
+        "",
+    );
+    std::fs::write(dir.path().join("src/images/a.svg"), svg).unwrap();
+    let out = dir.path().join("out");
+    let report = build_to(dir.path(), &out).unwrap();
+    let first = std::fs::read_to_string(out.join("html/01-a.html")).unwrap();
+    let second = std::fs::read_to_string(out.join("html/02-b.html")).unwrap();
+    // Captions carry the number with the book's word for it.
+    assert!(
+        first.contains(r#"<figure id="fig-nan" class="numbered-figure">"#),
+        "{first}"
+    );
+    assert!(
+        first.contains(r#"<span class="caption-label">1.1-сүрөт.</span> Тегерек нан"#),
+        "{first}"
+    );
+    assert!(
+        first.contains(
+            r#"<caption><span class="caption-label">1.1-таблица.</span> Баалар</caption>"#
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains(r#"<span class="eq-number">(1.1)</span>"#),
+        "{first}"
+    );
+    assert!(
+        second.contains(r#"<span class="caption-label">2.1-сүрөт.</span> Сан шооласы"#),
+        "{second}"
+    );
+    // References read as the item's name and link to it, in this chapter and across chapters.
+    assert!(
+        first.contains(r##"<a class="xref" href="01-a.html#fig-nan">1.1</a>-сүрөттө"##),
+        "{first}"
+    );
+    assert!(
+        first.contains(r##"<a class="xref" href="01-a.html#tbl-baa">1.1-таблица</a>"##),
+        "{first}"
+    );
+    assert!(
+        first.contains(r##"<a class="xref" href="01-a.html#eq-area">(1.1) формула</a>"##),
+        "{first}"
+    );
+    assert!(
+        second.contains(r##"<a class="xref" href="01-a.html#fig-nan">1.1-сүрөт</a>"##),
+        "{second}"
+    );
+    // An unknown label is an error naming the chapter's line; it stays visible as written.
+    let msgs = messages(&report.diagnostics).join("\n");
+    assert!(
+        msgs.contains("src/02-b.md:5") && msgs.contains("@fig:jok"),
+        "{msgs}"
+    );
+    assert!(second.contains("@fig:jok жок"), "{second}");
+    // The EPUB has the same numbers.
+    let texts = epub_texts(&out.join("test.epub"));
+    let chapter = &texts
+        .iter()
+        .find(|(n, _)| n.ends_with("01-a.xhtml"))
+        .unwrap()
+        .1;
+    assert!(chapter.contains("1.1-сүрөт."), "{chapter}");
+}

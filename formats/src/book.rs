@@ -222,6 +222,8 @@ pub fn compile_memo(
         return Err(BuildFailed(diagnostics));
     }
 
+    let sources: Vec<&str> = project.chapters.iter().map(|c| c.text.as_str()).collect();
+    crate::crossref::number_book(&mut chapters, &sources, &lang, &mut diagnostics);
     resolve_links(&mut chapters, &mut diagnostics);
     let placement = project.config.answers.unwrap_or_default();
     let mut toc = project.toc.clone();

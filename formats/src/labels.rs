@@ -29,6 +29,12 @@ pub enum Label {
     ImageMissing,
     Landmarks,
     Figure,
+    /// A numbered figure, `{n}` its number (`2.3`).
+    FigureNumbered,
+    TableNumbered,
+    /// An equation's number is shown as `(2.3)`; a reference to it reads so.
+    EquationNumbered,
+    EquationRef,
 }
 
 /// English, Kyrgyz, Russian, Uzbek (Latin), Kazakh and Tajik; anything else falls back to English.
@@ -210,6 +216,31 @@ pub fn label(lang: &str, l: Label) -> &'static str {
             "Қисмҳои асосӣ",
         ],
         Figure => ["Figure", "Сүрөт", "Рисунок", "Rasm", "Сурет", "Расм"],
+        FigureNumbered => [
+            "Figure {n}",
+            "{n}-сүрөт",
+            "Рисунок {n}",
+            "{n}-rasm",
+            "{n}-сурет",
+            "Расми {n}",
+        ],
+        TableNumbered => [
+            "Table {n}",
+            "{n}-таблица",
+            "Таблица {n}",
+            "{n}-jadval",
+            "{n}-кесте",
+            "Ҷадвали {n}",
+        ],
+        EquationNumbered => ["({n})", "({n})", "({n})", "({n})", "({n})", "({n})"],
+        EquationRef => [
+            "Equation ({n})",
+            "({n}) формула",
+            "формула ({n})",
+            "({n}) formula",
+            "({n}) формула",
+            "формулаи ({n})",
+        ],
     };
     let i = match primary {
         "ky" => 1,

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod blocks;
 pub mod book;
 pub mod cover;
+pub mod crossref;
 pub mod doc;
 pub mod entities;
 pub mod epub;

@@ -2,6 +2,7 @@
 //! textbook blocks, headings with ids, footnotes; links are left pending for the book to resolve.
 
 use crate::blocks::{self, MAX_NESTING};
+use crate::crossref;
 use crate::doc::{Element, Node, collect_text, xml_id};
 use crate::labels::{Label, label};
 use crate::rawhtml::{self, AttrDecision, TagPolicy, Token};
@@ -777,8 +778,15 @@ impl<'a> Builder<'a> {
                 let Some(mut open) = self.close_markdown() else {
                     return;
                 };
+                let label = crossref::take_label(&mut open.el);
                 if let Some(figure) = as_figure(&mut open.el) {
                     open.el = figure;
+                }
+                if let Some((kind, label)) = label
+                    && let Err(msg) = crossref::apply_label(&mut open.el, kind, &label)
+                {
+                    self.error(msg);
+                    open.el.children.push(Node::Text(format!(" {{#{label}}}")));
                 }
                 self.attach(open);
             }
@@ -1406,6 +1414,15 @@ impl<'a> Builder<'a> {
                     &self.footnote_numbers,
                 )
                 .into(),
+            );
+        }
+        crossref::chapter_pass(&mut body, self.input.file, self.input.text, &mut self.diags);
+        for a in &mut self.answers {
+            crossref::chapter_pass(
+                &mut a.body,
+                self.input.file,
+                self.input.text,
+                &mut self.diags,
             );
         }
         // After the notes are in the body, so `[words]{lang=xx}` inside a note is a span too;
