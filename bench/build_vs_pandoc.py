@@ -78,6 +78,8 @@ def assemble(dest, target_words):
     chapters, words, i = [], 0, 0
     while words < target_words:
         text = pool[i % len(pool)]
+        # A chapter used again gets labels of its own (a label names one item in the book).
+        text = re.sub(r"([{]#|@)(fig|tbl|eq):([\w-]+)", lambda m: f"{m.group(1)}{m.group(2)}:{m.group(3)}-{i}", text)
         words += len(text.split())
         chapters.append(f"c{i:04d}.md")
         (src / chapters[-1]).write_text(text, encoding="utf-8")
@@ -349,6 +351,22 @@ def main():
             print(f"text book: {len(chapters)} chapters, {words} words (whitespace-separated), "
                   f"{sum((book / 'src' / c).stat().st_size for c in chapters) / 1e6:.1f} MB of Markdown")
             bench_book("text", book, chapters, book / "src", pandoc, args.kitep, args.runs, tmp, "Benchmark")
+            # The print edition of the same book, typeset by Typst inside kitep.
+            pdf_runs = []
+            for _ in range(args.runs):
+                out = tmp / "out-text-pdf"
+                shutil.rmtree(out, ignore_errors=True)
+                pdf_runs.append(run([args.kitep, "build", str(book), "-o", str(out), "--format", "pdf", "-q"]))
+            pt = statistics.median(x[0] for x in pdf_runs)
+            pm = max(x[1] for x in pdf_runs)
+            pages = "?"
+            try:
+                info = subprocess.run(["pdfinfo", str(next((tmp / "out-text-pdf").glob("*.pdf")))],
+                                      capture_output=True, text=True).stdout
+                pages = re.search(r"Pages:\s+(\d+)", info).group(1)
+            except Exception:
+                pass
+            print(f"  kitep print edition (PDF, {pages} pages): {pt:7.3f} s, peak {pm:5.0f} MiB")
         if "listings" in wanted:
             book = tmp / "listings"
             shutil.rmtree(book, ignore_errors=True)

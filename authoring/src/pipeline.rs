@@ -24,6 +24,9 @@ pub struct Formats {
     pub epub: bool,
     pub html: bool,
     pub passages: bool,
+    /// The print edition, `OUT/<slug>.pdf`: typeset by the caller (the `print` crate, through
+    /// [`build_with`]'s extra output), so this crate stays free of the typesetter.
+    pub pdf: bool,
 }
 
 impl Default for Formats {
@@ -32,32 +35,35 @@ impl Default for Formats {
             epub: true,
             html: true,
             passages: true,
+            pdf: false,
         }
     }
 }
 
 impl Formats {
-    /// Parses `epub,html,passages` (any subset).
+    /// Parses `epub,html,passages,pdf` (any subset).
     pub fn parse(list: &str) -> Result<Formats, String> {
         let mut f = Formats {
             epub: false,
             html: false,
             passages: false,
+            pdf: false,
         };
         for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "epub" => f.epub = true,
                 "html" => f.html = true,
                 "passages" => f.passages = true,
+                "pdf" => f.pdf = true,
                 other => {
                     return Err(format!(
-                        "unknown format '{other}' (choose from epub, html, passages)"
+                        "unknown format '{other}' (choose from epub, html, passages, pdf)"
                     ));
                 }
             }
         }
-        if !(f.epub || f.html || f.passages) {
-            return Err("no format chosen (choose from epub, html, passages)".into());
+        if !(f.epub || f.html || f.passages || f.pdf) {
+            return Err("no format chosen (choose from epub, html, passages, pdf)".into());
         }
         Ok(f)
     }
@@ -669,9 +675,11 @@ mod tests {
             Formats {
                 epub: true,
                 html: true,
-                passages: false
+                passages: false,
+                pdf: false,
             }
         );
-        assert!(Formats::parse("pdf").unwrap_err().contains("pdf"));
+        assert!(Formats::parse("pdf").unwrap().pdf);
+        assert!(Formats::parse("docx").unwrap_err().contains("pdf"));
     }
 }

@@ -16,18 +16,30 @@ const MAX_LATEX_CHARS: usize = 5_000;
 /// escaping, so its fields are private to this module and nothing else can make one.
 ///
 /// ```compile_fail
-/// let raw = formats::math::TrustedMath { markup: "<script/>".into(), text: String::new() };
+/// let raw = formats::math::TrustedMath { markup: "<script/>".into(), text: String::new(), latex: String::new(), display: false };
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustedMath {
     markup: String,
     text: String,
+    /// The LaTeX it was made from, and whether it is a display formula (for the print edition).
+    latex: String,
+    display: bool,
 }
 
 impl TrustedMath {
     /// The `<math>` element.
     pub fn markup(&self) -> &str {
         &self.markup
+    }
+
+    /// The LaTeX the author wrote.
+    pub fn latex(&self) -> &str {
+        &self.latex
+    }
+
+    pub fn is_display(&self) -> bool {
+        self.display
     }
 
     /// The formula as plain, readable text (`1/2`, `x^2`), for search and titles.
@@ -117,6 +129,8 @@ pub fn to_mathml(latex: &str, display: bool) -> Result<TrustedMath, String> {
     Ok(TrustedMath {
         markup,
         text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+        latex: latex.to_string(),
+        display,
     })
 }
 

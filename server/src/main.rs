@@ -157,9 +157,13 @@ enum Command {
         /// write the outputs (exit 1); a book that cannot be read writes nothing.
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
-        /// Which outputs to write: a comma-separated subset of epub,html,passages.
+        /// Which outputs to write: a comma-separated subset of epub,html,passages,pdf (pdf: the
+        /// print edition, OUT/<slug>.pdf).
         #[arg(long, default_value = "epub,html,passages")]
         format: String,
+        /// Paper of the print edition: a4 or a5.
+        #[arg(long, default_value = "a4", value_parser = parse_paper)]
+        paper: print::Paper,
         /// Widest image in pixels; larger ones are scaled down.
         #[arg(long)]
         max_image_width: Option<u32>,
@@ -400,6 +404,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             book,
             out,
             format,
+            paper,
             max_image_width,
             strict,
             quiet,
@@ -429,7 +434,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             // An earlier build leaves its book.json: what a failed build says it kept.
             let had_output = out.join("book.json").is_file();
-            let result = authoring::build(&book, &out, &opts, &progress);
+            // The print edition is typeset into the same staging folder, so it appears with the
+            // other outputs or not at all.
+            let print_warnings = std::sync::Mutex::new(Vec::new());
+            let print = |b: &formats::CompiledBook,
+                         a: &formats::assets::AssetSet,
+                         staging: &std::path::Path|
+             -> Result<(), String> {
+                if !formats.pdf {
+                    return Ok(());
+                }
+                let (bytes, warnings) = print::pdf(b, a, &print::PrintOptions { paper })?;
+                let path = staging.join(format!("{}.pdf", b.slug));
+                std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                if let Ok(mut w) = print_warnings.lock() {
+                    *w = warnings;
+                }
+                Ok(())
+            };
+            let result = authoring::pipeline::build_with(&book, &out, &opts, &progress, &print);
+            for w in print_warnings.lock().map(|w| w.clone()).unwrap_or_default() {
+                eprintln!("{}: warning: {w}", book.display());
+            }
             bar.finish_and_clear();
             let kept = if had_output {
                 format!("the previous output in {} is unchanged", out.display())
@@ -495,6 +521,10 @@ fn kb(bytes: usize) -> String {
     format!("{:.1} KB", bytes as f64 / 1024.0)
 }
 
+fn parse_paper(s: &str) -> Result<print::Paper, String> {
+    print::Paper::parse(s).ok_or_else(|| format!("unknown paper '{s}' (choose a4 or a5)"))
+}
+
 fn print_summary(r: &BuildReport, out: &std::path::Path) {
     println!(
         "Built «{}» ({}): {} chapters, {} words, {} images ({})",
@@ -507,6 +537,10 @@ fn print_summary(r: &BuildReport, out: &std::path::Path) {
     );
     if let Some(p) = &r.epub_path {
         println!("  EPUB      {}  {}", p.display(), kb(r.epub_bytes));
+    }
+    let pdf = out.join(format!("{}.pdf", r.slug));
+    if let Ok(meta) = std::fs::metadata(&pdf) {
+        println!("  PDF       {}  {}", pdf.display(), kb(meta.len() as usize));
     }
     if r.html_pages > 0 {
         let largest = r
