@@ -40,6 +40,13 @@ def chapters_of(book):
 def pandoc_markdown(text):
     """Our block syntax in the form pandoc's Markdown reads: `::: kind Title` becomes a div of
     class `kind` whose first paragraph is the title; GitHub alerts stay quotes."""
+    # Our numbering syntax, as plain pandoc has it: a figure's {#fig:…} is an image attribute and
+    # a caption's {#tbl:…} a table attribute (both kept); an equation's label goes, and a
+    # reference becomes the word a reader sees.
+    text = re.sub(r"\s*\{#eq:[\w-]+\}", "", text)
+    text = re.sub(r"\[-@(fig|tbl|eq):[\w-]+\]", "1", text)
+    words = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}
+    text = re.sub(r"@(fig|tbl|eq):[\w-]+", lambda m: words[m.group(1)], text)
     out = []
     for line in text.splitlines():
         m = re.match(r"^(:{3,})\s*([A-Za-z-]+)\s+(.+)$", line)

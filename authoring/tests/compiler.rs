@@ -1155,7 +1155,8 @@ fn labelled_figures_tables_and_equations_are_numbered_per_chapter_and_referenced
                Table: Баалар {#tbl:baa}\n\n| А | Б |\n|---|---|\n| 1 | 2 |\n\n\
                $$S = a b$$ {#eq:area}\n";
     let two = "# Экинчи\n\n![Шоола](images/a.svg \"Сан шооласы\"){#fig:shoola}\n\n\
-               Биринчи бапта @fig:nan бар, бул жерде @fig:shoola; @fig:jok жок.\n";
+               Биринчи бапта @fig:nan бар, бул жерде @fig:shoola; @fig:jok жок.\n\n\
+               ::: list-of-figures\n:::\n";
     let dir = book_with(
         &[("01-a.md", one.as_bytes()), ("02-b.md", two.as_bytes())],
         "",
@@ -1203,6 +1204,12 @@ fn labelled_figures_tables_and_equations_are_numbered_per_chapter_and_referenced
     );
     assert!(
         second.contains(r##"<a class="xref" href="01-a.html#fig-nan">1.1-сүрөт</a>"##),
+        "{second}"
+    );
+    // A list of figures, on request: every numbered figure of the book, linked.
+    assert!(second.contains("Сүрөттөрдүн тизмеси"), "{second}");
+    assert!(
+        second.contains(r#"<li><a href="01-a.html#fig-nan">1.1-сүрөт. Тегерек нан</a></li><li><a href="02-b.html#fig-shoola">2.1-сүрөт. Сан шооласы</a></li>"#),
         "{second}"
     );
     // An unknown label is an error naming the chapter's line; it stays visible as written.

@@ -301,6 +301,15 @@ struct Target {
     number: String,
 }
 
+/// A numbered figure or table as a list of them shows it.
+struct Listed {
+    chapter: usize,
+    id: String,
+    kind: Kind,
+    /// `2.3-сүрөт. Caption`
+    text: String,
+}
+
 /// Numbers every labelled item per chapter, writes the numbers into the captions, and fills in
 /// every reference; a reference to an unknown label, or a label used twice, is an error.
 pub fn number_book(
@@ -310,6 +319,7 @@ pub fn number_book(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut targets: HashMap<String, Target> = HashMap::new();
+    let mut listed: Vec<Listed> = Vec::new();
     let any_numbered = chapters.iter().any(|c| c.number.is_some());
     for (ci, ch) in chapters.iter_mut().enumerate() {
         let chapter_number = match &ch.number {
@@ -330,12 +340,16 @@ pub fn number_book(
             source,
             diags,
             ids: Vec::new(),
+            listed: &mut listed,
         };
         number_nodes(&mut ch.body, &mut numbering);
         let ids = numbering.ids;
         ch.ids.extend(ids);
     }
     let paths: Vec<String> = chapters.iter().map(|c| c.path.clone()).collect();
+    for (ci, ch) in chapters.iter_mut().enumerate() {
+        fill_lists(&mut ch.body, ci, &paths, &listed, lang);
+    }
     for (ci, ch) in chapters.iter_mut().enumerate() {
         let source = sources.get(ci).copied().unwrap_or("");
         let file = ch.file.clone();
@@ -375,6 +389,7 @@ struct Numbering<'a> {
     diags: &'a mut Vec<Diagnostic>,
     /// Ids of the numbered items, for the chapter's set of link targets.
     ids: Vec<String>,
+    listed: &'a mut Vec<Listed>,
 }
 
 fn number_nodes(nodes: &mut [Node], n: &mut Numbering<'_>) {
@@ -420,6 +435,12 @@ fn number_nodes(nodes: &mut [Node], n: &mut Numbering<'_>) {
                         .iter_mut()
                         .find(|c| matches!(c, Node::Element(x) if x.name == "figcaption"))
                     {
+                        n.listed.push(Listed {
+                            chapter: n.chapter,
+                            id: id.clone(),
+                            kind,
+                            text: format!("{words}. {}", cap.text().trim()),
+                        });
                         prepend_caption_label(cap, &words);
                     }
                 }
@@ -431,6 +452,12 @@ fn number_nodes(nodes: &mut [Node], n: &mut Numbering<'_>) {
                         && let Some(Node::Element(cap)) = table.children.first_mut()
                         && cap.name == "caption"
                     {
+                        n.listed.push(Listed {
+                            chapter: n.chapter,
+                            id: id.clone(),
+                            kind,
+                            text: format!("{words}. {}", cap.text().trim()),
+                        });
                         prepend_caption_label(cap, &words);
                     }
                 }
@@ -443,6 +470,55 @@ fn number_nodes(nodes: &mut [Node], n: &mut Numbering<'_>) {
             }
         }
         number_nodes(&mut e.children, n);
+    }
+}
+
+/// `::: list-of-figures` and `::: list-of-tables` blocks: a linked list of every numbered figure
+/// or table of the book, under a title in the book's language (or the block's own title).
+fn fill_lists(nodes: &mut [Node], chapter: usize, paths: &[String], listed: &[Listed], lang: &str) {
+    for node in nodes.iter_mut() {
+        let Node::Element(e) = node else { continue };
+        let kind = match e.attr("class") {
+            Some("list-of-figures") => Some((Kind::Figure, Label::ListOfFigures)),
+            Some("list-of-tables") => Some((Kind::Table, Label::ListOfTables)),
+            _ => None,
+        };
+        let Some((kind, title)) = kind else {
+            fill_lists(&mut e.children, chapter, paths, listed, lang);
+            continue;
+        };
+        let has_title = e
+            .children
+            .iter()
+            .any(|c| matches!(c, Node::Element(p) if p.attr("class") == Some("block-title")));
+        if !has_title {
+            e.children.insert(
+                0,
+                Element::new("p")
+                    .with_attr("class", "block-title")
+                    .with_text(label(lang, title))
+                    .into(),
+            );
+        }
+        let mut list = Element::new("ul").with_attr("class", "list-of");
+        for item in listed.iter().filter(|l| l.kind == kind) {
+            let href = format!(
+                "pending:0:0:{}#{}",
+                relative_to(&paths[chapter], &paths[item.chapter]),
+                item.id
+            );
+            list.children.push(
+                Element::new("li")
+                    .with_child(
+                        Element::new("a")
+                            .with_attr("href", href)
+                            .with_text(item.text.clone())
+                            .into(),
+                    )
+                    .into(),
+            );
+        }
+        e.children.push(list.into());
     }
 }
 

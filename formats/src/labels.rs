@@ -35,6 +35,8 @@ pub enum Label {
     /// An equation's number is shown as `(2.3)`; a reference to it reads so.
     EquationNumbered,
     EquationRef,
+    ListOfFigures,
+    ListOfTables,
 }
 
 /// English, Kyrgyz, Russian, Uzbek (Latin), Kazakh and Tajik; anything else falls back to English.
@@ -233,6 +235,22 @@ pub fn label(lang: &str, l: Label) -> &'static str {
             "Ҷадвали {n}",
         ],
         EquationNumbered => ["({n})", "({n})", "({n})", "({n})", "({n})", "({n})"],
+        ListOfFigures => [
+            "List of figures",
+            "Сүрөттөрдүн тизмеси",
+            "Список рисунков",
+            "Rasmlar roʻyxati",
+            "Суреттер тізімі",
+            "Рӯйхати расмҳо",
+        ],
+        ListOfTables => [
+            "List of tables",
+            "Таблицалардын тизмеси",
+            "Список таблиц",
+            "Jadvallar roʻyxati",
+            "Кестелер тізімі",
+            "Рӯйхати ҷадвалҳо",
+        ],
         EquationRef => [
             "Equation ({n})",
             "({n}) формула",
