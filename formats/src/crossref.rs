@@ -349,31 +349,14 @@ pub fn number_book(
     let paths: Vec<String> = chapters.iter().map(|c| c.path.clone()).collect();
     for (ci, ch) in chapters.iter_mut().enumerate() {
         fill_lists(&mut ch.body, ci, &paths, &listed, lang);
-    }
-    for (ci, ch) in chapters.iter_mut().enumerate() {
         let source = sources.get(ci).copied().unwrap_or("");
         let file = ch.file.clone();
-        fill_references(
-            &mut ch.body,
-            ci,
-            &paths,
-            &targets,
-            lang,
-            &file,
-            source,
-            diags,
-        );
+        let mut fill = |nodes: &mut [Node]| {
+            fill_references(nodes, ci, &paths, &targets, lang, &file, source, diags)
+        };
+        fill(&mut ch.body);
         for a in &mut ch.answers {
-            fill_references(
-                &mut a.body,
-                ci,
-                &paths,
-                &targets,
-                lang,
-                &file,
-                source,
-                diags,
-            );
+            fill(&mut a.body);
         }
     }
 }

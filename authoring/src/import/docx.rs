@@ -1068,11 +1068,7 @@ impl Reader<'_> {
                 }
             }
         }
-        Table {
-            rows,
-            header_rows,
-            place: self.paragraph,
-        }
+        Table { rows, header_rows }
     }
 }
 

@@ -227,7 +227,6 @@ pub struct Image {
 pub struct Table {
     rows: Vec<Vec<TableCell>>,
     header_rows: usize,
-    place: usize,
 }
 
 #[derive(Debug, Clone)]

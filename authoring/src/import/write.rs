@@ -785,7 +785,6 @@ impl Renderer<'_> {
             out.push_str("</tbody>\n");
         }
         out.push_str("</table>\n\n");
-        let _ = t.place;
     }
 
     fn cell_images(&mut self, p: &Para) {

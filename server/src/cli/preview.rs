@@ -260,19 +260,7 @@ async fn file(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         }
     };
     let ext = rel.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    let content_type = match ext {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "json" => "application/json",
-        "woff2" => "font/woff2",
-        _ => "application/octet-stream",
-    };
+    let content_type = server::web::files::content_type(&rel);
     let body = if ext == "html" {
         page_with_problems(&shared, Some(String::from_utf8_lossy(&bytes).into_owned())).into_bytes()
     } else {
