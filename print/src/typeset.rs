@@ -611,7 +611,7 @@ impl Writer<'_> {
             return String::new();
         };
         let bytes = asset.bytes.clone();
-        let (w, h) = (asset.width, asset.height);
+        let w = asset.width;
         let file = self.file(&path, &bytes);
         let alt = img.attr("alt").unwrap_or("");
         // Pictures no wider than they were drawn for a screen of about 800 pixels.
@@ -621,7 +621,6 @@ impl Writer<'_> {
         } else {
             String::new()
         };
-        let _ = h;
         let call = format!("#image({}, {width}alt: {})", string(&file), string(alt));
         if in_figure {
             call
