@@ -411,45 +411,41 @@ fn number_nodes(nodes: &mut [Node], n: &mut Numbering<'_>) {
                 );
             }
             let words = label(n.lang, kind.word()).replace("{n}", &number);
-            match kind {
-                Kind::Figure => {
-                    if let Some(Node::Element(cap)) = e
-                        .children
-                        .iter_mut()
-                        .find(|c| matches!(c, Node::Element(x) if x.name == "figcaption"))
-                    {
-                        n.listed.push(Listed {
-                            chapter: n.chapter,
-                            id: id.clone(),
-                            kind,
-                            text: format!("{words}. {}", cap.text().trim()),
-                        });
-                        prepend_caption_label(cap, &words);
-                    }
-                }
-                Kind::Table => {
-                    if let Some(Node::Element(table)) = e
-                        .children
-                        .iter_mut()
-                        .find(|c| matches!(c, Node::Element(x) if x.name == "table"))
-                        && let Some(Node::Element(cap)) = table.children.first_mut()
-                        && cap.name == "caption"
-                    {
-                        n.listed.push(Listed {
-                            chapter: n.chapter,
-                            id: id.clone(),
-                            kind,
-                            text: format!("{words}. {}", cap.text().trim()),
-                        });
-                        prepend_caption_label(cap, &words);
-                    }
-                }
-                Kind::Equation => e.children.push(
+            // A figure's caption, or a table's (the first child of its table).
+            let caption = match kind {
+                Kind::Figure => e.children.iter_mut().find_map(|c| match c {
+                    Node::Element(x) if x.name == "figcaption" => Some(x),
+                    _ => None,
+                }),
+                Kind::Table => e
+                    .children
+                    .iter_mut()
+                    .find_map(|c| match c {
+                        Node::Element(x) if x.name == "table" => Some(x),
+                        _ => None,
+                    })
+                    .and_then(|t| match t.children.first_mut() {
+                        Some(Node::Element(cap)) if cap.name == "caption" => Some(cap),
+                        _ => None,
+                    }),
+                Kind::Equation => None,
+            };
+            if let Some(cap) = caption {
+                n.listed.push(Listed {
+                    chapter: n.chapter,
+                    id: id.clone(),
+                    kind,
+                    text: format!("{words}. {}", cap.text().trim()),
+                });
+                prepend_caption_label(cap, &words);
+            }
+            if kind == Kind::Equation {
+                e.children.push(
                     Element::new("span")
                         .with_attr("class", "eq-number")
                         .with_text(format!("({number})"))
                         .into(),
-                ),
+                );
             }
         }
         number_nodes(&mut e.children, n);

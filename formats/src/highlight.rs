@@ -387,11 +387,6 @@ fn family(lang: &str) -> Option<Family> {
     }))
 }
 
-/// Whether `lang` (a fenced block's info word) is highlighted.
-pub fn knows(lang: &str) -> bool {
-    family(lang).is_some()
-}
-
 /// The code as text and highlighted spans; `None` for a language this module does not know.
 pub fn highlight(lang: &str, code: &str) -> Option<Vec<Node>> {
     let tokens = match family(lang)? {

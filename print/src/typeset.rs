@@ -606,13 +606,14 @@ impl Writer<'_> {
     fn image(&mut self, img: &Element, in_figure: bool) -> String {
         let src = img.attr("src").unwrap_or("");
         let source = src.strip_prefix("asset:").unwrap_or(src);
-        let path = self.assets.path_of(source).to_string();
-        let Some(asset) = self.assets.items.iter().find(|a| a.path == path) else {
+        // The asset set outlives the writer: its bytes are borrowed, copied once into the files.
+        let assets = self.assets;
+        let path = assets.path_of(source);
+        let Some(asset) = assets.items.iter().find(|a| a.path == path) else {
             return String::new();
         };
-        let bytes = asset.bytes.clone();
         let w = asset.width;
-        let file = self.file(&path, &bytes);
+        let file = self.file(path, &asset.bytes);
         let alt = img.attr("alt").unwrap_or("");
         // Pictures no wider than they were drawn for a screen of about 800 pixels.
         let width = if w > 0 {

@@ -88,14 +88,36 @@ struct Rel {
 
 /// Relationships of a part (`word/_rels/document.xml.rels`), targets resolved against the part's
 /// folder.
-fn relationships(pkg: &mut Package, part: &str) -> Result<HashMap<String, Rel>, String> {
+/// A part's relationships: by id, and by type (the part of a kind, e.g. the styles).
+#[derive(Default, Clone)]
+struct Rels {
+    by_id: HashMap<String, Rel>,
+    /// (type URI, target) in file order.
+    by_type: Vec<(String, String)>,
+}
+
+impl Rels {
+    fn get(&self, id: &str) -> Option<&Rel> {
+        self.by_id.get(id)
+    }
+
+    /// The target of the first relationship whose type ends with `kind` (`/styles`).
+    fn of_kind(&self, kind: &str) -> Option<String> {
+        self.by_type
+            .iter()
+            .find(|(t, _)| t.ends_with(kind))
+            .map(|(_, target)| target.clone())
+    }
+}
+
+fn relationships(pkg: &mut Package, part: &str) -> Result<Rels, String> {
     let (dir, name) = part.rsplit_once('/').unwrap_or(("", part));
     let rels_part = if dir.is_empty() {
         format!("_rels/{name}.rels")
     } else {
         format!("{dir}/_rels/{name}.rels")
     };
-    let mut out = HashMap::new();
+    let mut out = Rels::default();
     let Some(root) = pkg.read_xml(&rels_part)? else {
         return Ok(out);
     };
@@ -110,14 +132,8 @@ fn relationships(pkg: &mut Package, part: &str) -> Result<HashMap<String, Rel>, 
             resolve(dir, target)
         };
         let kind = r.attr("Type").unwrap_or("").to_string();
-        out.insert(id.to_string(), Rel { target, external });
-        out.insert(
-            format!("type:{kind}"),
-            Rel {
-                target: out[id].target.clone(),
-                external,
-            },
-        );
+        out.by_type.push((kind, target.clone()));
+        out.by_id.insert(id.to_string(), Rel { target, external });
     }
     Ok(out)
 }
@@ -176,9 +192,7 @@ pub struct Document {
 pub fn read(pkg: &mut Package, warnings: &mut Warnings) -> Result<Document, String> {
     let root_rels = relationships(pkg, "")?;
     let main = root_rels
-        .iter()
-        .find(|(k, _)| k.starts_with("type:") && k.ends_with("/officeDocument"))
-        .map(|(_, r)| r.target.clone())
+        .of_kind("/officeDocument")
         .unwrap_or_else(|| "word/document.xml".to_string());
     let Some(doc) = pkg.read_xml(&main)? else {
         return Err(format!(
@@ -187,11 +201,7 @@ pub fn read(pkg: &mut Package, warnings: &mut Warnings) -> Result<Document, Stri
         ));
     };
     let rels = relationships(pkg, &main)?;
-    let part = |kind: &str| {
-        rels.iter()
-            .find(|(k, _)| k.starts_with("type:") && k.ends_with(kind))
-            .map(|(_, r)| r.target.clone())
-    };
+    let part = |kind: &str| rels.of_kind(kind);
     let styles_el = match part("/styles") {
         Some(p) => pkg.read_xml(&p)?,
         None => None,
@@ -270,11 +280,9 @@ pub fn read(pkg: &mut Package, warnings: &mut Warnings) -> Result<Document, Stri
     })
 }
 
-fn properties(pkg: &mut Package, rels: &HashMap<String, Rel>) -> Result<Properties, String> {
+fn properties(pkg: &mut Package, rels: &Rels) -> Result<Properties, String> {
     let core = rels
-        .iter()
-        .find(|(k, _)| k.starts_with("type:") && k.ends_with("/core-properties"))
-        .map(|(_, r)| r.target.clone())
+        .of_kind("/core-properties")
         .unwrap_or_else(|| "docProps/core.xml".to_string());
     let el = pkg.read_xml(&core)?.unwrap_or_default();
     let get = |name: &str| {
@@ -374,7 +382,7 @@ struct Field {
 struct Reader<'w> {
     styles: HashMap<String, Style>,
     numbering: Numbering,
-    rels: HashMap<String, Rel>,
+    rels: Rels,
     images: Vec<Image>,
     warnings: &'w mut Warnings,
     paragraph: usize,
