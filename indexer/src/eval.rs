@@ -31,26 +31,26 @@ fn read_tsv(path: &Path) -> Result<Vec<Vec<String>>> {
         .collect())
 }
 
-/// Indexes `docs` (one passage each, in `lang`), runs every query of every variant and scores the
-/// top 10 against `qrels`. With `run`, writes a TREC run file.
-pub fn retrieval(
-    lang: &str,
-    docs: &Path,
-    queries: &Path,
-    qrels: &Path,
-    run: Option<&Path>,
-) -> Result<BTreeMap<String, Metrics>> {
-    let library = Library::in_memory()?;
-    let mut writer = library.writer()?;
-    for row in read_tsv(docs)? {
-        if let [id, text, ..] = row.as_slice() {
-            writer.add_plain("eval", id, lang, text)?;
-        }
-    }
-    writer.commit()?;
+/// A test collection: documents, queries (id, variant, text) and the relevant documents of each
+/// query id.
+pub struct Collection {
+    pub docs: Vec<(String, String)>,
+    pub queries: Vec<(String, String, String)>,
+    pub relevant: HashMap<String, HashSet<String>>,
+}
+
+/// Reads `docs` (`id TAB text`), `queries` (`qid TAB variant TAB text`) and `qrels` (`qid docid
+/// [grade]`, or TREC's `qid iteration docid grade`; a grade of 0 or less is a judged
+/// non-relevant document).
+pub fn load(docs: &Path, queries: &Path, qrels: &Path) -> Result<Collection> {
+    let docs = read_tsv(docs)?
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [id, text, ..] => Some((id.clone(), text.clone())),
+            _ => None,
+        })
+        .collect();
     let mut relevant: HashMap<String, HashSet<String>> = HashMap::new();
-    // `qid docid [grade]`, or TREC's `qid iteration docid grade`; a grade of 0 or less is a
-    // judged non-relevant document.
     let qrels_text = std::fs::read_to_string(qrels)
         .map_err(|e| Error::Input(format!("{}: {e}", qrels.display())))?;
     for line in qrels_text.lines() {
@@ -72,23 +72,74 @@ pub fn retrieval(
         }
         relevant.entry(qid.clone()).or_default().insert(doc.clone());
     }
+    let queries = read_tsv(queries)?
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [qid, variant, text, ..] if qid != "qid" => {
+                Some((qid.clone(), variant.clone(), text.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(Collection {
+        docs,
+        queries,
+        relevant,
+    })
+}
+
+/// The metrics per query variant of `rankings` (document ids, best first; one ranking per query
+/// of the collection, in its order).
+pub fn score(c: &Collection, rankings: &[Vec<String>]) -> BTreeMap<String, Metrics> {
+    let mut per_variant: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    for ((qid, variant, _), ranked) in c.queries.iter().zip(rankings) {
+        let rel = c.relevant.get(qid).cloned().unwrap_or_default();
+        per_variant
+            .entry(variant.clone())
+            .or_default()
+            .push(score_query(ranked, &rel));
+    }
+    per_variant
+        .into_iter()
+        .map(|(variant, scores)| {
+            let n = scores.len().max(1) as f64;
+            let m = Metrics {
+                queries: scores.len(),
+                recall_at_10: scores.iter().map(|s| s.0).sum::<f64>() / n,
+                mrr_at_10: scores.iter().map(|s| s.1).sum::<f64>() / n,
+                ndcg_at_10: scores.iter().map(|s| s.2).sum::<f64>() / n,
+            };
+            (variant, m)
+        })
+        .collect()
+}
+
+/// Indexes `docs` (one passage each, in `lang`), runs every query of every variant and scores the
+/// top 10 against `qrels`. With `run`, writes a TREC run file.
+pub fn retrieval(
+    lang: &str,
+    docs: &Path,
+    queries: &Path,
+    qrels: &Path,
+    run: Option<&Path>,
+) -> Result<BTreeMap<String, Metrics>> {
+    let c = load(docs, queries, qrels)?;
+    let library = Library::in_memory()?;
+    let mut writer = library.writer()?;
+    for (id, text) in &c.docs {
+        writer.add_plain("eval", id, lang, text)?;
+    }
+    writer.commit()?;
     let searcher = library.reader.searcher();
     let langs = query::languages_for(Some(lang));
-    let mut per_variant: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     let mut run_out = match run {
         Some(p) => Some(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::Input(format!("{}: {e}", p.display())))?,
         )),
         None => None,
     };
-    for row in read_tsv(queries)? {
-        let [qid, variant, text, ..] = row.as_slice() else {
-            continue;
-        };
-        if qid == "qid" {
-            continue;
-        }
-        let rel = relevant.get(qid).cloned().unwrap_or_default();
+    let mut rankings = Vec::with_capacity(c.queries.len());
+    for (qid, variant, text) in &c.queries {
         let parsed = query::parse(text);
         let ranked: Vec<(String, f32)> = match query::build(
             &searcher,
@@ -124,36 +175,17 @@ pub fn retrieval(
                 .map_err(|e| Error::Input(e.to_string()))?;
             }
         }
-        per_variant
-            .entry(variant.clone())
-            .or_default()
-            .push(score_query(&ranked, &rel));
+        rankings.push(ranked.into_iter().map(|(d, _)| d).collect());
     }
-    Ok(per_variant
-        .into_iter()
-        .map(|(variant, scores)| {
-            let n = scores.len().max(1) as f64;
-            let m = Metrics {
-                queries: scores.len(),
-                recall_at_10: scores.iter().map(|s| s.0).sum::<f64>() / n,
-                mrr_at_10: scores.iter().map(|s| s.1).sum::<f64>() / n,
-                ndcg_at_10: scores.iter().map(|s| s.2).sum::<f64>() / n,
-            };
-            (variant, m)
-        })
-        .collect())
+    Ok(score(&c, &rankings))
 }
 
 /// (Recall@10, reciprocal rank, nDCG@10) of one ranking. Recall divides by min(relevant, 10).
-fn score_query(ranked: &[(String, f32)], rel: &HashSet<String>) -> (f64, f64, f64) {
+fn score_query(ranked: &[String], rel: &HashSet<String>) -> (f64, f64, f64) {
     if rel.is_empty() {
         return (0.0, 0.0, 0.0);
     }
-    let hits: Vec<bool> = ranked
-        .iter()
-        .take(10)
-        .map(|(d, _)| rel.contains(d))
-        .collect();
+    let hits: Vec<bool> = ranked.iter().take(10).map(|d| rel.contains(d)).collect();
     let found = hits.iter().filter(|h| **h).count() as f64;
     let recall = found / rel.len().min(10) as f64;
     let rr = hits
@@ -292,7 +324,7 @@ mod tests {
     #[test]
     fn metrics_of_one_ranking() {
         let rel: HashSet<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
-        let ranked = vec![("x".to_string(), 1.0), ("a".to_string(), 0.9)];
+        let ranked = vec!["x".to_string(), "a".to_string()];
         let (r, rr, ndcg) = score_query(&ranked, &rel);
         assert_eq!(r, 0.5);
         assert_eq!(rr, 0.5);

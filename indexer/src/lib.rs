@@ -9,6 +9,7 @@ pub mod library;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod static_index;
 pub mod vocabulary;
 
 pub use library::{BuiltBook, Library};

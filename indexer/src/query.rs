@@ -148,6 +148,9 @@ struct Clauses<'a> {
     out: Vec<(Occur, Box<dyn Query>)>,
 }
 
+/// A clause other than a term's (a phrase), ready for the boolean query.
+type OtherClause = (Occur, Box<dyn Query>);
+
 /// A term clause: a term of a field's kind, its boost, and how many passages have it (`None`
 /// if the index could not tell).
 struct TermClause {
@@ -200,12 +203,19 @@ impl<'a> Clauses<'a> {
     /// read once. In a library many words occur in one form only, and most words with я, ю,
     /// э, ц, ь are their folded forms' only source.
     fn finish(self) -> Vec<(Occur, Box<dyn Query>)> {
-        let Clauses {
-            fields,
-            mut terms,
-            mut out,
-            ..
-        } = self;
+        let fields = self.fields;
+        let (terms, mut out) = self.merged();
+        for t in terms {
+            let term = Term::from_field_text(fields.analyzed(t.kind), &t.text);
+            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            out.push((Occur::Should, Box::new(BoostQuery::new(q, t.boost))));
+        }
+        out
+    }
+
+    /// The term clauses after merging (see [`Clauses::finish`]), and the other clauses.
+    fn merged(self) -> (Vec<TermClause>, Vec<OtherClause>) {
+        let Clauses { mut terms, out, .. } = self;
         let mut stems: HashMap<(FieldKind, String), usize> = HashMap::default();
         let mut folded: HashMap<String, usize> = HashMap::default();
         for (i, t) in terms.iter().enumerate() {
@@ -243,12 +253,13 @@ impl<'a> Clauses<'a> {
                 merged[i] = true;
             }
         }
-        for (t, _) in terms.into_iter().zip(merged).filter(|(_, m)| !m) {
-            let term = Term::from_field_text(fields.analyzed(t.kind), &t.text);
-            let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-            out.push((Occur::Should, Box::new(BoostQuery::new(q, t.boost))));
-        }
-        out
+        let kept = terms
+            .into_iter()
+            .zip(merged)
+            .filter(|(_, m)| !m)
+            .map(|(t, _)| t)
+            .collect();
+        (kept, out)
     }
 
     /// Whether some passage has `term` in the field of `kind`.
@@ -309,6 +320,26 @@ impl<'a> Clauses<'a> {
             self.term(stem_kind, &stem, boost);
         }
     }
+}
+
+/// The weighted terms a query of the one word `word` is searched as in `langs`, exactly as
+/// [`build`] makes them (after merging), without completions or glossary equivalents: what a
+/// static site's search (`kitep export pack`) looks up for a word typed in its search box.
+pub fn word_terms_for(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    word: &str,
+    langs: &[&str],
+) -> Vec<(FieldKind, String, f32)> {
+    let mut c = Clauses::new(fields, searcher);
+    for lang in langs {
+        word_clauses(&mut c, lang, word, false, 1.0);
+    }
+    c.merged()
+        .0
+        .into_iter()
+        .map(|t| (t.kind, t.text, t.boost))
+        .collect()
 }
 
 /// Whether `word` matches any passage by itself, in any language (its words, stems and folded

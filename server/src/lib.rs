@@ -7,6 +7,7 @@ pub mod api;
 pub mod app;
 pub mod feeds;
 pub mod library;
+pub mod offline;
 pub mod pages;
 pub mod serve;
 pub mod staff;

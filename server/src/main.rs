@@ -149,6 +149,9 @@ enum Command {
     /// Staff accounts, from the command line (works on a stopped or a running portal's data).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The library for places without internet: a folder that opens in any browser (`pack`).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Build a book: OUT/<slug>.epub, OUT/html/ and OUT/passages.jsonl.
     Build {
         /// The book folder (with book.toml).
@@ -229,6 +232,25 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum ExportCommand {
+    /// A static copy of the library for a USB stick: home page, book pages, web readers, EPUBs
+    /// and a search that runs in the browser. Opens from file:// with no server and no network.
+    Pack {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only the books of these collections (repeatable; default: every published book).
+        #[arg(long = "collection", value_name = "SLUG")]
+        collections: Vec<String>,
+        /// The language of the pages' interface: ky, ru or en.
+        #[arg(long, default_value = "ky", value_parser = ["ky", "ru", "en"])]
+        lang: String,
+        /// The folder to write (new, empty, or an earlier pack, which is replaced whole).
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvalCommand {
     /// Recall@10, MRR@10 and nDCG@10 per query variant on a docs/queries/qrels collection.
     Retrieval {
@@ -243,6 +265,10 @@ enum EvalCommand {
         /// Write the rankings as a TREC run file.
         #[arg(long)]
         run: Option<PathBuf>,
+        /// Also run the search of a static copy (`kitep export pack`) on the same collection,
+        /// in Node, and print its figures beside the portal's.
+        #[arg(long)]
+        pack: bool,
     },
     /// Pairwise conflation of the stemmer against treebank lemmas (nominals and verbs).
     Stemmer {
@@ -334,6 +360,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze { lang } => cli::search::analyze(&lang),
         Command::DetectLang { script } => cli::search::detect_lang(script),
         Command::Admin(cmd) => admin(cmd),
+        Command::Export(ExportCommand::Pack {
+            data,
+            collections,
+            lang,
+            out,
+        }) => cli::export::pack(export_config(&data), &collections, &lang, &out),
         Command::Publish {
             book,
             to,
@@ -347,7 +379,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             queries,
             qrels,
             run,
-        }) => cli::search::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref()),
+            pack,
+        }) => cli::search::eval_retrieval(&lang, &docs, &queries, &qrels, run.as_deref(), pack),
         Command::Eval(EvalCommand::Stemmer { conllu, lang }) => {
             cli::search::eval_stemmer(&conllu, lang.as_deref())
         }
@@ -645,6 +678,18 @@ async fn open_catalog(data: &DataArgs) -> Result<catalog::Db> {
     let db = catalog::Db::connect(&url).await?;
     db.migrate().await?;
     Ok(db)
+}
+
+/// The portal configuration an export reads the library with.
+fn export_config(data: &DataArgs) -> server::Config {
+    server::Config {
+        data_dir: data.data.clone(),
+        addr: String::new(),
+        database_url: data.database_url(),
+        books: Vec::new(),
+        public_url: String::new(),
+        header_timeout: server::serve::HEADER_TIMEOUT,
+    }
 }
 
 fn admin(cmd: AdminCommand) -> Result<ExitCode> {

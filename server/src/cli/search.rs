@@ -209,19 +209,117 @@ pub fn eval_retrieval(
     queries: &Path,
     qrels: &Path,
     run: Option<&Path>,
+    pack: bool,
 ) -> Result<ExitCode> {
     let metrics = indexer::eval::retrieval(lang, docs, queries, qrels, run)?;
-    println!(
+    let packed = if pack {
+        Some(pack_metrics(lang, docs, queries, qrels)?)
+    } else {
+        None
+    };
+    print!(
         "{:<14} {:>7} {:>10} {:>8} {:>8}",
         "variant", "queries", "Recall@10", "MRR@10", "nDCG@10"
     );
-    for (variant, m) in metrics {
-        println!(
+    if packed.is_some() {
+        print!(" {:>12} {:>9}", "pack R@10", "of portal");
+    }
+    println!();
+    for (variant, m) in &metrics {
+        print!(
             "{variant:<14} {:>7} {:>10.3} {:>8.3} {:>8.3}",
             m.queries, m.recall_at_10, m.mrr_at_10, m.ndcg_at_10
         );
+        if let Some(p) = packed.as_ref().and_then(|p| p.get(variant)) {
+            print!(
+                " {:>12.3} {:>8.1} %",
+                p.recall_at_10,
+                100.0 * p.recall_at_10 / m.recall_at_10.max(1e-9)
+            );
+        }
+        println!();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The static site's search (`search.js`, run by Node) on the collection: its index built as
+/// `kitep export pack` builds it, one passage per document.
+fn pack_metrics(
+    lang: &str,
+    docs: &Path,
+    queries: &Path,
+    qrels: &Path,
+) -> Result<std::collections::BTreeMap<String, indexer::eval::Metrics>> {
+    use indexer::static_index::{StaticBook, StaticPassage};
+    let c = indexer::eval::load(docs, queries, qrels)?;
+    let books = [StaticBook {
+        slug: "eval".into(),
+        title: "eval".into(),
+        href: String::new(),
+    }];
+    let passages: Vec<StaticPassage> = c
+        .docs
+        .iter()
+        .map(|(id, text)| StaticPassage {
+            book: 0,
+            href: id.clone(),
+            heading: String::new(),
+            lang: lang.to_string(),
+            text: text.clone(),
+        })
+        .collect();
+    let dir = TempDir(std::env::temp_dir().join(format!("kitep-eval-pack-{}", std::process::id())));
+    for (path, text) in indexer::static_index::build(&books, &passages)? {
+        let p = dir.0.join(path);
+        std::fs::create_dir_all(p.parent().unwrap_or(&dir.0))?;
+        std::fs::write(p, text)?;
+    }
+    std::fs::write(dir.0.join("search.js"), server::offline::site::SEARCH_JS)?;
+    std::fs::write(
+        dir.0.join("run-node.js"),
+        server::offline::site::RUN_NODE_JS,
+    )?;
+    let mut child = std::process::Command::new("node")
+        .arg(dir.0.join("run-node.js"))
+        .arg(&dir.0)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("running node (needed for --pack)")?;
+    let mut input = String::new();
+    for (i, (_, _, text)) in c.queries.iter().enumerate() {
+        input.push_str(&format!("{i}\t{}\n", text.replace(['\t', '\n'], " ")));
+    }
+    let mut stdin = child.stdin.take().context("node's input")?;
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output()?;
+    let _ = writer.join();
+    if !out.status.success() {
+        anyhow::bail!("node failed: {}", out.status);
+    }
+    let mut rankings = vec![Vec::new(); c.queries.len()];
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut parts = line.split('\t');
+        let Some(i) = parts.next().and_then(|q| q.parse::<usize>().ok()) else {
+            continue;
+        };
+        if let Some(slot) = rankings.get_mut(i) {
+            *slot = parts
+                .filter_map(|d| d.parse::<usize>().ok())
+                .filter_map(|d| c.docs.get(d).map(|(id, _)| id.clone()))
+                .collect();
+        }
+    }
+    Ok(indexer::eval::score(&c, &rankings))
+}
+
+/// A folder removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn eval_stemmer(files: &[PathBuf], lang: Option<&str>) -> Result<ExitCode> {

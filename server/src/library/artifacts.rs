@@ -46,6 +46,14 @@ impl LocalStore {
         })
     }
 
+    /// The store as it is, for reading while another process may be publishing into it (no
+    /// clean-up of its staging folder).
+    pub fn existing(root: &Path) -> LocalStore {
+        LocalStore {
+            root: root.to_path_buf(),
+        }
+    }
+
     fn version_dir(&self, slug: &str, version: &str) -> io::Result<PathBuf> {
         if !is_safe_name(slug) || !is_safe_name(version) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad name"));
