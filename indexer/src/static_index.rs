@@ -243,6 +243,9 @@ pub fn build(books: &[StaticBook], passages: &[StaticPassage]) -> Result<Vec<(St
         "chunk": DOC_CHUNK,
         "books": books.iter().map(|b| json!([b.slug, b.title, b.href])).collect::<Vec<_>>(),
         "map": char_table(),
+        // The shards there are: a word no shard holds is known to be absent without a request.
+        "f": forms.keys().collect::<Vec<_>>(),
+        "k": keys.keys().collect::<Vec<_>>(),
         "twins": twin_table(),
     });
     files.push(("meta/0.js".into(), script("meta", "0", &meta)));

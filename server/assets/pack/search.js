@@ -36,8 +36,16 @@
 
   let meta = null;
   async function getMeta() {
-    if (!meta) meta = await S.load('meta/0');
+    if (!meta) {
+      meta = await S.load('meta/0');
+      meta.has = { f: new Set(meta.f), k: new Set(meta.k) };
+    }
     return meta;
+  }
+
+  // A shard of forms (`f`) or postings (`k`); one the index does not have is not requested.
+  function part(kind, id, m) {
+    return m.has[kind].has(id) ? S.load(kind + '/' + id) : Promise.resolve(null);
   }
 
   // ---- Normalising what was typed (indexer/src/analysis/normalize.rs) ----
@@ -182,7 +190,7 @@
     };
     for (const c of cands) {
       const l = loose(c, m);
-      const forms = (await S.load('f/' + shard(l))) || {};
+      const forms = (await part('f', shard(l), m)) || {};
       const entries = forms[l];
       if (entries) {
         const exact = entries.filter((e) => e[0] === c);
@@ -235,7 +243,7 @@
       const r = await termsOf(ws[i], i === ws.length - 1, m);
       r.hits.forEach((h) => hits.add(h));
       const keys = [...r.terms.keys()];
-      await Promise.all(keys.map((key) => S.load('k/' + shard(loose(key.slice(1), m)))));
+      await Promise.all(keys.map((key) => part('k', shard(loose(key.slice(1), m)), m)));
       for (const [key, boost] of r.terms) {
         const part = loaded['k/' + shard(loose(key.slice(1), m))];
         const list = part && part[key];
