@@ -149,7 +149,8 @@ enum Command {
     /// Staff accounts, from the command line (works on a stopped or a running portal's data).
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// The library for places without internet: a folder that opens in any browser (`pack`).
+    /// The library for places without internet: a folder that opens in any browser (`pack`), a
+    /// ZIM file for Kiwix (`zim`).
     #[command(subcommand)]
     Export(ExportCommand),
     /// Build a book: OUT/<slug>.epub, OUT/html/ and OUT/passages.jsonl.
@@ -245,6 +246,24 @@ enum ExportCommand {
         #[arg(long, default_value = "ky", value_parser = ["ky", "ru", "en"])]
         lang: String,
         /// The folder to write (new, empty, or an earlier pack, which is replaced whole).
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
+    /// The same library in one ZIM file, for Kiwix readers and kiwix-serve (its search page
+    /// finds Kyrgyz words in their forms).
+    Zim {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only the books of these collections (repeatable; default: every published book).
+        #[arg(long = "collection", value_name = "SLUG")]
+        collections: Vec<String>,
+        /// The language of the pages' interface: ky, ru or en.
+        #[arg(long, default_value = "ky", value_parser = ["ky", "ru", "en"])]
+        lang: String,
+        /// Who made the file (ZIM Publisher; the books' publishers are its Creator).
+        #[arg(long, default_value = "Kitepkana")]
+        publisher: String,
+        /// The ZIM file to write (replaced whole when it exists).
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
     },
@@ -366,6 +385,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lang,
             out,
         }) => cli::export::pack(export_config(&data), &collections, &lang, &out),
+        Command::Export(ExportCommand::Zim {
+            data,
+            collections,
+            lang,
+            publisher,
+            out,
+        }) => cli::export::zim(export_config(&data), &collections, &lang, &publisher, &out),
         Command::Publish {
             book,
             to,

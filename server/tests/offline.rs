@@ -117,3 +117,55 @@ fn export_pack_writes_a_static_library_and_never_overwrites_other_folders() {
             .contains("lang=\"ru\"")
     );
 }
+
+#[test]
+fn export_zim_writes_one_file_and_refuses_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let zim = tmp.path().join("library.zim");
+    let run = kitep()
+        .args(["export", "zim", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&zim)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout).contains("6 books"),
+        "{}",
+        text(&run.stdout)
+    );
+    let bytes = std::fs::read(&zim).unwrap();
+    assert_eq!(&bytes[..4], &[0x5A, 0x49, 0x4D, 0x04], "not a ZIM file");
+    // Every book's reader and EPUB are inside, as paths in the file.
+    for needle in [
+        "books/fractions-5-ky/fractions-5-ky.epub",
+        "books/water-cycle-en/html/index.html",
+    ] {
+        assert!(
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} is not in the ZIM file"
+        );
+    }
+    // No temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".kitep-")), "{names:?}");
+
+    let run = kitep()
+        .args(["export", "zim", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        text(&run.stderr).contains("is a folder"),
+        "{}",
+        text(&run.stderr)
+    );
+}

@@ -10,7 +10,8 @@
 // opens a result and checks the passage is in view with the word highlighted, runs axe on the
 // pages, and checks that no request left file://. One line per check; exits 1 on any failure.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,32 @@ async function axe(page, label) {
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert(bad.length === 0, `${label}: ${bad.map((v) => `${v.id} (${v.nodes.length})`).join(', ')}`);
   return `${r.violations.length} minor or moderate`;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(url, { redirect: 'manual' });
+      if (r.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
 async function main() {
@@ -168,6 +195,55 @@ async function main() {
       assert(outside.length === 0, `requests: ${outside.slice(0, 3).join(', ')}`);
       assert(errors.length === 0, `errors: ${errors.slice(0, 3).join(' | ')}`);
     });
+
+    // ---- the same library as a ZIM file, served by kiwix-serve
+    const zim = path.join(tmp, 'library.zim');
+    const zimmed = await check('kitep export zim writes the sample library; zimcheck -A passes', async () => {
+      const r = spawnSync(kitep, ['export', 'zim', '--data', path.join(tmp, 'data'), '-o', zim], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      assert(r.status === 0, `exit ${r.status}: ${r.stderr}`);
+      const c = spawnSync('zimcheck', ['-A', zim], { encoding: 'utf8' });
+      assert(c.status === 0, `zimcheck exit ${c.status}: ${(c.stdout + c.stderr).split('\n').filter((l) => /ERROR|error/.test(l)).slice(0, 3).join(' | ')}`);
+      return r.stdout.split('\n')[0];
+    });
+    if (zimmed) {
+      const port = await freePort();
+      const kiwix = spawn('kiwix-serve', ['--address', '127.0.0.1', '--port', String(port), zim], {
+        stdio: 'ignore',
+      });
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/`, 10_000);
+        const kpage = await context.newPage();
+        let base = '';
+        await check('kiwix-serve opens the ZIM file at its welcome page', async () => {
+          await kpage.goto(`http://127.0.0.1:${port}/library/`);
+          assert((await kpage.locator('ul.books li').count()) === 6, `not the home page: ${kpage.url()}`);
+          base = kpage.url().replace(/index\.html$/, '');
+          return kpage.url();
+        });
+        await check(`kiwix-serve: the search page finds "${query}" in a book, highlighted`, async () => {
+          await kpage.goto(`${base}search.html?q=${encodeURIComponent(query)}`);
+          await kpage.waitForSelector('#results li', { timeout: 10_000 });
+          const marks = await kpage.locator('#results mark').allTextContents();
+          assert(marks.some((m) => m.toLowerCase().startsWith('бөлчөк')), `marks: ${marks.slice(0, 5).join(', ')}`);
+          const first = kpage.locator('#results li h2 a').first();
+          await Promise.all([kpage.waitForURL(/\/html\/.*\.html/), first.click()]);
+          await kpage.waitForSelector('main mark', { timeout: 10_000 });
+          return `${await kpage.locator('main mark').count()} marks in ${new URL(kpage.url()).pathname}`;
+        });
+        await check('kiwix-serve: the EPUB of a book downloads from the ZIM file', async () => {
+          const r = await fetch(`${base}books/fractions-5-ky/fractions-5-ky.epub`);
+          assert(r.status === 200, `HTTP ${r.status}`);
+          const bytes = Buffer.from(await r.arrayBuffer());
+          assert(bytes.subarray(0, 2).toString() === 'PK', 'not a zip');
+          return `${bytes.length} bytes`;
+        });
+      } finally {
+        kiwix.kill();
+      }
+    }
   } finally {
     if (browser) await browser.close();
     if (!process.env.KITEP_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });

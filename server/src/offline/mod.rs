@@ -3,6 +3,7 @@
 
 pub mod pack;
 pub mod site;
+pub mod zim;
 
 use crate::library::artifacts::LocalStore;
 use crate::library::state::{AppState, Config};

@@ -97,7 +97,7 @@ pub struct Words {
 pub fn words(lang: &str) -> Words {
     match lang {
         "ru" => Words {
-            library: "Китепкана: библиотека",
+            library: "Библиотека Китепкана",
             search: "Поиск",
             books: "Книги",
             read: "Читать",
@@ -127,7 +127,7 @@ pub fn words(lang: &str) -> Words {
             offline: "A copy of the library that works without the internet.",
         },
         _ => Words {
-            library: "Китепкана: китепкана",
+            library: "Китепкана",
             search: "Издөө",
             books: "Китептер",
             read: "Окуу",
