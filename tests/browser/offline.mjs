@@ -244,6 +244,49 @@ async function main() {
         kiwix.kill();
       }
     }
+
+    // ---- a weak link: the portal over 250 kbit/s with 300 ms round trips and an empty cache
+    const port = await freePort();
+    const portal = spawn(kitep, ['serve', '--data', path.join(tmp, 'data'), '--addr', `127.0.0.1:${port}`], {
+      stdio: 'ignore',
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${base}/health`, 120_000);
+      const slow = await browser.newContext();
+      const spage = await slow.newPage();
+      const cdp = await slow.newCDPSession(spage);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 300,
+        downloadThroughput: 250_000 / 8,
+        uploadThroughput: 250_000 / 8,
+      });
+      await spage.goto(`${base}/`, { timeout: 60_000 });
+      await check('weak link: the first search result shows within 2 s of submitting the form', async () => {
+        const box = spage.locator('main input[name=q]').first();
+        await box.fill(query);
+        const t0 = Date.now();
+        await box.press('Enter');
+        await spage.locator('li.hit').first().waitFor({ state: 'visible', timeout: 20_000 });
+        const ms = Date.now() - t0;
+        assert(ms <= 2000, `${ms} ms`);
+        return `${ms} ms`;
+      });
+      await check("weak link: a reader page's text shows within 3 s, images aside", async () => {
+        const t0 = Date.now();
+        await spage.goto(`${base}/read/fractions-5-ky/02-comparing`, { waitUntil: 'commit', timeout: 20_000 });
+        await spage.locator('main p').first().waitFor({ state: 'visible', timeout: 20_000 });
+        const ms = Date.now() - t0;
+        assert(ms <= 3000, `${ms} ms`);
+        return `${ms} ms`;
+      });
+      await slow.close();
+    } finally {
+      portal.kill();
+    }
   } finally {
     if (browser) await browser.close();
     if (!process.env.KITEP_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
