@@ -117,6 +117,7 @@ pub fn router(state: Shared) -> Router {
             get(staff::join::show).post(staff::join::submit),
         )
         .merge(crate::feeds::opds::routes())
+        .merge(crate::feeds::sync::routes())
         .merge(crate::api::routes())
         .fallback(pages::site::not_found_page)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

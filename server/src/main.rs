@@ -149,6 +149,37 @@ enum Command {
     /// Staff accounts, from the command line (works on a stopped or a running portal's data).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Keep a school server's library current from the national portal (`--from URL`), or from a
+    /// folder carried on a USB stick (`--from DIR`, written with `--export DIR`).
+    Sync {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The national portal's address (http://…, https://…) or an export folder.
+        #[arg(long, required_unless_present = "export", conflicts_with = "export")]
+        from: Option<String>,
+        /// Write this portal's sync log, key and book files to a folder (a USB stick).
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+        /// Only books of these collections (repeatable).
+        #[arg(long = "collection", value_name = "SLUG")]
+        collections: Vec<String>,
+        /// Only books in these languages (ky,ru …).
+        #[arg(long, value_delimiter = ',')]
+        language: Vec<String>,
+        /// Only books for these grades: 5 or 5-9.
+        #[arg(long, value_parser = parse_grades)]
+        grade: Option<(u8, u8)>,
+        /// The portal's public key (a minisign .pub file or its key line); without it, the key
+        /// the first sync from this source saw is trusted.
+        #[arg(long)]
+        key: Option<String>,
+        /// Bytes per second at most: 200k, 1M, or a number of bytes.
+        #[arg(long, value_parser = parse_rate)]
+        max_rate: Option<u64>,
+        /// Sync again at this interval (30m, 1h, 1d) until stopped.
+        #[arg(long, value_parser = parse_interval)]
+        every: Option<std::time::Duration>,
+    },
     /// The library for places without internet: a folder that opens in any browser (`pack`), a
     /// ZIM file for Kiwix (`zim`).
     #[command(subcommand)]
@@ -379,6 +410,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze { lang } => cli::search::analyze(&lang),
         Command::DetectLang { script } => cli::search::detect_lang(script),
         Command::Admin(cmd) => admin(cmd),
+        Command::Sync {
+            data,
+            from,
+            export,
+            collections,
+            language,
+            grade,
+            key,
+            max_rate,
+            every,
+        } => match export {
+            Some(dir) => cli::sync::export(export_config(&data), &dir),
+            None => cli::sync::sync(
+                export_config(&data),
+                server::offline::sync::client::SyncOptions {
+                    from: from.unwrap_or_default(),
+                    collections,
+                    languages: language,
+                    grades: grade,
+                    key,
+                    max_rate,
+                },
+                every,
+            ),
+        },
         Command::Export(ExportCommand::Pack {
             data,
             collections,
@@ -704,6 +760,53 @@ async fn open_catalog(data: &DataArgs) -> Result<catalog::Db> {
     let db = catalog::Db::connect(&url).await?;
     db.migrate().await?;
     Ok(db)
+}
+
+fn parse_grades(s: &str) -> Result<(u8, u8), String> {
+    let bad = || format!("'{s}': give a grade (5) or a range (5-9), 1 to 12");
+    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
+    let lo: u8 = lo.trim().parse().map_err(|_| bad())?;
+    let hi: u8 = hi.trim().parse().map_err(|_| bad())?;
+    if lo == 0 || hi > 12 || lo > hi {
+        return Err(bad());
+    }
+    Ok((lo, hi))
+}
+
+fn parse_rate(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.trim_end_matches("b/s").trim_end_matches('b');
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1_000.0),
+        Some('m') => (&t[..t.len() - 1], 1_000_000.0),
+        _ => (t, 1.0),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}': give bytes per second, such as 200k or 1M"))?;
+    if n <= 0.0 {
+        return Err(format!("'{s}': the rate must be more than 0"));
+    }
+    Ok((n * mult) as u64)
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let bad = || format!("'{s}': give an interval such as 30m, 1h or 1d");
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let n: u64 = t[..t.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let secs = match unit {
+        's' => n,
+        'm' => n * 60,
+        'h' => n * 3600,
+        'd' => n * 86_400,
+        _ => return Err(bad()),
+    };
+    if secs < 10 {
+        return Err(format!("'{s}': at least 10s between syncs"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// The portal configuration an export reads the library with.

@@ -102,9 +102,13 @@ pub async fn open(config: Config) -> Result<Arc<AppState>> {
             publish_sources(&state, &sources).await;
         }
     }
+    if let Err(e) = crate::offline::sync::backfill(&state).await {
+        tracing::warn!("the sync log: {e:#}");
+    }
     if !rebuilding {
         crate::library::reindex::check(&state);
     }
+    crate::offline::watch_changes(&state);
     // Draft builds need to write; a read-only portal leaves its queue for later (or a replica).
     if state.condition().read_only.is_none() {
         crate::workflow::jobs::start(&state);

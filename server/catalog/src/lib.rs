@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_workflow.sql")),
     (5, include_str!("../migrations/0005_review.sql")),
     (6, include_str!("../migrations/0006_curation.sql")),
+    (7, include_str!("../migrations/0007_sync.sql")),
 ];
 
 pub enum Db {
@@ -82,11 +83,14 @@ macro_rules! audit {
 }
 
 mod accounts;
+mod sync;
 mod workflow;
+
 pub use accounts::{
     AuditEntry, InvitationProblem, InvitationRow, Role, SessionRow, StaffRow, TokenOwner, new_id,
     normalise_email,
 };
+pub use sync::{SyncEvent, SyncFile, SyncedBook};
 
 pub use workflow::{DraftEvent, DraftRow, EditionRow, JobRow, RevisionRow, Stage};
 

@@ -490,7 +490,7 @@ impl Db {
         &self,
         slug: &str,
         reason: Option<&str>,
-        staff_id: &str,
+        staff_id: Option<&str>,
         staff_email: &str,
     ) -> Result<bool> {
         let at = now();

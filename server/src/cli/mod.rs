@@ -4,3 +4,4 @@ pub mod export;
 pub mod preview;
 pub mod publish;
 pub mod search;
+pub mod sync;

@@ -1,3 +1,4 @@
 //! Feeds that other software reads: OPDS catalogs for e-reader apps.
 
 pub mod opds;
+pub mod sync;

@@ -385,6 +385,14 @@ pub async fn publish_book_from(
     }
     built.record.version = Some(version.clone());
     built.record.collections = members.get(&slug).cloned().unwrap_or_default();
+    // The sources travel with the version: school servers sync them and build the book there.
+    let sources = match crate::offline::sync::copy_sources(dir, &staging.join("source")) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e.context(format!("{}: keeping the sources", dir.display())));
+        }
+    };
     let manifest = std::fs::read_to_string(staging.join("book.json"))?;
     let new = new_version(&built, &version, &hash, &manifest, &staging);
     state.store.commit(&staging, &slug, &version)?;
@@ -408,6 +416,12 @@ pub async fn publish_book_from(
         let _ = state.store.remove(&slug, &version);
         let _ = reconcile(state).await;
         return Err(e.context(format!("storing {slug} in the catalog")));
+    }
+    // The sync log: a failure here is repaired at the next start (`sync::backfill`).
+    if let Err(e) =
+        crate::offline::sync::record_publish(state, &built.record, &version, &sources).await
+    {
+        tracing::warn!(book = %slug, "logging the publish for school servers: {e:#}");
     }
     state.refresh().await?;
     remove_old_versions(state, &slug).await;

@@ -329,6 +329,8 @@ pub struct AppState {
     /// Woken when a build job is queued (the worker also looks every few seconds, for jobs queued
     /// by another replica).
     pub jobs_queued: tokio::sync::Notify,
+    /// The key the sync log is signed with (read or made at first use).
+    pub sync_key: std::sync::OnceLock<Arc<crate::offline::sign::SecretKey>>,
 }
 
 impl AppState {
@@ -353,6 +355,7 @@ impl AppState {
                     .unwrap_or(4 * std::thread::available_parallelism().map_or(2, |n| n.get())),
             ),
             jobs_queued: tokio::sync::Notify::new(),
+            sync_key: std::sync::OnceLock::new(),
         }
     }
 

@@ -2,7 +2,9 @@
 //! folder that opens from `file://` (`pack`), or into a ZIM file for Kiwix readers (`zim`).
 
 pub mod pack;
+pub mod sign;
 pub mod site;
+pub mod sync;
 pub mod zim;
 
 use crate::library::artifacts::LocalStore;
@@ -27,4 +29,55 @@ pub async fn open_published(config: Config) -> Result<Arc<AppState>> {
     let state = Arc::new(AppState::new(config, db, library, Box::new(store)));
     state.refresh().await?;
     Ok(state)
+}
+
+/// A data folder opened to publish into while a portal may be serving it (`kitep sync`): the
+/// catalog is migrated, the index opened for writing one publish at a time, and nothing of a
+/// running portal's (its staging folder, files not yet in the catalog) is cleaned up. The portal
+/// notices what was published through the sync log ([`watch_changes`]).
+pub async fn open_for_writing(config: Config) -> Result<Arc<AppState>> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "creating the data folder {} (choose another with --data)",
+            config.data_dir.display()
+        )
+    })?;
+    let db = catalog::Db::connect(&config.database_url).await?;
+    db.migrate().await.context("migrating the catalog")?;
+    let index_dir = config.data_dir.join("index");
+    let library = indexer::Library::open(&index_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "the search index {} cannot be opened ({e}): start `kitep serve` on this data folder once to rebuild it",
+            index_dir.display()
+        )
+    })?;
+    let books = config.data_dir.join("books");
+    std::fs::create_dir_all(books.join(".staging"))
+        .with_context(|| format!("creating {}", books.display()))?;
+    let store = LocalStore::existing(&books);
+    let state = Arc::new(AppState::new(config, db, library, Box::new(store)));
+    state.refresh().await?;
+    Ok(state)
+}
+
+/// Keeps a running portal in step with publishes made by another process on its data folder
+/// (`kitep sync`, another replica): every publish, withdrawal and restore is logged, so a new
+/// log entry means the catalog and the index changed.
+pub fn watch_changes(state: &Arc<AppState>) {
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut seen = st.db.last_sync_seq().await.unwrap_or(0);
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let Ok(now) = st.db.last_sync_seq().await else {
+                continue;
+            };
+            if now != seen {
+                seen = now;
+                if let Err(e) = st.refresh().await {
+                    tracing::warn!("reading what another process published: {e:#}");
+                }
+            }
+        }
+    });
 }

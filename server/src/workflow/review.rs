@@ -130,12 +130,15 @@ pub async fn set_withdrawn(
 ) -> Result<bool> {
     let changed = state
         .db
-        .set_withdrawn(slug, reason, &who.id, &who.email)
+        .set_withdrawn(slug, reason, Some(&who.id), &who.email)
         .await?;
     if changed {
         let _one_at_a_time = state.publish_lock.lock().await;
         publish::reconcile(state).await?;
         state.refresh().await?;
+        if let Err(e) = crate::offline::sync::record_withdrawal(state, slug, reason).await {
+            tracing::warn!(book = %slug, "logging the withdrawal for school servers: {e:#}");
+        }
     }
     Ok(changed)
 }
