@@ -125,6 +125,16 @@ enum Command {
         /// The portal's public address, for the sitemap and OPDS search (default: http://ADDR).
         #[arg(long, env = "KITEP_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A school server: keep the library current from this national portal (as `kitep sync
+        /// --from`), now and every `--sync-every`.
+        #[arg(long, env = "KITEP_SYNC_FROM")]
+        sync_from: Option<String>,
+        /// How often to sync (30m, 1h, 1d).
+        #[arg(long, env = "KITEP_SYNC_EVERY", default_value = "1h", value_parser = parse_interval)]
+        sync_every: std::time::Duration,
+        /// The national portal's public key (as `kitep sync --key`).
+        #[arg(long, env = "KITEP_SYNC_KEY")]
+        sync_key: Option<String>,
     },
     /// Evaluate search quality on test collections.
     #[command(subcommand)]
@@ -358,7 +368,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             database_url,
             books,
             public_url,
+            sync_from,
+            sync_every,
+            sync_key,
         } => {
+            let schedule = sync_from.map(|from| {
+                let opts = server::offline::sync::client::SyncOptions {
+                    from,
+                    key: sync_key,
+                    ..Default::default()
+                };
+                (opts, sync_every)
+            });
             let database_url = database_url.unwrap_or_else(|| {
                 format!("sqlite://{}", data.join("catalog.db").to_string_lossy())
             });
@@ -366,14 +387,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(|| format!("http://{addr}"))
                 .trim_end_matches('/')
                 .to_string();
-            serve(server::Config {
-                data_dir: data,
-                addr,
-                database_url,
-                books,
-                public_url,
-                header_timeout: server::serve::HEADER_TIMEOUT,
-            })?;
+            serve(
+                server::Config {
+                    data_dir: data,
+                    addr,
+                    database_url,
+                    books,
+                    public_url,
+                    header_timeout: server::serve::HEADER_TIMEOUT,
+                },
+                schedule,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::New { dir } => {
@@ -686,7 +710,13 @@ fn print_summary(r: &BuildReport, out: &std::path::Path) {
 }
 
 /// `kitep serve`: logs to stderr (no IP addresses, no query text), runs until Ctrl-C or SIGTERM.
-fn serve(config: server::Config) -> Result<()> {
+fn serve(
+    config: server::Config,
+    sync: Option<(
+        server::offline::sync::client::SyncOptions,
+        std::time::Duration,
+    )>,
+) -> Result<()> {
     let level = std::env::var("KITEP_LOG")
         .ok()
         .and_then(|l| l.parse::<tracing_subscriber::filter::LevelFilter>().ok())
@@ -715,6 +745,9 @@ fn serve(config: server::Config) -> Result<()> {
             "Kitepkana serves http://{}",
             listener.local_addr().map(|a| a.to_string()).unwrap_or(addr)
         );
+        if let Some((opts, every)) = sync {
+            server::offline::sync::client::schedule(&state, opts, every);
+        }
         server::run(state.clone(), listener, shutdown_signal()).await?;
         state.db.close().await;
         Ok(())

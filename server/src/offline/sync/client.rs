@@ -454,3 +454,26 @@ async fn remove_unused_blobs(state: &AppState, d: &Dirs) {
         }
     }
 }
+
+/// Syncs inside a running portal: now, then every `every` (`kitep serve --sync-from URL`).
+/// Each run is logged; a failed run is tried again at the next turn.
+pub fn schedule(state: &Arc<AppState>, opts: SyncOptions, every: Duration) {
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            match sync(&st, &opts).await {
+                Ok(r) => tracing::info!(
+                    from = %r.source,
+                    published = r.published.len(),
+                    withdrawn = r.withdrawn.len(),
+                    failed = r.failures.len(),
+                    bytes = r.bytes,
+                    position = r.position,
+                    "synced"
+                ),
+                Err(e) => tracing::error!("sync from {}: {e:#}", opts.from),
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
