@@ -494,3 +494,112 @@ async fn lying_sources_get_clear_errors_and_change_nothing() {
     assert!(left <= 10240, "{left} bytes kept");
     assert!(!school.join("books/huge").exists());
 }
+
+/// A book published before versions kept their sources: its unchanged folder, published again
+/// at a start, gives its sources and a log entry, so schools can sync it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_published_before_the_log_is_offered_after_the_next_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("rivers");
+    write_book(&book, "rivers", "дарыялар", 5);
+    let nat = national(vec![book.clone()]).await;
+    let version = nat.state.snapshot().book("rivers").unwrap().version.clone();
+    let vdir = nat.state.store.local_dir("rivers", &version).unwrap();
+    // As an older kitep left it: no sources, nothing in the log.
+    std::fs::remove_dir_all(vdir.join("source")).unwrap();
+    let url = nat.state.config.database_url.clone();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM sync_events")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(nat.state.db.last_sync_seq().await.unwrap(), 0);
+
+    let members = publish::memberships(&nat.state).await.unwrap();
+    let o = publish::publish_book(&nat.state, &book, &members)
+        .await
+        .unwrap();
+    assert!(matches!(o, Outcome::Unchanged { .. }), "{o:?}");
+    assert!(
+        vdir.join("source/src/01.md").is_file(),
+        "the sources were not kept"
+    );
+    let events = nat.state.db.sync_events_since(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].doc.contains(&version), "{}", events[0].doc);
+}
+
+/// Over HTTP as through a folder: a file damaged on the portal's disk, and a log whose documents
+/// are signed by another key than the one trusted, are refused and change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http_a_damaged_file_or_a_foreign_signature_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("forests");
+    write_book(&book, "forests", "токойлор", 8);
+    let nat = national(vec![book.clone()]).await;
+    let school = tmp.path().join("school");
+    let version = nat
+        .state
+        .snapshot()
+        .book("forests")
+        .unwrap()
+        .version
+        .clone();
+    let stored = nat
+        .state
+        .store
+        .local_dir("forests", &version)
+        .unwrap()
+        .join("source/src/01.md");
+    let original = std::fs::read(&stored).unwrap();
+    let mut damaged = original.clone();
+    damaged[5] ^= 0x01;
+    std::fs::write(&stored, &damaged).unwrap();
+    let run = sync(&school, &["--from", &nat.url]).await;
+    assert!(!run.status.success(), "{}", text(&run.stdout));
+    let err = text(&run.stderr);
+    assert!(err.contains("damaged") && err.contains("forests"), "{err}");
+    assert!(
+        !school.join("books/forests").exists(),
+        "a damaged book was published"
+    );
+    std::fs::write(&stored, &original).unwrap();
+
+    // The portal's log, re-signed by someone else and served beside the portal's own key.
+    let log = http_get(&format!("{}/sync/v1/changes", nat.url))
+        .await
+        .unwrap()
+        .1;
+    let mut changes: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let other = SecretKey::generate().unwrap();
+    for e in changes["events"].as_array_mut().unwrap() {
+        let doc = e["doc"].as_str().unwrap().to_string();
+        e["signature"] = other.sign(doc.as_bytes(), "not the portal").into();
+    }
+    let forged = changes.to_string();
+    let key = http_get(&format!("{}/sync/v1/key.pub", nat.url))
+        .await
+        .unwrap()
+        .1;
+    let fake = fake_server(move |path, s| {
+        let body = if path.starts_with("/sync/v1/key.pub") {
+            &key
+        } else {
+            &forged
+        };
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let other_school = tmp.path().join("school2");
+    let run = sync(&other_school, &["--from", &fake]).await;
+    assert!(!run.status.success());
+    let err = text(&run.stderr);
+    assert!(
+        err.contains("another key") && err.contains("nothing was applied"),
+        "{err}"
+    );
+    assert!(!other_school.join("books/forests").exists());
+}

@@ -59,14 +59,7 @@ pub async fn changes(State(state): State<Shared>, params: Params) -> Response {
         kitep_sync: FORMAT,
         last,
         more,
-        events: events
-            .into_iter()
-            .map(|e| Event {
-                seq: e.seq,
-                doc: e.doc,
-                signature: e.signature,
-            })
-            .collect(),
+        events: events.into_iter().map(Event::from).collect(),
     };
     (
         [(header::CONTENT_TYPE, "application/json")],

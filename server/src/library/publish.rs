@@ -351,6 +351,7 @@ pub async fn publish_book_from(
         }
     };
     if unchanged {
+        keep_sources_of_current(state, dir, &slug, &hash).await;
         return Ok(Outcome::Unchanged { slug });
     }
     let version = new_version_id();
@@ -427,6 +428,44 @@ pub async fn publish_book_from(
     remove_old_versions(state, &slug).await;
     tracing::info!(book = %slug, %version, passages = built.passages.len(), "published");
     Ok(Outcome::Published { slug, version })
+}
+
+/// A version published before versions kept their sources (or whose sources were lost) gets
+/// them from its unchanged folder, and the sync log its publish: school servers can sync it.
+async fn keep_sources_of_current(state: &Arc<AppState>, dir: &Path, slug: &str, hash: &str) {
+    let Some(book) = state.snapshot().book(slug).cloned() else {
+        return;
+    };
+    let Some(vdir) = state.store.local_dir(slug, &book.version) else {
+        return;
+    };
+    if vdir.join("source").exists() {
+        return;
+    }
+    // Only the folder the current version was built from (not an older text published once).
+    let current = state.db.current_source_hash(slug).await.ok().flatten();
+    if current.as_deref() != Some(hash) {
+        return;
+    }
+    let tmp = vdir.join(format!(".source-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let kept = crate::offline::sync::copy_sources(dir, &tmp)
+        .and_then(|files| Ok((std::fs::rename(&tmp, vdir.join("source"))?, files)));
+    match kept {
+        Ok(((), files)) => {
+            let mut record = book.record.clone();
+            record.slug = slug.to_string();
+            if let Err(e) =
+                crate::offline::sync::record_publish(state, &record, &book.version, &files).await
+            {
+                tracing::warn!(book = %slug, "logging the publish for school servers: {e:#}");
+            }
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            tracing::warn!(book = %slug, "keeping the sources for school servers: {e:#}");
+        }
+    }
 }
 
 fn new_version(

@@ -75,14 +75,7 @@ pub async fn export(state: &AppState, dir: &Path) -> Result<ExportReport> {
         kitep_sync: FORMAT,
         last: since,
         more: false,
-        events: events
-            .into_iter()
-            .map(|e| Event {
-                seq: e.seq,
-                doc: e.doc,
-                signature: e.signature,
-            })
-            .collect(),
+        events: events.into_iter().map(Event::from).collect(),
     };
     let tmp = root.join(".changes.json.part");
     std::fs::write(&tmp, serde_json::to_vec(&changes)?)?;

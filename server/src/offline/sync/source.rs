@@ -26,6 +26,16 @@ pub struct Event {
     pub signature: String,
 }
 
+impl From<catalog::SyncEvent> for Event {
+    fn from(e: catalog::SyncEvent) -> Event {
+        Event {
+            seq: e.seq,
+            doc: e.doc,
+            signature: e.signature,
+        }
+    }
+}
+
 /// A page of the log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Changes {
