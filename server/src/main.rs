@@ -290,6 +290,28 @@ enum ExportCommand {
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
     },
+    /// MARC 21 records of the published editions for library systems (Koha …): ISO 2709 or
+    /// MARCXML, UTF-8, one record per edition with its slug as the control number (001).
+    Marc {
+        #[command(flatten)]
+        data: DataArgs,
+        /// mrc (ISO 2709) or xml (MARCXML).
+        #[arg(long, default_value = "mrc", value_parser = ["mrc", "xml"])]
+        format: String,
+        /// Only the books of these collections (repeatable; default: every published book).
+        #[arg(long = "collection", value_name = "SLUG")]
+        collections: Vec<String>,
+        /// The portal's public address, for the links to each book (856).
+        #[arg(
+            long,
+            env = "KITEP_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
     /// The same library in one ZIM file, for Kiwix readers and kiwix-serve (its search page
     /// finds Kyrgyz words in their forms).
     Zim {
@@ -465,6 +487,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lang,
             out,
         }) => cli::export::pack(export_config(&data), &collections, &lang, &out),
+        Command::Export(ExportCommand::Marc {
+            data,
+            format,
+            collections,
+            public_url,
+            out,
+        }) => cli::export::marc(
+            export_config(&data),
+            &collections,
+            &format,
+            &public_url,
+            &out,
+        ),
         Command::Export(ExportCommand::Zim {
             data,
             collections,

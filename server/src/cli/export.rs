@@ -164,3 +164,52 @@ pub fn zim(
     );
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn marc(
+    config: server::Config,
+    collections: &[String],
+    format: &str,
+    public_url: &str,
+    out: &Path,
+) -> Result<ExitCode> {
+    use server::feeds::marc;
+    if out.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: give the file's name (library.{format})",
+            out.display()
+        );
+    }
+    let rt = runtime()?;
+    let state = rt.block_on(offline::open_published(config))?;
+    let snapshot = state.snapshot();
+    let books = site::select(&snapshot, collections)?;
+    let records: Vec<marc::Record> = books
+        .iter()
+        .map(|b| marc::record(b, &snapshot.editions_of(b), public_url))
+        .collect();
+    let bytes = match format {
+        "xml" => marc::to_marcxml(&records).into_bytes(),
+        _ => records.iter().flat_map(marc::to_iso2709).collect(),
+    };
+    let tmp = out.with_file_name(format!(
+        ".{}.kitep-{}",
+        out.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "Wrote {} MARC 21 records ({}) to {} ({}).",
+        records.len(),
+        if format == "xml" {
+            "MARCXML"
+        } else {
+            "ISO 2709"
+        },
+        out.display(),
+        human(bytes.len() as u64)
+    );
+    Ok(ExitCode::SUCCESS)
+}

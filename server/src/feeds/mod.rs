@@ -1,4 +1,5 @@
 //! Feeds that other software reads: OPDS catalogs for e-reader apps.
 
+pub mod marc;
 pub mod opds;
 pub mod sync;

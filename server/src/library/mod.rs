@@ -28,3 +28,24 @@ impl Fnv {
         self.0
     }
 }
+
+/// The web page of a Creative Commons licence named in SPDX (`CC-BY-SA-4.0`, `CC0-1.0`).
+pub fn licence_url(code: &str) -> Option<String> {
+    let c = code.to_ascii_uppercase();
+    // SPDX writes the public-domain dedication `CC0-1.0`, with no dash after CC.
+    if c == "CC0-1.0" {
+        return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
+    }
+    let rest = c.strip_prefix("CC-")?;
+    let (kind, version) = rest.rsplit_once('-')?;
+    if !kind.chars().all(|ch| ch.is_ascii_alphabetic() || ch == '-')
+        || !version.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+    {
+        return None;
+    }
+    Some(format!(
+        "https://creativecommons.org/licenses/{}/{}/",
+        kind.to_ascii_lowercase(),
+        version
+    ))
+}

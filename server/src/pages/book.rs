@@ -1,5 +1,6 @@
 //! A book's page (metadata, contents, versions) and its EPUB download.
 
+use crate::library::licence_url;
 use crate::library::state::Shared;
 use crate::web::extract::Segs;
 use crate::web::files::{self, Caching};
@@ -12,26 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use formats::doc::escaped as esc;
 use std::fmt::Write;
-
-fn licence_url(code: &str) -> Option<String> {
-    let c = code.to_ascii_uppercase();
-    // SPDX writes the public-domain dedication `CC0-1.0`, with no dash after CC.
-    if c == "CC0-1.0" {
-        return Some("https://creativecommons.org/publicdomain/zero/1.0/".into());
-    }
-    let rest = c.strip_prefix("CC-")?;
-    let (kind, version) = rest.rsplit_once('-')?;
-    if !kind.chars().all(|ch| ch.is_ascii_alphabetic() || ch == '-')
-        || !version.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
-    {
-        return None;
-    }
-    Some(format!(
-        "https://creativecommons.org/licenses/{}/{}/",
-        kind.to_ascii_lowercase(),
-        version
-    ))
-}
 
 fn human_bytes(n: i64) -> String {
     if n >= 1024 * 1024 {
