@@ -118,6 +118,7 @@ pub fn router(state: Shared) -> Router {
         )
         .merge(crate::feeds::opds::routes())
         .merge(crate::feeds::sync::routes())
+        .merge(crate::feeds::oai::routes())
         .merge(crate::api::routes())
         .fallback(pages::site::not_found_page)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -245,6 +245,22 @@ impl DataArgs {
 
 #[derive(Subcommand)]
 enum AdminCommand {
+    /// Withdraw a published book (it leaves search, feeds, the API; its pages answer 410 with the
+    /// reason; files kept), as a librarian does in the portal; a running portal follows at once.
+    Withdraw {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Why, shown to readers.
+        #[arg(long)]
+        reason: String,
+        slug: String,
+    },
+    /// Restore a withdrawn book.
+    Restore {
+        #[command(flatten)]
+        data: DataArgs,
+        slug: String,
+    },
     /// Create a staff account (or give a known one more roles and a new password) and print its
     /// one-time password, which must be replaced at the first sign-in.
     AddUser {
@@ -929,6 +945,8 @@ fn admin(cmd: AdminCommand) -> Result<ExitCode> {
                 println!("{}", added.one_time_password);
                 Ok(ExitCode::SUCCESS)
             }
+            AdminCommand::Withdraw { data, reason, slug } => admin_withdraw(&data, &slug, Some(&reason), &actor).await,
+            AdminCommand::Restore { data, slug } => admin_withdraw(&data, &slug, None, &actor).await,
             AdminCommand::Token { data, name, email } => {
                 let db = open_catalog(&data).await?;
                 let token = server::accounts::issue_token(&db, &email, &name, &actor).await;
@@ -938,6 +956,37 @@ fn admin(cmd: AdminCommand) -> Result<ExitCode> {
             }
         }
     })
+}
+
+async fn admin_withdraw(
+    data: &DataArgs,
+    slug: &str,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<ExitCode> {
+    if data.database_url.is_none() && !data.data.is_dir() {
+        bail!("{}: no such data folder", data.data.display());
+    }
+    let state = server::offline::open_for_writing(export_config(data)).await?;
+    let known =
+        state.snapshot().book(slug).is_some() || state.snapshot().withdrawn.contains_key(slug);
+    if !known {
+        bail!(
+            "there is no published book '{slug}' in {}",
+            data.data.display()
+        );
+    }
+    let changed = server::workflow::review::withdraw_as(&state, slug, reason, actor).await?;
+    println!(
+        "{slug}: {}",
+        match (reason.is_some(), changed) {
+            (true, true) => "withdrawn",
+            (true, false) => "was withdrawn already",
+            (false, true) => "restored",
+            (false, false) => "was not withdrawn",
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_sort(s: &str) -> Result<indexer::Sort, String> {

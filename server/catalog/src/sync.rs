@@ -181,3 +181,29 @@ impl Db {
         })
     }
 }
+
+/// Every edition with its current version, withdrawn ones too (with when), and when it last
+/// changed by the log (milliseconds; `None` before the log): what OAI-PMH harvesters see.
+impl Db {
+    pub async fn all_editions(
+        &self,
+    ) -> Result<Vec<(crate::StoredVersion, Option<i64>, Option<i64>)>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT v.id, e.slug, v.published_at, v.source_hash, v.epub_file, v.epub_bytes, v.record, v.manifest, e.withdrawn_at,
+                        (SELECT MAX(s.at) FROM sync_events s WHERE s.slug = e.slug)
+                 FROM editions e JOIN versions v ON v.id = e.current_version ORDER BY e.slug")
+                .fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((crate::StoredVersion {
+                id: r.try_get(0)?,
+                slug: r.try_get(1)?,
+                published_at: r.try_get(2)?,
+                source_hash: r.try_get(3)?,
+                epub_file: r.try_get(4)?,
+                epub_bytes: r.try_get(5)?,
+                record: r.try_get(6)?,
+                manifest: r.try_get(7)?,
+            }, r.try_get(8)?, r.try_get(9)?))).collect()
+        })
+    }
+}

@@ -143,6 +143,24 @@ pub async fn set_withdrawn(
     Ok(changed)
 }
 
+/// [`set_withdrawn`] by someone without a staff account here (the command line, a sync from the
+/// national portal); `actor` names them in the audit log.
+pub async fn withdraw_as(
+    state: &Shared,
+    slug: &str,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<bool> {
+    let changed = state.db.set_withdrawn(slug, reason, None, actor).await?;
+    if changed {
+        let _one_at_a_time = state.publish_lock.lock().await;
+        publish::reconcile(state).await?;
+        state.refresh().await?;
+        crate::offline::sync::record_withdrawal(state, slug, reason).await?;
+    }
+    Ok(changed)
+}
+
 async fn latest_revision(state: &Shared, d: &DraftRow) -> Result<Option<String>> {
     Ok(state
         .db

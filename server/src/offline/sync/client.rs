@@ -393,17 +393,7 @@ async fn apply_publish(
 }
 
 async fn set_withdrawn(state: &Arc<AppState>, slug: &str, reason: Option<&str>) -> Result<bool> {
-    let changed = state
-        .db
-        .set_withdrawn(slug, reason, None, "sync from the national portal")
-        .await?;
-    if changed {
-        let _one_at_a_time = state.publish_lock.lock().await;
-        publish::reconcile(state).await?;
-        state.refresh().await?;
-        super::record_withdrawal(state, slug, reason).await?;
-    }
-    Ok(changed)
+    crate::workflow::review::withdraw_as(state, slug, reason, "sync from the national portal").await
 }
 
 async fn apply_withdrawal(
