@@ -603,3 +603,31 @@ async fn over_http_a_damaged_file_or_a_foreign_signature_changes_nothing() {
     );
     assert!(!other_school.join("books/forests").exists());
 }
+
+/// A book withdrawn and restored on the portal before a school's first sync still comes in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_book_restored_before_the_first_sync_comes_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("valleys");
+    write_book(&book, "valleys", "өрөөндөр", 4);
+    let nat = national(vec![book.clone()]).await;
+    withdraw(&nat.state, "valleys", "checking a fact").await;
+    assert!(
+        nat.state
+            .db
+            .set_withdrawn("valleys", None, None, "test")
+            .await
+            .unwrap()
+    );
+    server::offline::sync::record_withdrawal(&nat.state, "valleys", None)
+        .await
+        .unwrap();
+    let school = tmp.path().join("school");
+    let run = sync(&school, &["--from", &nat.url]).await;
+    let out = text(&run.stdout);
+    assert!(
+        run.status.success() && out.contains("Published: valleys"),
+        "{out}\n{}",
+        text(&run.stderr)
+    );
+}

@@ -288,9 +288,15 @@ pub async fn sync(state: &Arc<AppState>, opts: &SyncOptions) -> Result<SyncRepor
     let since = stored.as_ref().map(|s| s.1).unwrap_or(0);
     let (s, k) = (src.clone(), trusted.clone());
     let (events, end) = tokio::task::spawn_blocking(move || read_log(&*s, &k, since)).await??;
-    // The last event of each book is what counts; books in the order of their last events.
+    // The last event of each book is what counts; books in the order of their last events. The
+    // last publish is kept too: a book published, withdrawn and restored before this school's
+    // first sync comes in through it.
     let mut last: BTreeMap<String, (i64, EventDoc)> = BTreeMap::new();
+    let mut published: BTreeMap<String, EventDoc> = BTreeMap::new();
     for (seq, doc) in events {
+        if doc.kind == "publish" {
+            published.insert(doc.slug.clone(), doc.clone());
+        }
         last.insert(doc.slug.clone(), (seq, doc));
     }
     let mut todo: Vec<(i64, EventDoc)> = last.into_values().collect();
@@ -304,19 +310,28 @@ pub async fn sync(state: &Arc<AppState>, opts: &SyncOptions) -> Result<SyncRepor
         if had.as_ref().is_some_and(|h| h.at >= doc.at) {
             continue; // applied already (or a replayed older document)
         }
-        let outcome = match doc.kind.as_str() {
-            "publish" if !matches(&doc, opts) => {
+        // What to apply: the event, or for a restored book new here, its last publish.
+        let applied = match (doc.kind.as_str(), &had) {
+            ("restore", None) => match published.get(&doc.slug) {
+                Some(p) => p,
+                None => continue,
+            },
+            _ => &doc,
+        };
+        let outcome = match applied.kind.as_str() {
+            "publish" if !matches(applied, opts) => {
                 report.not_selected += 1;
                 continue;
             }
-            "publish" => apply_publish(state, &src, &doc, &d, &rate, &members, &mut report).await,
+            "publish" => {
+                apply_publish(state, &src, applied, &d, &rate, &members, &mut report).await
+            }
             _ if had.is_none() => continue, // not a book this school took from here
-            "withdraw" => apply_withdrawal(state, &doc, &mut report).await,
-            _ => apply_withdrawal(state, &doc, &mut report).await,
+            _ => apply_withdrawal(state, applied, &mut report).await,
         };
         match outcome {
             Ok(()) => {
-                let files = serde_json::to_string(&doc.files)?;
+                let files = serde_json::to_string(&applied.files)?;
                 state
                     .db
                     .set_synced_book(
@@ -324,7 +339,7 @@ pub async fn sync(state: &Arc<AppState>, opts: &SyncOptions) -> Result<SyncRepor
                         &catalog::SyncedBook {
                             source: name.clone(),
                             at: doc.at,
-                            kind: doc.kind.clone(),
+                            kind: applied.kind.clone(),
                             files,
                         },
                     )
