@@ -43,6 +43,8 @@ fn write_book(dir: &Path, slug: &str, marker: &str, kb: usize) {
         body.push_str("\n\n");
     }
     std::fs::write(dir.join("src/01.md"), body).unwrap();
+    // Authors name files with spaces and in Cyrillic: they travel too.
+    std::fs::write(dir.join("src/мугалим үчүн эскертме.txt"), "Эскертме.\n").unwrap();
 }
 
 struct National {
@@ -245,6 +247,18 @@ async fn a_school_follows_the_national_portal_through_a_cutting_link() {
         "{ratio:.2}× the book's files went over the link"
     );
     eprintln!("cut link: {ratio:.3}× the files' size sent");
+    // Every file came, the one named with spaces in Cyrillic too.
+    let versions: Vec<PathBuf> = std::fs::read_dir(school.join("books/mountains"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        versions
+            .iter()
+            .any(|v| v.join("source/src/мугалим үчүн эскертме.txt").is_file()),
+        "{versions:?}"
+    );
     // The running school portal finds it (typed without ө ү ң).
     assert!(
         search_lists(&base, "монгулор", "mountains", true).await,

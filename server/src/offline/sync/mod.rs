@@ -79,11 +79,6 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Whether a file name is one a book's sources may hold (what `source_hash` covers).
-fn wanted(name: &str) -> bool {
-    !name.starts_with('.')
-}
-
 /// Copies a book folder's files (hidden ones aside) to `to`; returns each with its hash and size.
 pub fn copy_sources(from: &Path, to: &Path) -> Result<Vec<FileRef>> {
     let mut out = Vec::new();
@@ -106,7 +101,7 @@ fn copy_dir(
     for e in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let e = e?;
         let name = e.file_name().to_string_lossy().to_string();
-        if !wanted(&name) || !crate::library::artifacts::is_safe_name(&name) {
+        if !is_source_name(&name) {
             continue;
         }
         let rel = if prefix.is_empty() {
@@ -212,9 +207,20 @@ pub async fn record_withdrawal(state: &AppState, slug: &str, reason: Option<&str
     append(state, &doc).await
 }
 
+/// A file or folder name a book's sources may have: not hidden, no separators, no control
+/// characters, not `.`/`..` (spaces and letters of any script are fine: authors use them).
+fn is_source_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && !name
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | ':'))
+}
+
 /// Checks a path from a document: relative, `/`-separated names that stay inside the book.
 pub fn check_path(path: &str) -> Result<()> {
-    if !crate::library::artifacts::is_safe_rel(path) {
+    if path.len() > 1000 || !path.split('/').all(is_source_name) {
         bail!("the path '{path:.120}' leaves the book's folder or is not a plain file name");
     }
     Ok(())
