@@ -328,6 +328,26 @@ enum ExportCommand {
         #[arg(short = 'o', long = "out")]
         out: PathBuf,
     },
+    /// The whole catalogue as one JSON document (works, their language editions, curriculum
+    /// metadata, collections, links), for education information systems; see
+    /// docs/catalogue-json.md.
+    Catalogue {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Only the books of these collections (repeatable; default: every published book).
+        #[arg(long = "collection", value_name = "SLUG")]
+        collections: Vec<String>,
+        /// The portal's public address, for the links to each book.
+        #[arg(
+            long,
+            env = "KITEP_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+    },
     /// The same library in one ZIM file, for Kiwix readers and kiwix-serve (its search page
     /// finds Kyrgyz words in their forms).
     Zim {
@@ -516,6 +536,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &public_url,
             &out,
         ),
+        Command::Export(ExportCommand::Catalogue {
+            data,
+            collections,
+            public_url,
+            out,
+        }) => cli::export::catalogue(export_config(&data), &collections, &public_url, &out),
         Command::Export(ExportCommand::Zim {
             data,
             collections,

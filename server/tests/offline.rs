@@ -169,3 +169,63 @@ fn export_zim_writes_one_file_and_refuses_a_folder() {
         text(&run.stderr)
     );
 }
+
+#[test]
+fn export_catalogue_lists_works_with_their_editions_and_curriculum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("catalogue.json");
+    let run = kitep()
+        .args(["export", "catalogue", "--data"])
+        .arg(tmp.path().join("data"))
+        .args(["--public-url", "https://kitep.example/"])
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["kitepkana_catalogue"], 1);
+    let works = doc["works"].as_array().unwrap();
+    let editions: usize = works
+        .iter()
+        .map(|w| w["editions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(editions, 6);
+    // The two fractions editions are one work.
+    let fractions = works
+        .iter()
+        .find(|w| {
+            w["editions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["slug"] == "fractions-5-ky")
+        })
+        .unwrap();
+    let slugs: Vec<&str> = fractions["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["slug"].as_str().unwrap())
+        .collect();
+    assert!(slugs.contains(&"fractions-5-ru"), "{slugs:?}");
+    let ky = fractions["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slug"] == "fractions-5-ky")
+        .unwrap();
+    assert_eq!(ky["curriculum"]["grades"], serde_json::json!([5]));
+    assert_eq!(ky["curriculum"]["subject"], "mathematics");
+    assert_eq!(
+        ky["links"]["page"],
+        "https://kitep.example/books/fractions-5-ky"
+    );
+    assert!(
+        ky["contributors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["role"] == "author")
+    );
+}

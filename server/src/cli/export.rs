@@ -213,3 +213,40 @@ pub fn marc(
     );
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn catalogue(
+    config: server::Config,
+    collections: &[String],
+    public_url: &str,
+    out: &Path,
+) -> Result<ExitCode> {
+    if out.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: give the file's name (catalogue.json)",
+            out.display()
+        );
+    }
+    let rt = runtime()?;
+    let state = rt.block_on(offline::open_published(config))?;
+    let snapshot = state.snapshot();
+    let books = site::select(&snapshot, collections)?;
+    let doc = server::feeds::catalogue::document(&snapshot, &books, public_url);
+    let text = serde_json::to_string_pretty(&doc)?;
+    let tmp = out.with_file_name(format!(
+        ".{}.kitep-{}",
+        out.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "Wrote the catalogue of {} editions ({} works) to {} ({}).",
+        books.len(),
+        doc["works"].as_array().map(Vec::len).unwrap_or(0),
+        out.display(),
+        human(text.len() as u64)
+    );
+    Ok(ExitCode::SUCCESS)
+}
