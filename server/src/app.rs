@@ -80,6 +80,7 @@ pub fn router(state: Shared) -> Router {
             get(staff::drafts::file),
         )
         .route("/staff/books", get(staff::books::list))
+        .route("/staff/books/{name}", get(staff::books::catalogue))
         .route("/staff/books/{slug}/withdraw", post(staff::books::withdraw))
         .route("/staff/books/{slug}/restore", post(staff::books::restore))
         .route(

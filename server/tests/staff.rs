@@ -1569,3 +1569,65 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn librarians_download_the_catalogue_for_library_systems() {
+    let p = portal().await;
+    let book = p._dir.path().join("one").join("fractions-5-ky");
+    copy_dir(&corpus::sample_books_dir().join("fractions-5-ky"), &book);
+    let members = server::library::publish::memberships(&p.state)
+        .await
+        .unwrap();
+    server::library::publish::publish_book(&p.state, &book, &members)
+        .await
+        .unwrap();
+    let librarian = staff(&p, "kitepkanachi@mektep.kg", &[Role::Librarian]).await;
+    let author = staff(&p, "avtor@mektep.kg", &[Role::Author]).await;
+
+    let page = get(&p.app, "/staff/books", Some(&librarian)).await;
+    assert!(
+        page.body.contains("/staff/books/catalogue.mrc"),
+        "{}",
+        page.body
+    );
+    let mrc = get(&p.app, "/staff/books/catalogue.mrc", Some(&librarian)).await;
+    assert_eq!(mrc.status, StatusCode::OK);
+    assert!(
+        mrc.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let length: usize = mrc.body[..5].parse().unwrap();
+    assert_eq!(
+        length,
+        mrc.body.len(),
+        "the record's length is its leader's"
+    );
+    assert!(mrc.body.contains("fractions-5-ky") && mrc.body.contains("Бөлчөктөр"));
+    let xml = get(&p.app, "/staff/books/catalogue.xml", Some(&librarian)).await;
+    assert!(
+        xml.body
+            .contains("<controlfield tag=\"001\">fractions-5-ky</controlfield>")
+    );
+    let json = get(&p.app, "/staff/books/catalogue.json", Some(&librarian)).await;
+    let doc: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(doc["works"][0]["editions"][0]["slug"], "fractions-5-ky");
+
+    assert_eq!(
+        get(&p.app, "/staff/books/catalogue.mrc", Some(&author))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&p.app, "/staff/books/catalogue.mrc", None).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        get(&p.app, "/staff/books/nothing.txt", Some(&librarian))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -24,6 +24,12 @@ pub async fn list(State(state): State<Shared>, who: SignedIn) -> Response {
     };
     let body = html! {
         h1 { (t(l, M::PublishedBooks)) }
+        h2 { (t(l, M::CatalogueDownloads)) }
+        ul {
+            li { a href="/staff/books/catalogue.mrc" download { (t(l, M::MarcIso)) } }
+            li { a href="/staff/books/catalogue.xml" download { (t(l, M::MarcXml)) } }
+            li { a href="/staff/books/catalogue.json" download { (t(l, M::CatalogueJson)) } }
+        }
         ul.editions {
             @for e in &editions {
                 li {
@@ -99,4 +105,61 @@ pub async fn restore(
     body: Bytes,
 ) -> Response {
     change(state, who, segs, body, false).await
+}
+
+/// The published catalogue as MARC 21 (ISO 2709 or MARCXML) or JSON, for librarians to load
+/// into a library system (the same records as `kitep export marc` and `kitep export catalogue`).
+pub async fn catalogue(State(state): State<Shared>, who: SignedIn, segs: Segs) -> Response {
+    if let Some(r) = who.refusal(Action::Withdraw) {
+        return r;
+    }
+    let name = segs.0.first().map(String::as_str).unwrap_or("");
+    let snapshot = state.snapshot();
+    let base = state.config.public_url.as_str();
+    let (bytes, content_type) = match name {
+        "catalogue.mrc" => (
+            snapshot
+                .books
+                .iter()
+                .flat_map(|b| {
+                    crate::feeds::marc::to_iso2709(&crate::feeds::marc::record(
+                        b,
+                        &snapshot.editions_of(b),
+                        base,
+                    ))
+                })
+                .collect::<Vec<u8>>(),
+            "application/marc",
+        ),
+        "catalogue.xml" => {
+            let records: Vec<_> = snapshot
+                .books
+                .iter()
+                .map(|b| crate::feeds::marc::record(b, &snapshot.editions_of(b), base))
+                .collect();
+            (
+                crate::feeds::marc::to_marcxml(&records).into_bytes(),
+                "application/marcxml+xml",
+            )
+        }
+        "catalogue.json" => (
+            serde_json::to_vec_pretty(&crate::feeds::catalogue::document(
+                &snapshot,
+                &snapshot.books,
+                base,
+            ))
+            .unwrap_or_default(),
+            "application/json",
+        ),
+        _ => return crate::web::respond::not_found(&who.ui),
+    };
+    Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .header(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"kitepkana-{name}\""),
+        )
+        .header(axum::http::header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::from(bytes))
+        .unwrap_or_else(|_| internal_error(who.ui.lang, &anyhow::anyhow!("building the answer")))
 }
