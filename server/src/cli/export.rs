@@ -21,6 +21,33 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// Writes `bytes` beside `out` and renames it into place: a cut write never leaves half a file.
+fn write_whole(out: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = out.with_file_name(format!(
+        ".{}.kitep-{}",
+        out.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))
+}
+
+type Published = (
+    std::sync::Arc<server::library::state::Snapshot>,
+    Vec<std::sync::Arc<server::library::state::Book>>,
+);
+
+/// The published library and the books of the chosen collections.
+fn published(config: server::Config, collections: &[String]) -> Result<Published> {
+    let rt = runtime()?;
+    let state = rt.block_on(offline::open_published(config))?;
+    let snapshot = state.snapshot();
+    let books = site::select(&snapshot, collections)?;
+    Ok((snapshot, books))
+}
+
 /// The site of the chosen books.
 fn site_of(config: server::Config, collections: &[String], lang: &str) -> Result<site::Site> {
     let rt = runtime()?;
@@ -179,10 +206,7 @@ pub fn marc(
             out.display()
         );
     }
-    let rt = runtime()?;
-    let state = rt.block_on(offline::open_published(config))?;
-    let snapshot = state.snapshot();
-    let books = site::select(&snapshot, collections)?;
+    let (snapshot, books) = published(config, collections)?;
     let records: Vec<marc::Record> = books
         .iter()
         .map(|b| marc::record(b, &snapshot.editions_of(b), public_url))
@@ -191,15 +215,7 @@ pub fn marc(
         "xml" => marc::to_marcxml(&records).into_bytes(),
         _ => records.iter().flat_map(marc::to_iso2709).collect(),
     };
-    let tmp = out.with_file_name(format!(
-        ".{}.kitep-{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    write_whole(out, &bytes)?;
     println!(
         "Wrote {} MARC 21 records ({}) to {} ({}).",
         records.len(),
@@ -226,21 +242,10 @@ pub fn catalogue(
             out.display()
         );
     }
-    let rt = runtime()?;
-    let state = rt.block_on(offline::open_published(config))?;
-    let snapshot = state.snapshot();
-    let books = site::select(&snapshot, collections)?;
+    let (snapshot, books) = published(config, collections)?;
     let doc = server::feeds::catalogue::document(&snapshot, &books, public_url);
     let text = serde_json::to_string_pretty(&doc)?;
-    let tmp = out.with_file_name(format!(
-        ".{}.kitep-{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    write_whole(out, text.as_bytes())?;
     println!(
         "Wrote the catalogue of {} editions ({} works) to {} ({}).",
         books.len(),
