@@ -70,8 +70,13 @@ def start(kitep, data, port, books=None):
     raise SystemExit("the portal did not start")
 
 
-def fetch(base, query):
-    with urllib.request.urlopen(f"{base}/oai?{query}") as r:
+def fetch(base, query, post=False):
+    if post:
+        req = urllib.request.Request(f"{base}/oai", data=query.encode(), method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    else:
+        req = f"{base}/oai?{query}"
+    with urllib.request.urlopen(req) as r:
         return r.read()
 
 
@@ -86,6 +91,10 @@ def crawl(base, xsd, tmp):
     """Every verb, each page of the lists, each record, and the protocol's errors."""
     for q in ["verb=Identify", "verb=ListMetadataFormats", "verb=ListSets"]:
         validate(xsd, fetch(base, q), q, tmp)
+    # The protocol allows POST as well as GET.
+    body = fetch(base, "verb=ListRecords&metadataPrefix=oai_dc", post=True)
+    validate(xsd, body, "ListRecords by POST", tmp)
+    check(b"<record>" in body, "ListRecords by POST lists records")
     ids = []
     for prefix in ["oai_dc", "marc21"]:
         for verb in ["ListIdentifiers", "ListRecords"]:

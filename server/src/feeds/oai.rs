@@ -345,6 +345,21 @@ fn parse_token(t: &str) -> Option<ListArgs> {
 const FORMATS: [&str; 2] = ["oai_dc", "marc21"];
 
 pub async fn oai(State(state): State<Shared>, params: Params) -> Response {
+    respond(&state, params).await
+}
+
+/// The same request by POST (`application/x-www-form-urlencoded`), which the protocol allows.
+pub async fn oai_post(State(state): State<Shared>, body: axum::body::Bytes) -> Response {
+    let params = Params(
+        form_urlencoded::parse(&body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    );
+    respond(&state, params).await
+}
+
+async fn respond(state: &Shared, params: Params) -> Response {
+    let state = state.clone();
     // Every argument once; the protocol's arguments only.
     let mut seen = std::collections::HashSet::new();
     for (k, _) in &params.0 {
@@ -632,7 +647,7 @@ fn list(state: &Shared, params: &Params, attrs: &str, verb: &str, all: &[Item]) 
 }
 
 pub fn routes() -> axum::Router<Shared> {
-    axum::Router::new().route("/oai", axum::routing::get(oai))
+    axum::Router::new().route("/oai", axum::routing::get(oai).post(oai_post))
 }
 
 #[cfg(test)]

@@ -81,8 +81,11 @@ pub async fn refuse_bodies(req: Request, next: Next) -> Response {
             t(lang, M::PayloadTooLarge),
         );
     }
+    // OAI-PMH harvesters may ask by POST (a form body), as the protocol allows.
     let staff_form = *req.method() == Method::POST
-        && (req.uri().path().starts_with("/staff/") || UPLOAD_PATHS.contains(&req.uri().path()));
+        && (req.uri().path().starts_with("/staff/")
+            || UPLOAD_PATHS.contains(&req.uri().path())
+            || req.uri().path() == "/oai");
     if !matches!(*req.method(), Method::GET | Method::HEAD) && !staff_form {
         let lang = lang_of(req.headers());
         let mut r = crate::web::respond::error_page(
