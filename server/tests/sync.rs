@@ -645,3 +645,34 @@ async fn a_book_restored_before_the_first_sync_comes_in() {
         text(&run.stderr)
     );
 }
+
+/// A school portal that syncs by itself (`kitep serve --sync-from URL`) has the national books
+/// without anyone running `kitep sync`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_portal_syncs_on_its_own_schedule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("steppes");
+    write_book(&book, "steppes", "талаалар", 4);
+    let nat = national(vec![book.clone()]).await;
+    let local = tmp.path().join("local");
+    copy_dir(
+        &corpus::sample_books_dir().join("water-cycle-en"),
+        &local.join("water-cycle-en"),
+    );
+    let port = free_port();
+    let mut serve = kitep()
+        .args(["serve", "--data"])
+        .arg(tmp.path().join("school"))
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--books"])
+        .arg(&local)
+        .args(["--sync-from", &nat.url, "--sync-every", "10s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let found = search_lists(&base, "талаалар", "steppes", true).await;
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(found, "the scheduled sync did not bring the national book");
+}
