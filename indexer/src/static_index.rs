@@ -21,7 +21,7 @@ use crate::analysis::{fold, normalize};
 use crate::analyzers::{self, FieldKind};
 use crate::library::Library;
 use crate::query;
-use crate::{Error, Result};
+use crate::Result;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -277,12 +277,6 @@ fn twin_table() -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Error::Input(e.to_string())
-    }
 }
 
 #[cfg(test)]

@@ -289,16 +289,23 @@ enum AdminCommand {
     },
 }
 
+/// A portal's data folder and which of its books an export takes.
+#[derive(clap::Args)]
+struct Selection {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Only the books of these collections (repeatable; default: every published book).
+    #[arg(long = "collection", value_name = "SLUG")]
+    collections: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum ExportCommand {
     /// A static copy of the library for a USB stick: home page, book pages, web readers, EPUBs
     /// and a search that runs in the browser. Opens from file:// with no server and no network.
     Pack {
         #[command(flatten)]
-        data: DataArgs,
-        /// Only the books of these collections (repeatable; default: every published book).
-        #[arg(long = "collection", value_name = "SLUG")]
-        collections: Vec<String>,
+        books: Selection,
         /// The language of the pages' interface: ky, ru or en.
         #[arg(long, default_value = "ky", value_parser = ["ky", "ru", "en"])]
         lang: String,
@@ -310,13 +317,10 @@ enum ExportCommand {
     /// MARCXML, UTF-8, one record per edition with its slug as the control number (001).
     Marc {
         #[command(flatten)]
-        data: DataArgs,
+        books: Selection,
         /// mrc (ISO 2709) or xml (MARCXML).
         #[arg(long, default_value = "mrc", value_parser = ["mrc", "xml"])]
         format: String,
-        /// Only the books of these collections (repeatable; default: every published book).
-        #[arg(long = "collection", value_name = "SLUG")]
-        collections: Vec<String>,
         /// The portal's public address, for the links to each book (856).
         #[arg(
             long,
@@ -333,10 +337,7 @@ enum ExportCommand {
     /// docs/catalogue-json.md.
     Catalogue {
         #[command(flatten)]
-        data: DataArgs,
-        /// Only the books of these collections (repeatable; default: every published book).
-        #[arg(long = "collection", value_name = "SLUG")]
-        collections: Vec<String>,
+        books: Selection,
         /// The portal's public address, for the links to each book.
         #[arg(
             long,
@@ -352,10 +353,7 @@ enum ExportCommand {
     /// finds Kyrgyz words in their forms).
     Zim {
         #[command(flatten)]
-        data: DataArgs,
-        /// Only the books of these collections (repeatable; default: every published book).
-        #[arg(long = "collection", value_name = "SLUG")]
-        collections: Vec<String>,
+        books: Selection,
         /// The language of the pages' interface: ky, ru or en.
         #[arg(long, default_value = "ky", value_parser = ["ky", "ru", "en"])]
         lang: String,
@@ -517,38 +515,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 every,
             ),
         },
-        Command::Export(ExportCommand::Pack {
-            data,
-            collections,
-            lang,
-            out,
-        }) => cli::export::pack(export_config(&data), &collections, &lang, &out),
+        Command::Export(ExportCommand::Pack { books, lang, out }) => {
+            cli::export::pack(export_config(&books.data), &books.collections, &lang, &out)
+        }
         Command::Export(ExportCommand::Marc {
-            data,
+            books,
             format,
-            collections,
             public_url,
             out,
         }) => cli::export::marc(
-            export_config(&data),
-            &collections,
+            export_config(&books.data),
+            &books.collections,
             &format,
             &public_url,
             &out,
         ),
         Command::Export(ExportCommand::Catalogue {
-            data,
-            collections,
+            books,
             public_url,
             out,
-        }) => cli::export::catalogue(export_config(&data), &collections, &public_url, &out),
+        }) => cli::export::catalogue(
+            export_config(&books.data),
+            &books.collections,
+            &public_url,
+            &out,
+        ),
         Command::Export(ExportCommand::Zim {
-            data,
-            collections,
+            books,
             lang,
             publisher,
             out,
-        }) => cli::export::zim(export_config(&data), &collections, &lang, &publisher, &out),
+        }) => cli::export::zim(
+            export_config(&books.data),
+            &books.collections,
+            &lang,
+            &publisher,
+            &out,
+        ),
         Command::Publish {
             book,
             to,

@@ -11,12 +11,12 @@
 // pages, and checks that no request left file://. One line per check; exits 1 on any failure.
 
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort } from './net.mjs';
 import { AxeBuilder } from '@axe-core/playwright';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,18 +61,6 @@ async function axe(page, label) {
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert(bad.length === 0, `${label}: ${bad.map((v) => `${v.id} (${v.nodes.length})`).join(', ')}`);
   return `${r.violations.length} minor or moderate`;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHttp(url, ms) {

@@ -82,6 +82,23 @@ macro_rules! audit {
     };
 }
 
+/// A `StoredVersion` from a row whose first eight columns are `v.id, slug, v.published_at,
+/// v.source_hash, v.epub_file, v.epub_bytes, v.record, v.manifest` (on either pool's rows).
+macro_rules! stored_version {
+    ($r:expr) => {
+        $crate::StoredVersion {
+            id: $r.try_get(0)?,
+            slug: $r.try_get(1)?,
+            published_at: $r.try_get(2)?,
+            source_hash: $r.try_get(3)?,
+            epub_file: $r.try_get(4)?,
+            epub_bytes: $r.try_get(5)?,
+            record: $r.try_get(6)?,
+            manifest: $r.try_get(7)?,
+        }
+    };
+}
+
 mod accounts;
 mod sync;
 mod workflow;
@@ -386,18 +403,7 @@ impl Db {
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|r| -> Result<StoredVersion, sqlx::Error> {
-                Ok(StoredVersion {
-                    id: r.try_get(0)?,
-                    slug: r.try_get(1)?,
-                    published_at: r.try_get(2)?,
-                    source_hash: r.try_get(3)?,
-                    epub_file: r.try_get(4)?,
-                    epub_bytes: r.try_get(5)?,
-                    record: r.try_get(6)?,
-                    manifest: r.try_get(7)?,
-                })
-            })
+            .map(|r| -> Result<StoredVersion, sqlx::Error> { Ok(stored_version!(r)) })
             .collect::<Result<Vec<_>, _>>()?
         });
         Ok(rows)

@@ -84,12 +84,16 @@ impl Db {
         })
     }
 
-    /// The kind of the newest event of an edition, and its version.
-    pub async fn last_sync_event_of(&self, slug: &str) -> Result<Option<(String, Option<String>)>> {
+    /// The kind and version of each edition's newest event.
+    pub async fn last_sync_events(
+        &self,
+    ) -> Result<std::collections::HashMap<String, (String, Option<String>)>> {
         on_pool!(self, pool => {
-            let row = sqlx::query("SELECT kind, version FROM sync_events WHERE slug = $1 ORDER BY seq DESC LIMIT 1")
-                .bind(slug).fetch_optional(pool).await?;
-            Ok(match row { Some(r) => Some((r.try_get(0)?, r.try_get(1)?)), None => None })
+            let rows = sqlx::query(
+                "SELECT s.slug, s.kind, s.version FROM sync_events s
+                 JOIN (SELECT slug, MAX(seq) AS seq FROM sync_events GROUP BY slug) m ON m.seq = s.seq")
+                .fetch_all(pool).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?)))).collect()
         })
     }
 
@@ -194,16 +198,7 @@ impl Db {
                         (SELECT MAX(s.at) FROM sync_events s WHERE s.slug = e.slug)
                  FROM editions e JOIN versions v ON v.id = e.current_version ORDER BY e.slug")
                 .fetch_all(pool).await?;
-            rows.iter().map(|r| Ok((crate::StoredVersion {
-                id: r.try_get(0)?,
-                slug: r.try_get(1)?,
-                published_at: r.try_get(2)?,
-                source_hash: r.try_get(3)?,
-                epub_file: r.try_get(4)?,
-                epub_bytes: r.try_get(5)?,
-                record: r.try_get(6)?,
-                manifest: r.try_get(7)?,
-            }, r.try_get(8)?, r.try_get(9)?))).collect()
+            rows.iter().map(|r| Ok((stored_version!(r), r.try_get(8)?, r.try_get(9)?))).collect()
         })
     }
 }

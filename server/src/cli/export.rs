@@ -21,19 +21,6 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
-/// Writes `bytes` beside `out` and renames it into place: a cut write never leaves half a file.
-fn write_whole(out: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = out.with_file_name(format!(
-        ".{}.kitep-{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))
-}
-
 type Published = (
     std::sync::Arc<server::library::state::Snapshot>,
     Vec<std::sync::Arc<server::library::state::Book>>,
@@ -215,7 +202,7 @@ pub fn marc(
         "xml" => marc::to_marcxml(&records).into_bytes(),
         _ => records.iter().flat_map(marc::to_iso2709).collect(),
     };
-    write_whole(out, &bytes)?;
+    offline::write_whole(out, &bytes)?;
     println!(
         "Wrote {} MARC 21 records ({}) to {} ({}).",
         records.len(),
@@ -245,7 +232,7 @@ pub fn catalogue(
     let (snapshot, books) = published(config, collections)?;
     let doc = server::feeds::catalogue::document(&snapshot, &books, public_url);
     let text = serde_json::to_string_pretty(&doc)?;
-    write_whole(out, text.as_bytes())?;
+    offline::write_whole(out, text.as_bytes())?;
     println!(
         "Wrote the catalogue of {} editions ({} works) to {} ({}).",
         books.len(),

@@ -30,19 +30,14 @@ pub struct Record {
     pub fields: Vec<Field>,
 }
 
-/// MARC language codes (MARC Code List for Languages) of the languages the portal knows.
+/// MARC language codes (MARC Code List for Languages): ISO 639-3 but for the few bibliographic
+/// codes MARC kept (German `ger`, French `fre`).
 pub fn marc_language(lang: &str) -> &'static str {
-    match indexer::analyzers::primary(lang) {
-        "ky" => "kir",
-        "ru" => "rus",
-        "uz" => "uzb",
-        "kk" => "kaz",
-        "tg" => "tgk",
-        "en" => "eng",
-        "tr" => "tur",
-        "de" => "ger",
-        "fr" => "fre",
-        _ => "und",
+    match crate::offline::zim::iso639_3(lang) {
+        Some("deu") => "ger",
+        Some("fra") => "fre",
+        Some(code) => code,
+        None => "und",
     }
 }
 

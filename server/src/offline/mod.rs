@@ -12,6 +12,25 @@ use crate::library::state::{AppState, Config};
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
+/// Where `out` is written before it is renamed into place (beside it, hidden, this process's): a
+/// cut write never leaves half a file under the name.
+pub fn beside(out: &std::path::Path) -> std::path::PathBuf {
+    out.with_file_name(format!(
+        ".{}.kitep-{}",
+        out.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ))
+}
+
+/// Writes `bytes` to `out` whole: beside it first, then renamed.
+pub fn write_whole(out: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = beside(out);
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))
+}
+
 /// The published library of a data folder, opened to be read while a portal may be serving it:
 /// the catalog is not migrated and the index is not opened. A data folder with no catalog yet is
 /// set up as `kitep serve` would on its first start (the sample library is published).

@@ -41,7 +41,7 @@ pub fn write(site: &Site, out: &Path) -> Result<PackReport> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
-    let staging = parent.join(format!(".{name}.kitep-{}", std::process::id()));
+    let staging = super::beside(&parent.join(&name));
     let _ = std::fs::remove_dir_all(&staging);
     let written = write_into(site, &staging);
     if let Err(e) = written {

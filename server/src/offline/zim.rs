@@ -412,13 +412,7 @@ pub fn write(site: &Site, meta: &ZimMeta, out: &Path) -> Result<ZimReport> {
     header.extend(NO_PAGE.to_le_bytes());
     header.extend(checksum_pos.to_le_bytes());
 
-    let tmp = out.with_file_name(format!(
-        ".{}.kitep-{}",
-        out.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
+    let tmp = super::beside(out);
     let result = (|| -> Result<()> {
         let file =
             std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;

@@ -6,7 +6,7 @@
 //! blobs and published through the portal's own atomic publish. A sync that is cut leaves the
 //! books it applied and none half-applied; the log position advances only past what was done.
 
-use super::source::{self, RateLimit, Source};
+use super::source::{self, RateLimit, Refused, Source};
 use super::{EventDoc, FileRef, check_doc, hex};
 use crate::library::publish::{self, Outcome};
 use crate::library::state::AppState;
@@ -60,18 +60,6 @@ pub struct SyncReport {
     /// Set when the key was trusted on this first sync.
     pub new_key: Option<String>,
 }
-
-/// Errors that a retry cannot mend.
-#[derive(Debug)]
-struct Refused(String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
 
 pub fn open_source(from: &str) -> Result<Box<dyn Source>> {
     if from.starts_with("http://") || from.starts_with("https://") {
@@ -133,13 +121,11 @@ fn fetch_file(src: &dyn Source, f: &FileRef, d: &Dirs, rate: &mut RateLimit) -> 
         let before = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
         let result = src.fetch(f, &partial, rate);
         let have = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
-        if let Err(e) = &result {
-            let m = e.to_string();
-            if m.contains("refused") || m.contains("no longer has") || m.contains("is missing from")
-            {
-                let _ = std::fs::remove_file(&partial);
-                return Err(Refused(format!("{e:#}")).into());
-            }
+        if let Err(e) = &result
+            && e.downcast_ref::<Refused>().is_some()
+        {
+            let _ = std::fs::remove_file(&partial);
+            return result.map(|_| false);
         }
         if have >= f.size && result.is_ok() {
             let got = sha256_of(&partial)?;

@@ -82,14 +82,23 @@ fn now_ms() -> i64 {
 /// Copies a book folder's files (hidden ones aside) to `to`; returns each with its hash and size.
 pub fn copy_sources(from: &Path, to: &Path) -> Result<Vec<FileRef>> {
     let mut out = Vec::new();
-    copy_dir(from, to, "", &mut out, 0)?;
+    walk(from, Some(to), "", &mut out, 0)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn copy_dir(
+/// The files of a kept `source/` folder, each with its hash and size.
+fn hash_sources(dir: &Path) -> Result<Vec<FileRef>> {
+    let mut out = Vec::new();
+    walk(dir, None, "", &mut out, 0)?;
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Lists (and with `to`, copies) the source files under `from`.
+fn walk(
     from: &Path,
-    to: &Path,
+    to: Option<&Path>,
     prefix: &str,
     out: &mut Vec<FileRef>,
     depth: usize,
@@ -97,7 +106,9 @@ fn copy_dir(
     if depth > 16 {
         return Ok(());
     }
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    if let Some(to) = to {
+        std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    }
     for e in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let e = e?;
         let name = e.file_name().to_string_lossy().to_string();
@@ -111,11 +122,14 @@ fn copy_dir(
         };
         let ft = e.file_type()?;
         if ft.is_dir() {
-            copy_dir(&e.path(), &to.join(&name), &rel, out, depth + 1)?;
+            let sub = to.map(|t| t.join(&name));
+            walk(&e.path(), sub.as_deref(), &rel, out, depth + 1)?;
         } else if ft.is_file() {
             let bytes = std::fs::read(e.path())
                 .with_context(|| format!("reading {}", e.path().display()))?;
-            std::fs::write(to.join(&name), &bytes)?;
+            if let Some(to) = to {
+                std::fs::write(to.join(&name), &bytes)?;
+            }
             out.push(FileRef {
                 path: rel,
                 sha256: hex(&Sha256::digest(&bytes)),
@@ -277,10 +291,11 @@ pub fn check_doc(doc: &EventDoc) -> Result<()> {
 /// yet (a portal killed between its publish and the log, or versions published before the log
 /// existed and since republished with sources). Run at start.
 pub async fn backfill(state: &AppState) -> Result<usize> {
+    let logged = state.db.last_sync_events().await?;
     let mut added = 0;
     for b in state.snapshot().books.iter() {
-        match state.db.last_sync_event_of(&b.slug).await? {
-            Some((kind, Some(v))) if kind == "publish" && v == b.version => continue,
+        match logged.get(&b.slug) {
+            Some((kind, Some(v))) if kind == "publish" && *v == b.version => continue,
             Some((kind, _)) if kind == "withdraw" => continue,
             _ => {}
         }
@@ -291,39 +306,11 @@ pub async fn backfill(state: &AppState) -> Result<usize> {
         if !src.is_dir() {
             continue;
         }
-        let mut files = Vec::new();
-        hash_tree(&src, "", &mut files, 0)?;
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let files = hash_sources(&src)?;
         let mut record = b.record.clone();
         record.slug = b.slug.clone();
         record_publish(state, &record, &b.version, &files).await?;
         added += 1;
     }
     Ok(added)
-}
-
-fn hash_tree(dir: &Path, prefix: &str, out: &mut Vec<FileRef>, depth: usize) -> Result<()> {
-    if depth > 16 {
-        return Ok(());
-    }
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().to_string();
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if e.file_type()?.is_dir() {
-            hash_tree(&e.path(), &rel, out, depth + 1)?;
-        } else {
-            let bytes = std::fs::read(e.path())?;
-            out.push(FileRef {
-                path: rel,
-                sha256: hex(&Sha256::digest(&bytes)),
-                size: bytes.len() as u64,
-            });
-        }
-    }
-    Ok(())
 }

@@ -48,6 +48,19 @@ pub struct Changes {
     pub more: bool,
 }
 
+/// An answer a retry cannot mend (a file longer than announced, one the source does not have):
+/// the sync stops trying it at once.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// Caps the bytes per second read, over the whole sync.
 pub struct RateLimit {
     per_second: Option<u64>,
@@ -122,7 +135,10 @@ fn append_bounded(
             }
         };
         if have + got + n as u64 > size {
-            bail!("{what} is longer than the {size} bytes its document announces: refused");
+            return Err(Refused(format!(
+                "{what} is longer than the {size} bytes its document announces: refused"
+            ))
+            .into());
         }
         out.write_all(&buf[..n])?;
         got += n as u64;
@@ -247,7 +263,13 @@ impl Source for Http {
                     rate,
                 );
             }
-            404 => bail!("{}: the portal no longer has this file ({url})", file.path),
+            404 => {
+                return Err(Refused(format!(
+                    "{}: the portal no longer has this file ({url})",
+                    file.path
+                ))
+                .into());
+            }
             _ => bail!("{url} answered {status}"),
         }
         append_bounded(
@@ -310,8 +332,12 @@ impl Source for Dir {
             bail!("{}: not a SHA-256", file.path);
         }
         let p = self.root.join("files").join(&file.sha256);
-        let f = std::fs::File::open(&p).with_context(|| {
-            format!("{}: {} is missing from the export", file.path, p.display())
+        let f = std::fs::File::open(&p).map_err(|e| {
+            Refused(format!(
+                "{}: {} is missing from the export ({e})",
+                file.path,
+                p.display()
+            ))
         })?;
         std::fs::write(partial, b"")?;
         append_bounded(f, partial, 0, file.size, &file.path, rate)
