@@ -17,11 +17,11 @@
 //!   length, …]}`;
 //! - `d/<n>.js`: the passages, [`DOC_CHUNK`] a file: `[book, href, heading, text]`.
 
+use crate::Result;
 use crate::analysis::{fold, normalize};
 use crate::analyzers::{self, FieldKind};
 use crate::library::Library;
 use crate::query;
-use crate::Result;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
